@@ -1,0 +1,49 @@
+import Foundation
+import Hummingbird
+import InboxHTTP
+import InboxStore
+import Logging
+import WebhookReceiver
+
+/// The request context every route uses.
+public typealias AppRequestContext = BasicRequestContext
+
+/// Assembles the service: migrates the database, then wires the writer, the verifier and the
+/// routes. The command line and the tests both call this, so tests exercise the real wiring.
+public func buildApplication(
+    configuration: AppConfiguration, logger: Logger? = nil
+) async throws -> some ApplicationProtocol {
+    var logger = logger ?? Logger(label: "inboxlite")
+    logger.logLevel = configuration.logLevel
+
+    let migrations = try Migration.load(from: configuration.migrationsDirectory)
+    let applied = try InboxDatabase.migrate(configuration.store, migrations: migrations)
+    if !applied.isEmpty {
+        logger.info("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"])
+    }
+
+    let writer = DeliveryWriter(store: configuration.store, maxBatch: configuration.maxBatch, logger: logger)
+    let verifier = WebhookVerifier(
+        secrets: WebhookSecrets(defaultSecret: configuration.webhookSecret, perSession: configuration.sessionSecrets),
+        tolerance: configuration.timestampTolerance
+    )
+
+    let router = Router(context: AppRequestContext.self)
+    router.middlewares.add(JSONErrorMiddleware())
+    router.get("/healthz") { _, _ in
+        Response.json(bytes: Array(#"{"status":"ok"}"#.utf8))
+    }
+    WebhookController(verifier: verifier, writer: writer, maxBodyBytes: configuration.maxBodyBytes)
+        .addRoutes(to: router)
+
+    var app = Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port),
+            serverName: "InboxLite"
+        ),
+        logger: logger
+    )
+    app.addServices(writer)
+    return app
+}

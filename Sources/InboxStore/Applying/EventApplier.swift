@@ -1,0 +1,244 @@
+import Foundation
+
+/// The rules that turn one decoded webhook into rows, inside the writer's transaction.
+///
+/// Every rule is written so the final state does not depend on arrival order or repeats: message
+/// rows are upserts, statuses only move up (`MessageStatus.rank`), contact activity times are
+/// min/max, session changes carry their event time and an older one never overwrites a newer.
+struct EventApplier {
+    let db: SQLiteConnection
+
+    /// What one delivery did.
+    enum Outcome: Equatable {
+        case applied
+        case ignored
+    }
+
+    /// The context of one delivery, which rules need besides its payload.
+    struct Delivery {
+        let id: Int64
+        let sessionId: String?
+        let envelope: WebhookEnvelope
+        let receivedAt: Date
+        let now: String
+    }
+
+    func apply(_ delivery: Delivery) throws -> Outcome {
+        let event: InboxEvent
+        switch delivery.envelope.payload {
+        case .success(let decoded): event = decoded
+        case .failure(let error): throw error
+        }
+        if case .other = event { return .ignored }
+        guard let sessionId = delivery.sessionId, !sessionId.isEmpty else {
+            throw PayloadError("\(delivery.envelope.event) has no sessionId (body or X-Webhook-Session)")
+        }
+        try ensureSession(sessionId, now: delivery.now)
+        switch event {
+        case .messageReceived(let message):
+            try applyMessage(message, outgoing: false, session: sessionId, delivery: delivery)
+        case .messageSent(let message):
+            try applyMessage(message, outgoing: true, session: sessionId, delivery: delivery)
+        case .messageAck(let ack):
+            try applyAck(ack, session: sessionId, delivery: delivery)
+        case .sessionQR, .sessionConnected, .sessionDisconnected:
+            try applySessionEvent(event, session: sessionId, delivery: delivery)
+        case .other:
+            return .ignored
+        }
+        return .applied
+    }
+
+    // MARK: - Sessions
+
+    private func ensureSession(_ sessionId: String, now: String) throws {
+        try db.run(
+            "INSERT INTO sessions (session_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (session_id) DO NOTHING",
+            sessionId, now, now
+        )
+    }
+
+    private func applySessionEvent(_ event: InboxEvent, session: String, delivery: Delivery) throws {
+        let eventTime: Date?
+        switch event {
+        case .sessionQR(let qr): eventTime = qr.eventTime
+        case .sessionConnected(let connected): eventTime = connected.eventTime
+        case .sessionDisconnected(let disconnected): eventTime = disconnected.eventTime
+        default: return
+        }
+        let changedAt = Timestamps.iso(eventTime ?? delivery.envelope.signedTime ?? delivery.receivedAt)
+        try db.run(
+            """
+            INSERT INTO session_events (session_id, delivery_id, event, event_time, data, received_at)
+            VALUES (?, ?, ?, ?, COALESCE((SELECT body -> '$.data' FROM webhook_deliveries WHERE id = ?), '{}'), ?)
+            """,
+            session, delivery.id, delivery.envelope.event, changedAt, delivery.id, Timestamps.iso(delivery.receivedAt)
+        )
+        let latest = try db.queryFirst("SELECT status_changed_at FROM sessions WHERE session_id = ?", session)?.string(0)
+        if let latest, changedAt < latest { return }
+
+        switch event {
+        case .sessionQR(let qr):
+            try db.run(
+                """
+                UPDATE sessions SET status = 'QR Code', is_connected = 0, qr_code = ?, qr_expires_at = ?,
+                    status_changed_at = ?, updated_at = ? WHERE session_id = ?
+                """,
+                qr.qrCode, qr.expiresAt.map(Timestamps.iso), changedAt, delivery.now, session
+            )
+        case .sessionConnected(let connected):
+            try db.run(
+                """
+                UPDATE sessions SET status = 'Connected', is_connected = 1, phone_number = COALESCE(?, phone_number),
+                    qr_code = NULL, qr_expires_at = NULL, disconnect_reason = NULL,
+                    status_changed_at = ?, updated_at = ? WHERE session_id = ?
+                """,
+                connected.phoneNumber, changedAt, delivery.now, session
+            )
+        case .sessionDisconnected(let disconnected):
+            try db.run(
+                """
+                UPDATE sessions SET status = 'Disconnected', is_connected = 0, disconnect_reason = ?,
+                    qr_code = NULL, qr_expires_at = NULL, status_changed_at = ?, updated_at = ? WHERE session_id = ?
+                """,
+                disconnected.reason ?? "unknown", changedAt, delivery.now, session
+            )
+        default:
+            return
+        }
+    }
+
+    // MARK: - Messages
+
+    private func applyMessage(_ message: MessagePayload, outgoing: Bool, session: String, delivery: Delivery) throws {
+        guard let chat = message.chat(outgoing: outgoing), !chat.isEmpty else {
+            throw PayloadError("\(delivery.envelope.event) has no chat (data.id.remote, data.from or data.to)")
+        }
+        let isStatus = message.isStatusBroadcast
+        if !isStatus {
+            let isGroup = chat.hasSuffix("@g.us")
+            try upsertContact(
+                chat, session: session, isGroup: isGroup,
+                name: (isGroup || outgoing) ? nil : message.displayName,
+                timestamp: message.timestamp, now: delivery.now
+            )
+            if isGroup, !outgoing, let author = message.author, !author.isEmpty {
+                try upsertContact(author, session: session, isGroup: false, name: message.displayName,
+                                  timestamp: message.timestamp, now: delivery.now)
+            }
+        }
+
+        let baseStatus: MessageStatus = outgoing ? .sent : .received
+        let rowId: Int64
+        var status: MessageStatus
+        if let existing = try db.queryFirst("SELECT id, status FROM messages WHERE message_id = ?", message.messageId) {
+            rowId = Int64(existing.int(0) ?? 0)
+            let current = MessageStatus(rawValue: existing.string(1) ?? "") ?? baseStatus
+            status = current.rank >= baseStatus.rank ? current : baseStatus
+            try db.run(
+                """
+                UPDATE messages SET wa_key_id = COALESCE(?, wa_key_id), contact = ?, author = COALESCE(?, author),
+                    body = COALESCE(?, body), type = COALESCE(?, type), timestamp = COALESCE(?, timestamp),
+                    has_media = ?, is_forwarded = ?, is_status = ?, quoted_msg_id = COALESCE(?, quoted_msg_id),
+                    status = ?, data = (SELECT body -> '$.data' FROM webhook_deliveries WHERE id = ?), updated_at = ?
+                WHERE id = ?
+                """,
+                message.waKeyId, chat, message.author, message.body, message.type, message.timestamp,
+                message.hasMedia, message.isForwarded, isStatus, message.quotedMsgId,
+                status.rawValue, delivery.id, delivery.now, rowId
+            )
+        } else {
+            status = baseStatus
+            try db.run(
+                """
+                INSERT INTO messages (message_id, wa_key_id, session_id, contact, from_me, author, body, type, timestamp,
+                    has_media, is_forwarded, is_status, quoted_msg_id, status, data, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                    (SELECT body -> '$.data' FROM webhook_deliveries WHERE id = ?), ?, ?)
+                """,
+                message.messageId, message.waKeyId, session, chat, outgoing, message.author, message.body,
+                message.type, message.timestamp, message.hasMedia, message.isForwarded, isStatus,
+                message.quotedMsgId, status.rawValue, delivery.id, delivery.now, delivery.now
+            )
+            rowId = db.lastInsertRowID
+        }
+
+        // Receipts: one carried on the message itself, and any that arrived before it.
+        var acks: [AckCode] = []
+        if let code = message.ack, let ack = AckCode(rawValue: Int(code)) { acks.append(ack) }
+        var references = [message.messageId]
+        if let key = message.waKeyId { references.append(key) }
+        for reference in references {
+            let pending = try db.query(
+                "SELECT ack FROM pending_acks WHERE session_id = ? AND message_ref = ?", session, reference
+            )
+            acks += pending.compactMap { $0.int(0).flatMap(AckCode.init(rawValue:)) }
+            if !pending.isEmpty {
+                try db.run("DELETE FROM pending_acks WHERE session_id = ? AND message_ref = ?", session, reference)
+            }
+        }
+        if let best = acks.max(by: { $0.status.rank < $1.status.rank }) {
+            try raise(rowId: rowId, from: status, to: best, now: delivery.now)
+        }
+    }
+
+    private func upsertContact(
+        _ jid: String, session: String, isGroup: Bool, name: String?, timestamp: Int64?, now: String
+    ) throws {
+        try db.run(
+            """
+            INSERT INTO contacts (whatsapp_id, session_id, phone_number, is_group, display_name,
+                first_message_at, last_message_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (whatsapp_id) DO UPDATE SET
+                display_name = COALESCE(excluded.display_name, display_name),
+                first_message_at = min(COALESCE(first_message_at, excluded.first_message_at),
+                                       COALESCE(excluded.first_message_at, first_message_at)),
+                last_message_at = max(COALESCE(last_message_at, excluded.last_message_at),
+                                      COALESCE(excluded.last_message_at, last_message_at)),
+                updated_at = excluded.updated_at
+            """,
+            jid, session, isGroup ? nil : Self.phoneNumber(of: jid), isGroup, name, timestamp, timestamp, now, now
+        )
+    }
+
+    /// The digits of a personal JID (`34612345678@c.us` → `34612345678`); nil for groups and
+    /// privacy ids (`@lid`), which carry no phone number.
+    static func phoneNumber(of jid: String) -> String? {
+        guard let at = jid.firstIndex(of: "@") else { return nil }
+        let domain = jid[jid.index(after: at)...]
+        guard domain == "c.us" || domain == "s.whatsapp.net" else { return nil }
+        let user = jid[..<at].prefix { $0 != ":" }
+        guard !user.isEmpty, user.allSatisfy(\.isNumber) else { return nil }
+        return String(user)
+    }
+
+    // MARK: - Receipts
+
+    private func applyAck(_ ack: AckPayload, session: String, delivery: Delivery) throws {
+        let targets = try db.query(
+            "SELECT id, status FROM messages WHERE session_id = ? AND (message_id = ? OR wa_key_id = ?)",
+            session, ack.messageId, ack.messageId
+        )
+        guard !targets.isEmpty else {
+            try db.run(
+                "INSERT INTO pending_acks (session_id, message_ref, ack, delivery_id, received_at) VALUES (?, ?, ?, ?, ?)",
+                session, ack.messageId, ack.ack.rawValue, delivery.id, Timestamps.iso(delivery.receivedAt)
+            )
+            return
+        }
+        for target in targets {
+            let current = MessageStatus(rawValue: target.string(1) ?? "") ?? .pending
+            try raise(rowId: Int64(target.int(0) ?? 0), from: current, to: ack.ack, now: delivery.now)
+        }
+    }
+
+    /// Moves a message's status up to `ack`'s, never down.
+    private func raise(rowId: Int64, from current: MessageStatus, to ack: AckCode, now: String) throws {
+        guard ack.status.rank > current.rank else { return }
+        try db.run(
+            "UPDATE messages SET status = ?, ack = ?, ack_at = ?, updated_at = ? WHERE id = ?",
+            ack.status.rawValue, ack.rawValue, now, now, rowId
+        )
+    }
+}

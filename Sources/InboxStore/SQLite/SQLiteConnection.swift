@@ -1,0 +1,232 @@
+import CSQLite
+import Foundation
+
+/// One SQLite connection with a cache of prepared statements.
+///
+/// Not thread-safe by design: a connection belongs to exactly one thread at a time (the writer
+/// thread, or one reader). SQLite is opened in "multi-thread" mode, so it does no locking of its own.
+public final class SQLiteConnection {
+    private var handle: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    /// The file this connection was opened on.
+    public let path: String
+
+    /// Opens (and, for a writer, creates) the database at `path`.
+    /// - Parameter readOnly: opens with `SQLITE_OPEN_READONLY` and `PRAGMA query_only`, so the
+    ///   connection cannot write even by mistake.
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+        flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        var db: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open database"
+            sqlite3_close_v2(db)
+            throw SQLiteError(code: rc, message: "\(message) (\(path))")
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        if readOnly {
+            try execute("PRAGMA query_only = ON")
+        }
+    }
+
+    deinit {
+        for statement in statements.values {
+            sqlite3_finalize(statement)
+        }
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more SQL statements that return no rows (pragmas, migrations, BEGIN/COMMIT).
+    public func execute(_ sql: String) throws {
+        var error: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &error)
+        if rc != SQLITE_OK {
+            let message = error.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(error)
+            throw SQLiteError(code: sqlite3_extended_errcode(handle), message: message)
+        }
+    }
+
+    /// Runs a statement for its effect, ignoring any rows; returns the number of rows changed.
+    @discardableResult
+    public func run(_ sql: String, _ arguments: any SQLiteBindable...) throws -> Int {
+        try withStatement(sql, arguments) { statement in
+            while try step(statement) {}
+        }
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// Runs a query and returns all of its rows.
+    public func query(_ sql: String, _ arguments: any SQLiteBindable...) throws -> [SQLiteRow] {
+        try query(sql, arguments: arguments)
+    }
+
+    /// Runs a query with an argument array and returns all of its rows.
+    public func query(_ sql: String, arguments: [any SQLiteBindable]) throws -> [SQLiteRow] {
+        try withStatement(sql, arguments) { statement in
+            var rows: [SQLiteRow] = []
+            while try step(statement) {
+                rows.append(readRow(statement))
+            }
+            return rows
+        }
+    }
+
+    /// Runs a query and returns its first row, if any.
+    public func queryFirst(_ sql: String, _ arguments: any SQLiteBindable...) throws -> SQLiteRow? {
+        try withStatement(sql, arguments) { statement in
+            try step(statement) ? readRow(statement) : nil
+        }
+    }
+
+    /// The rowid of the last successful INSERT on this connection.
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back if it throws.
+    ///
+    /// IMMEDIATE takes the write lock up front, so a busy database fails here (and is retried by
+    /// the busy timeout) rather than halfway through the work.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try run("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try run("COMMIT")
+            return result
+        } catch {
+            _ = try? run("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs `body` inside a named savepoint: its changes vanish if it throws, while the
+    /// surrounding transaction goes on.
+    public func savepoint<T>(_ name: String, _ body: () throws -> T) throws -> T {
+        try run("SAVEPOINT \(name)")
+        do {
+            let result = try body()
+            try run("RELEASE \(name)")
+            return result
+        } catch {
+            _ = try? run("ROLLBACK TO \(name)")
+            _ = try? run("RELEASE \(name)")
+            throw error
+        }
+    }
+
+    /// Installs a progress handler that aborts any statement once `deadline` returns true; used to
+    /// put a time limit on reads. Pass nil to remove it.
+    public func setInterrupt(every instructions: Int32 = 10_000, when deadline: (() -> Bool)?) {
+        guard let deadline else {
+            sqlite3_progress_handler(handle, 0, nil, nil)
+            progressBox = nil
+            return
+        }
+        let box = ProgressBox(deadline)
+        progressBox = box
+        sqlite3_progress_handler(handle, instructions, { context in
+            guard let context else { return 0 }
+            let box = Unmanaged<ProgressBox>.fromOpaque(context).takeUnretainedValue()
+            return box.check() ? 1 : 0
+        }, Unmanaged.passUnretained(box).toOpaque())
+    }
+
+    private var progressBox: ProgressBox?
+
+    private final class ProgressBox {
+        let check: () -> Bool
+        init(_ check: @escaping () -> Bool) { self.check = check }
+    }
+
+    // MARK: - Statements
+
+    private func withStatement<T>(
+        _ sql: String, _ arguments: [any SQLiteBindable], _ body: (OpaquePointer) throws -> T
+    ) throws -> T {
+        let statement = try prepared(sql)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        try bind(arguments, to: statement)
+        return try body(statement)
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let statement = statements[sql] {
+            return statement
+        }
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard rc == SQLITE_OK, let statement else {
+            throw lastError(rc)
+        }
+        statements[sql] = statement
+        return statement
+    }
+
+    private func bind(_ arguments: [any SQLiteBindable], to statement: OpaquePointer) throws {
+        for (offset, argument) in arguments.enumerated() {
+            let index = Int32(offset + 1)
+            let rc: Int32
+            switch argument.sqliteValue {
+            case .null:
+                rc = sqlite3_bind_null(statement, index)
+            case .integer(let value):
+                rc = sqlite3_bind_int64(statement, index, value)
+            case .real(let value):
+                rc = sqlite3_bind_double(statement, index, value)
+            case .text(let value):
+                rc = sqlite3_bind_text(statement, index, value, -1, csqlite_transient())
+            case .blob(let value):
+                rc = value.withUnsafeBytes { buffer in
+                    sqlite3_bind_blob(statement, index, buffer.baseAddress, Int32(buffer.count), csqlite_transient())
+                }
+            }
+            guard rc == SQLITE_OK else { throw lastError(rc) }
+        }
+    }
+
+    /// Advances the statement; true while it yields a row.
+    private func step(_ statement: OpaquePointer) throws -> Bool {
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        case let rc: throw lastError(rc)
+        }
+    }
+
+    private func readRow(_ statement: OpaquePointer) -> SQLiteRow {
+        let count = sqlite3_column_count(statement)
+        var values: [SQLiteValue] = []
+        values.reserveCapacity(Int(count))
+        for column in 0..<count {
+            switch sqlite3_column_type(statement, column) {
+            case SQLITE_INTEGER:
+                values.append(.integer(sqlite3_column_int64(statement, column)))
+            case SQLITE_FLOAT:
+                values.append(.real(sqlite3_column_double(statement, column)))
+            case SQLITE_TEXT:
+                values.append(.text(String(cString: sqlite3_column_text(statement, column))))
+            case SQLITE_BLOB:
+                let length = Int(sqlite3_column_bytes(statement, column))
+                if let pointer = sqlite3_column_blob(statement, column), length > 0 {
+                    values.append(.blob(Array(UnsafeRawBufferPointer(start: pointer, count: length))))
+                } else {
+                    values.append(.blob([]))
+                }
+            default:
+                values.append(.null)
+            }
+        }
+        return SQLiteRow(values: values)
+    }
+
+    private func lastError(_ rc: Int32) -> SQLiteError {
+        let code = handle.map { sqlite3_extended_errcode($0) } ?? rc
+        let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "SQLite error"
+        return SQLiteError(code: code == 0 ? rc : code, message: message)
+    }
+}

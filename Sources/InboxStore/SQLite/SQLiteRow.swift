@@ -1,0 +1,11 @@
+/// One result row, read by column index in the order of the SELECT list.
+public struct SQLiteRow: Sendable {
+    public let values: [SQLiteValue]
+
+    public subscript(index: Int) -> SQLiteValue { values[index] }
+
+    public func int(_ index: Int) -> Int? { values[index].int }
+    public func double(_ index: Int) -> Double? { values[index].double }
+    public func string(_ index: Int) -> String? { values[index].string }
+    public func bool(_ index: Int) -> Bool { (values[index].int ?? 0) != 0 }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// How hard a commit tries to survive a power cut.
+public enum Durability: String, Sendable, CaseIterable {
+    /// `synchronous=NORMAL` in WAL mode: a commit survives a process crash; a power loss or kernel
+    /// panic may lose the last few commits (never corrupts).
+    case normal
+    /// `synchronous=FULL`: every commit is fsynced before it is acknowledged.
+    case full
+}
+
+/// Where the database lives and how it is opened.
+public struct StoreConfiguration: Sendable {
+    public var path: String
+    public var durability: Durability
+    /// How long a connection waits on a lock before giving up with SQLITE_BUSY.
+    public var busyTimeoutMilliseconds: Int
+
+    public init(path: String, durability: Durability = .normal, busyTimeoutMilliseconds: Int = 5000) {
+        self.path = path
+        self.durability = durability
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+    }
+}
+
+/// The one place that opens connections to the InboxLite database and runs its migrations.
+///
+/// The writer connection goes to exactly one owner (the delivery writer); everything else gets a
+/// read-only connection that SQLite itself stops from writing.
+public enum InboxDatabase {
+    /// Creates the database folder if needed and applies pending migrations.
+    @discardableResult
+    public static func migrate(_ configuration: StoreConfiguration, migrations: [Migration]) throws -> [String] {
+        let writer = try openWriter(configuration)
+        return try Migrator(migrations: migrations).migrate(writer)
+    }
+
+    /// Opens the read-write connection with the pragmas every write relies on.
+    public static func openWriter(_ configuration: StoreConfiguration) throws -> SQLiteConnection {
+        let folder = URL(fileURLWithPath: configuration.path).deletingLastPathComponent().path
+        if !FileManager.default.fileExists(atPath: folder) {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        let connection = try SQLiteConnection(path: configuration.path)
+        try connection.execute("""
+            PRAGMA busy_timeout = \(configuration.busyTimeoutMilliseconds);
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = \(configuration.durability == .full ? "FULL" : "NORMAL");
+            PRAGMA foreign_keys = ON;
+            PRAGMA temp_store = MEMORY;
+            """)
+        return connection
+    }
+
+    /// Opens a connection that cannot write: read-only file mode plus `query_only`.
+    public static func openReader(_ configuration: StoreConfiguration) throws -> SQLiteConnection {
+        let connection = try SQLiteConnection(path: configuration.path, readOnly: true)
+        try connection.execute("PRAGMA busy_timeout = \(configuration.busyTimeoutMilliseconds)")
+        return connection
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+
+/// Owns the write connection: every change to the database goes through here, on one thread.
+///
+/// A batch of deliveries is committed in one transaction (group commit), so durable commits stay
+/// cheap under load. Each delivery is applied inside its own savepoint: one bad payload is stored
+/// as `failed` with its error and cannot undo its neighbours.
+public final class InboxWriter {
+    /// After this many attempts a failed delivery waits for `inboxlite replay`.
+    public static let maxAttempts = 12
+
+    private let db: SQLiteConnection
+    private let applier: EventApplier
+
+    public init(_ configuration: StoreConfiguration) throws {
+        db = try InboxDatabase.openWriter(configuration)
+        applier = EventApplier(db: db)
+    }
+
+    /// Stores and applies a batch in one transaction; results are in batch order.
+    ///
+    /// Throws only when the transaction as a whole could not commit (busy, disk full, read-only):
+    /// then nothing of the batch was stored and every sender should be told to retry.
+    public func commit(_ batch: [IncomingDelivery], now: Date = Date()) throws -> [DeliveryResult] {
+        let nowText = Timestamps.iso(now)
+        return try db.transaction {
+            var results: [DeliveryResult] = []
+            results.reserveCapacity(batch.count)
+            for delivery in batch {
+                let inserted = try db.run(
+                    """
+                    INSERT INTO webhook_deliveries (event, session_id, body_sha256, body, received_at, status)
+                    VALUES (?, ?, ?, ?, ?, 'applied') ON CONFLICT (body_sha256) DO NOTHING
+                    """,
+                    delivery.envelope.event, delivery.sessionId, delivery.bodySHA256,
+                    String(decoding: delivery.body, as: UTF8.self), Timestamps.iso(delivery.receivedAt)
+                )
+                guard inserted == 1 else {
+                    results.append(.duplicate)
+                    continue
+                }
+                let id = db.lastInsertRowID
+                let status = try applyAndRecord(
+                    id: id, sessionId: delivery.sessionId, envelope: delivery.envelope,
+                    receivedAt: delivery.receivedAt, attempts: 1, now: now, nowText: nowText
+                )
+                results.append(.stored(id: id, status: status))
+            }
+            return results
+        }
+    }
+
+    /// Re-applies failed deliveries whose backoff has elapsed; returns how many were tried.
+    @discardableResult
+    public func retryDueFailures(now: Date = Date(), limit: Int = 100) throws -> Int {
+        let due = try db.query(
+            """
+            SELECT id, session_id, body, received_at, attempts FROM webhook_deliveries
+            WHERE status = 'failed' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+            """,
+            Timestamps.iso(now), limit
+        )
+        guard !due.isEmpty else { return 0 }
+        try db.transaction {
+            for row in due { try reapply(row, now: now) }
+        }
+        return due.count
+    }
+
+    /// Re-applies every stored delivery with `status`, oldest first, in transactions of `chunk`.
+    /// Used after an upgrade that learns a new event, or to retry failures by hand.
+    public func replay(status: DeliveryStatus, chunk: Int = 500, now: Date = Date()) throws -> ReplaySummary {
+        var summary = ReplaySummary()
+        var afterId: Int64 = 0
+        while true {
+            let rows = try db.query(
+                """
+                SELECT id, session_id, body, received_at, attempts FROM webhook_deliveries
+                WHERE status = ? AND id > ? ORDER BY id LIMIT ?
+                """,
+                status.rawValue, afterId, chunk
+            )
+            guard let last = rows.last else { return summary }
+            afterId = Int64(last.int(0) ?? 0)
+            try db.transaction {
+                for row in rows {
+                    summary.count(try reapply(row, now: now))
+                }
+            }
+        }
+    }
+
+    /// Runs a passive WAL checkpoint; returns false if readers kept it from finishing.
+    public func checkpoint() throws {
+        try db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    }
+
+    // MARK: - Applying
+
+    /// Applies one delivery in a savepoint and records the outcome on its row.
+    private func applyAndRecord(
+        id: Int64, sessionId: String?, envelope: WebhookEnvelope, receivedAt: Date, attempts: Int,
+        now: Date, nowText: String
+    ) throws -> DeliveryStatus {
+        let started = ContinuousClock.now
+        let status: DeliveryStatus
+        var lastError: String?
+        do {
+            let delivery = EventApplier.Delivery(
+                id: id, sessionId: sessionId, envelope: envelope, receivedAt: receivedAt, now: nowText
+            )
+            let outcome = try db.savepoint("apply_delivery") { try applier.apply(delivery) }
+            status = outcome == .applied ? .applied : .ignored
+        } catch let error as SQLiteError where error.isTransient {
+            throw error  // the database, not the payload: the whole batch must be retried
+        } catch {
+            status = .failed
+            lastError = "\(error)"
+        }
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        let nextAttempt: String? = status == .failed && attempts < Self.maxAttempts
+            ? Timestamps.iso(now.addingTimeInterval(Self.backoff(afterAttempt: attempts))) : nil
+        try db.run(
+            """
+            UPDATE webhook_deliveries SET status = ?, attempts = ?, last_error = ?, processing_ms = ?,
+                applied_at = ?, next_attempt_at = ? WHERE id = ?
+            """,
+            status.rawValue, attempts, lastError, (milliseconds * 1000).rounded() / 1000,
+            status == .failed ? nil : nowText, nextAttempt, id
+        )
+        return status
+    }
+
+    /// Re-applies a stored delivery row (`id, session_id, body, received_at, attempts`).
+    private func reapply(_ row: SQLiteRow, now: Date) throws -> DeliveryStatus {
+        let id = Int64(row.int(0) ?? 0)
+        let attempts = (row.int(4) ?? 1) + 1
+        let receivedAt = row.string(3).flatMap(Timestamps.parse) ?? now
+        let envelope: WebhookEnvelope
+        do {
+            envelope = try WebhookEnvelope.parse(row[2].bytes ?? [])
+        } catch {
+            try db.run(
+                "UPDATE webhook_deliveries SET attempts = ?, last_error = ?, next_attempt_at = NULL WHERE id = ?",
+                attempts, "stored body is not a webhook envelope: \(error.message)", id
+            )
+            return .failed
+        }
+        return try applyAndRecord(
+            id: id, sessionId: row.string(1), envelope: envelope, receivedAt: receivedAt,
+            attempts: attempts, now: now, nowText: Timestamps.iso(now)
+        )
+    }
+
+    /// Exponential backoff: 2 s, 4 s, 8 s … capped at an hour.
+    static func backoff(afterAttempt attempts: Int) -> TimeInterval {
+        min(3600, pow(2, Double(min(attempts, 12))))
+    }
+}
+
+/// How many replayed deliveries ended in each status.
+public struct ReplaySummary: Sendable, Equatable {
+    public var applied = 0
+    public var ignored = 0
+    public var failed = 0
+
+    public init() {}
+
+    mutating func count(_ status: DeliveryStatus) {
+        switch status {
+        case .applied: applied += 1
+        case .ignored: ignored += 1
+        case .failed: failed += 1
+        }
+    }
+
+    public var total: Int { applied + ignored + failed }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// A verified webhook on its way into the database.
+public struct IncomingDelivery: Sendable {
+    /// The exact bytes that were signed.
+    public let body: [UInt8]
+    /// Lowercase hex SHA-256 of `body`: the duplicate key.
+    public let bodySHA256: String
+    /// The session the delivery belongs to (header or body).
+    public let sessionId: String?
+    public let receivedAt: Date
+    public let envelope: WebhookEnvelope
+
+    public init(body: [UInt8], bodySHA256: String, sessionId: String?, receivedAt: Date, envelope: WebhookEnvelope) {
+        self.body = body
+        self.bodySHA256 = bodySHA256
+        self.sessionId = sessionId
+        self.receivedAt = receivedAt
+        self.envelope = envelope
+    }
+}
+
+/// A delivery's `status` column.
+public enum DeliveryStatus: String, Sendable, CaseIterable {
+    case applied, ignored, failed
+}
+
+/// What committing one delivery did.
+public enum DeliveryResult: Sendable, Equatable {
+    /// Newly stored, with the id of its `webhook_deliveries` row.
+    case stored(id: Int64, status: DeliveryStatus)
+    /// An identical body was accepted before; nothing changed.
+    case duplicate
+}

@@ -1,0 +1,63 @@
+import Hummingbird
+import InboxHTTP
+import InboxStore
+
+/// Why a webhook was not accepted. Each case is one row of the receiver's error table.
+public enum WebhookError: Error, Equatable, APIError {
+    case bodyTooLarge(limit: Int)
+    case missingSignature
+    case invalidSignature
+    case missingTimestamp
+    case invalidTimestamp
+    case staleTimestamp(source: String)
+    case futureTimestamp(source: String)
+    case sessionMismatch
+    case badEnvelope(EnvelopeError)
+    /// The database could not take the write; the gateway should retry.
+    case storeUnavailable
+
+    public var status: HTTPResponse.Status {
+        switch self {
+        case .bodyTooLarge: return .contentTooLarge
+        case .missingSignature, .invalidSignature, .missingTimestamp, .invalidTimestamp, .staleTimestamp,
+             .futureTimestamp, .sessionMismatch:
+            return .unauthorized
+        case .badEnvelope: return .badRequest
+        case .storeUnavailable: return .serviceUnavailable
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .bodyTooLarge: return "body_too_large"
+        case .missingSignature: return "missing_signature"
+        case .invalidSignature: return "invalid_signature"
+        case .missingTimestamp: return "missing_timestamp"
+        case .invalidTimestamp: return "invalid_timestamp"
+        case .staleTimestamp: return "stale_timestamp"
+        case .futureTimestamp: return "future_timestamp"
+        case .sessionMismatch: return "session_mismatch"
+        case .badEnvelope(let error): return error.code
+        case .storeUnavailable: return "store_unavailable"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .bodyTooLarge(let limit): return "the body is larger than \(limit) bytes"
+        case .missingSignature: return "the X-Webhook-Signature header is missing"
+        case .invalidSignature: return "the X-Webhook-Signature does not match the body for this session's secret"
+        case .missingTimestamp: return "the X-Webhook-Timestamp header is missing"
+        case .invalidTimestamp: return "the X-Webhook-Timestamp header is not a number of milliseconds since the epoch"
+        case .staleTimestamp(let source): return "the \(source) is too old (replayed or delayed delivery)"
+        case .futureTimestamp(let source): return "the \(source) is too far in the future (check the clocks)"
+        case .sessionMismatch: return "the X-Webhook-Session header and the body's sessionId differ"
+        case .badEnvelope(let error): return error.message
+        case .storeUnavailable: return "the database cannot take the write right now; retry later"
+        }
+    }
+
+    public var headers: HTTPFields {
+        self == .storeUnavailable ? [.retryAfter: "1"] : [:]
+    }
+}
