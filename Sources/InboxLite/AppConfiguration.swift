@@ -21,6 +21,8 @@ public struct AppConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// The most deliveries one writer transaction takes.
     public var maxBatch: Int
+    /// How long a write waits for a lock held elsewhere before the webhook is answered 503.
+    public var busyTimeoutMilliseconds: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -34,7 +36,8 @@ public struct AppConfiguration: Sendable {
         timestampTolerance: TimeInterval = 300,
         maxBodyBytes: Int = 2_097_152,
         logLevel: Logger.Level = .info,
-        maxBatch: Int = 512
+        maxBatch: Int = 512,
+        busyTimeoutMilliseconds: Int = 5000
     ) {
         self.host = host
         self.port = port
@@ -48,10 +51,11 @@ public struct AppConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.logLevel = logLevel
         self.maxBatch = maxBatch
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
     }
 
     /// The database settings the store needs.
     public var store: StoreConfiguration {
-        StoreConfiguration(path: databasePath, durability: durability)
+        StoreConfiguration(path: databasePath, durability: durability, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
     }
 }

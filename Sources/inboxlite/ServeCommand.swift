@@ -97,7 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let value { return value }
         let (secret, created) = try SecretFile.loadOrCreate(at: file)
         print("\(created ? "generated" : "using") \(what) in \(file) (mode 0600): \(hint)")
-        fflush(stdout)
+        FileHandle.standardOutput.synchronizeFile()
         return secret
     }
 }

@@ -1,0 +1,131 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import InboxLite
+import InboxStore
+import Logging
+import NIOCore
+import WebhookReceiver
+
+/// A real InboxLite on a real SQLite file in a fresh temp folder, plus helpers to sign webhooks
+/// the way the gateway does and to look at the resulting rows.
+struct TestInbox {
+    static let secret = "test-default-secret"
+    static let migrations = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Migrations")
+
+    let folder: URL
+    var configuration: AppConfiguration
+
+    init(sessionSecrets: [String: [String]] = [:], maxBodyBytes: Int = 65_536, folder: URL? = nil) throws {
+        let folder = folder ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("inboxlite-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        self.folder = folder
+        configuration = AppConfiguration(
+            host: "127.0.0.1", port: 0,
+            databasePath: folder.appendingPathComponent("inbox.sqlite").path,
+            migrationsDirectory: Self.migrations,
+            webhookSecret: Self.secret, sessionSecrets: sessionSecrets,
+            apiToken: "test-token", timestampTolerance: 300, maxBodyBytes: maxBodyBytes,
+            logLevel: .warning
+        )
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Runs `test` against the real application, then shuts it down (draining the writer).
+    func run<Value: Sendable>(
+        _ setup: TestingSetup = .router, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Value
+    ) async throws -> Value {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let app = try await buildApplication(configuration: configuration, logger: logger)
+        return try await app.test(setup) { client in try await test(client) }
+    }
+
+    /// Rows from the database through a read-only connection.
+    func rows(_ sql: String, _ arguments: any SQLiteBindable...) throws -> [SQLiteRow] {
+        let reader = try InboxDatabase.openReader(configuration.store)
+        return try reader.query(sql, arguments: arguments)
+    }
+
+    func count(_ table: String, where condition: String = "1") throws -> Int {
+        try rows("SELECT count(*) FROM \(table) WHERE \(condition)").first?.int(0) ?? -1
+    }
+}
+
+/// One webhook as the gateway would send it.
+struct SignedWebhook {
+    var body: [UInt8]
+    var headers: HTTPFields
+
+    /// Signs `json` with `secret`; `timestamp` is the X-Webhook-Timestamp (ms), nil to omit.
+    init(json: String, secret: String = TestInbox.secret, session: String? = "crm", event: String? = nil,
+         timestamp: Int64? = Int64(Date().timeIntervalSince1970 * 1000), signature: String? = nil) {
+        body = Array(json.utf8)
+        headers = [.contentType: "application/json"]
+        headers[.webhookSignature] = signature ?? WebhookSigner.signature(for: body, secret: secret)
+        if let timestamp { headers[.webhookTimestamp] = String(timestamp) }
+        if let session { headers[.webhookSession] = session }
+        if let event { headers[.webhookEvent] = event }
+    }
+}
+
+extension TestClientProtocol {
+    /// Posts a webhook to the receiver and returns status and decoded JSON.
+    @discardableResult
+    func post(_ webhook: SignedWebhook, path: String = "/webhooks/inbox-hub") async throws -> (HTTPResponse.Status, [String: Any]) {
+        try await execute(uri: path, method: .post, headers: webhook.headers, body: ByteBuffer(bytes: webhook.body)) { response in
+            let object = (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
+            return (response.status, object)
+        }
+    }
+}
+
+extension TestClientProtocol {
+    /// Posts a webhook and returns only the status.
+    func status(_ webhook: SignedWebhook, path: String = "/webhooks/inbox-hub") async throws -> HTTPResponse.Status {
+        try await post(webhook, path: path).0
+    }
+}
+
+/// Builds gateway payloads with sensible defaults; every value can be overridden.
+enum Payload {
+    static var nowISO: String { Timestamps.iso(Date()) }
+
+    static func envelope(_ event: String, session: String? = "crm", data: String, timestamp: String? = nil) -> String {
+        var fields = [#""event":"\#(event)""#]
+        if let session { fields.append(#""sessionId":"\#(session)""#) }
+        fields.append(#""data":\#(data)"#)
+        fields.append(#""timestamp":"\#(timestamp ?? nowISO)""#)
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    static func received(
+        key: String, from: String = "34612345678@c.us", author: String? = nil, body: String = "Hola",
+        timestamp: Int = 1_729_443_600, session: String = "crm", extra: String = ""
+    ) -> String {
+        let authorField = author.map { #","author":"\#($0)""# } ?? ""
+        return envelope("message.received", session: session, data: """
+            {"id":{"fromMe":false,"remote":"\(from)","id":"\(key)","_serialized":"false_\(from)_\(key)_in"},\
+            "body":"\(body)","type":"chat","timestamp":\(timestamp),"from":"\(from)","to":"34657032985@c.us",\
+            "fromMe":false,"hasMedia":false,"isForwarded":false,"isStatus":false,"quotedMsgId":null\(authorField)\(extra)}
+            """)
+    }
+
+    static func sent(key: String, to: String = "34612345678@c.us", body: String = "Respuesta", timestamp: Int = 1_729_443_610, session: String = "crm") -> String {
+        envelope("message.sent", session: session, data: """
+            {"id":{"fromMe":true,"remote":"\(to)","id":"\(key)","_serialized":"true_\(to)_\(key)_out"},\
+            "body":"\(body)","timestamp":\(timestamp),"from":"34657032985@c.us","to":"\(to)","fromMe":true}
+            """)
+    }
+
+    static func ack(_ messageId: String, _ ack: Int, session: String = "crm", timestamp: Int = 1_729_443_650) -> String {
+        envelope("message.ack", session: session, data: #"{"messageId":"\#(messageId)","ack":\#(ack),"timestamp":\#(timestamp)}"#)
+    }
+}
