@@ -79,6 +79,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// Store-level benchmarks (`scripts/bench-*.sh` run it in release mode).
+        .executableTarget(
+            name: "inboxlite-bench",
+            dependencies: [
+                "InboxStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "InboxStoreTests",
             dependencies: ["InboxStore"],

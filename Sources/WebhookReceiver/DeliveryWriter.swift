@@ -80,6 +80,9 @@ public final class DeliveryWriter: Service, @unchecked Sendable {
             failAll()
             throw error
         }
+        let checkpointer = WALCheckpointer(store: store)
+        try checkpointer.start()
+        defer { checkpointer.stop() }
         let sendableWriter = UncheckedBox(writer)
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {

@@ -217,7 +217,8 @@ struct EventApplier {
 
     private func applyAck(_ ack: AckPayload, session: String, delivery: Delivery) throws {
         let targets = try db.query(
-            "SELECT id, status FROM messages WHERE session_id = ? AND (message_id = ? OR wa_key_id = ?)",
+            // `+session_id` keeps the planner on the two id indexes: a session's messages are many.
+            "SELECT id, status FROM messages WHERE +session_id = ? AND (message_id = ? OR wa_key_id = ?)",
             session, ack.messageId, ack.messageId
         )
         guard !targets.isEmpty else {

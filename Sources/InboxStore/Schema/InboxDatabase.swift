@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 
 /// How hard a commit tries to survive a power cut.
@@ -35,8 +36,17 @@ public enum InboxDatabase {
         return try Migrator(migrations: migrations).migrate(writer)
     }
 
+    /// Process-wide SQLite settings, applied once before the first connection opens.
+    private static let configureLibrary: Void = {
+        _ = csqlite_disable_memstatus()
+    }()
+
     /// Opens the read-write connection with the pragmas every write relies on.
+    ///
+    /// Automatic checkpoints are off: `WALCheckpointer` runs them on its own thread, so a commit
+    /// never waits for the WAL to be copied back into the database file.
     public static func openWriter(_ configuration: StoreConfiguration) throws -> SQLiteConnection {
+        _ = configureLibrary
         let folder = URL(fileURLWithPath: configuration.path).deletingLastPathComponent().path
         if !FileManager.default.fileExists(atPath: folder) {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -48,12 +58,24 @@ public enum InboxDatabase {
             PRAGMA synchronous = \(configuration.durability == .full ? "FULL" : "NORMAL");
             PRAGMA foreign_keys = ON;
             PRAGMA temp_store = MEMORY;
+            PRAGMA cache_size = -65536;
+            PRAGMA wal_autocheckpoint = 0;
+            PRAGMA journal_size_limit = 67108864;
             """)
+        return connection
+    }
+
+    /// Opens the connection the checkpointer uses: it only copies WAL frames into the database.
+    public static func openCheckpointer(_ configuration: StoreConfiguration) throws -> SQLiteConnection {
+        _ = configureLibrary
+        let connection = try SQLiteConnection(path: configuration.path)
+        try connection.execute("PRAGMA busy_timeout = \(configuration.busyTimeoutMilliseconds)")
         return connection
     }
 
     /// Opens a connection that cannot write: read-only file mode plus `query_only`.
     public static func openReader(_ configuration: StoreConfiguration) throws -> SQLiteConnection {
+        _ = configureLibrary
         let connection = try SQLiteConnection(path: configuration.path, readOnly: true)
         try connection.execute("PRAGMA busy_timeout = \(configuration.busyTimeoutMilliseconds)")
         return connection

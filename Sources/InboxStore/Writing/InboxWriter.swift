@@ -56,7 +56,8 @@ public final class InboxWriter {
         let due = try db.query(
             """
             SELECT id, session_id, body, received_at, attempts FROM webhook_deliveries
-            WHERE status = 'failed' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+            INDEXED BY webhook_deliveries_retry_due
+            WHERE status = 'failed' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
             """,
             Timestamps.iso(now), limit
         )

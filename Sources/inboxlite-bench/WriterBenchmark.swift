@@ -1,0 +1,87 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import InboxStore
+
+/// Measures the writer alone: signed-and-verified deliveries committed in batches, no HTTP.
+struct WriterBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "writer", abstract: "Commit N deliveries through InboxWriter.")
+
+    @Option(help: "Deliveries to commit.") var count = 100_000
+    @Option(help: "Deliveries per transaction.") var batch = 64
+    @Option(help: "Migrations folder.") var migrations = "Migrations"
+    @Option(help: "Database file (a temp file by default).") var db: String?
+
+    func run() async throws {
+        let path = db ?? FileManager.default.temporaryDirectory.appendingPathComponent("writer-bench-\(UUID().uuidString).sqlite").path
+        let store = StoreConfiguration(path: path)
+        try InboxDatabase.migrate(store, migrations: try Migration.load(from: URL(fileURLWithPath: migrations)))
+        let writer = try InboxWriter(store)
+        let checkpointer = WALCheckpointer(store: store)
+        try checkpointer.start()
+        defer { checkpointer.stop() }
+        let deliveries = SyntheticDeliveries.make(count: count)
+        let started = ContinuousClock.now
+        var index = 0
+        while index < deliveries.count {
+            let end = min(index + batch, deliveries.count)
+            _ = try writer.commit(Array(deliveries[index..<end]))
+            index = end
+        }
+        let seconds = (ContinuousClock.now - started).seconds
+        print(String(format: "writer: %d deliveries in batches of %d: %.2f s, %.0f deliveries/s", count, batch, seconds, Double(count) / seconds))
+        if db == nil { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// A realistic mix of message deliveries, parsed exactly as the receiver parses them.
+enum SyntheticDeliveries {
+    static func make(count: Int, sessions: Int = 4, contacts: Int = 2000, seed: UInt64 = 42) -> [IncomingDelivery] {
+        var generator = SplitMix(seed: seed)
+        let now = Date()
+        let iso = Timestamps.iso(now)
+        var sent: [(String, String)] = []
+        var result: [IncomingDelivery] = []
+        result.reserveCapacity(count)
+        for index in 0..<count {
+            let session = "crm_\(index % sessions)"
+            let chat = "346\(10_000_000 + Int(generator.next() % UInt64(contacts)))@c.us"
+            let roll = generator.next() % 100
+            let json: String
+            if roll < 25, let target = sent.popLast() {
+                json = #"{"event":"message.ack","sessionId":"\#(target.1)","data":{"messageId":"\#(target.0)","ack":3,"timestamp":\#(Int(now.timeIntervalSince1970))},"timestamp":"\#(iso)"}"#
+            } else if roll < 50 {
+                let key = "OUT\(index)"
+                sent.append((key, session))
+                json = #"{"event":"message.sent","sessionId":"\#(session)","data":{"id":{"fromMe":true,"remote":"\#(chat)","id":"\#(key)","_serialized":"true_\#(chat)_\#(key)_out"},"body":"Respuesta \#(index) lorem ipsum dolor sit amet","timestamp":\#(Int(now.timeIntervalSince1970) - Int(generator.next() % 86400)),"from":"34657032985@c.us","to":"\#(chat)","fromMe":true},"timestamp":"\#(iso)"}"#
+            } else {
+                let key = "IN\(index)"
+                json = #"{"event":"message.received","sessionId":"\#(session)","data":{"id":{"fromMe":false,"remote":"\#(chat)","id":"\#(key)","_serialized":"false_\#(chat)_\#(key)_in"},"body":"Hola, ¿cómo estás? mensaje \#(index) con algo de texto","type":"chat","timestamp":\#(Int(now.timeIntervalSince1970) - Int(generator.next() % 86400)),"from":"\#(chat)","to":"34657032985@c.us","fromMe":false,"hasMedia":false,"isForwarded":false,"isStatus":false,"quotedMsgId":null,"notifyName":"Cliente \#(chat.prefix(7))"},"timestamp":"\#(iso)"}"#
+            }
+            let body = Array(json.utf8)
+            let envelope = try! WebhookEnvelope.parse(body)
+            result.append(IncomingDelivery(
+                body: body, bodySHA256: SHA256.hash(data: body).hexString, sessionId: envelope.sessionId,
+                receivedAt: now, envelope: envelope
+            ))
+        }
+        return result
+    }
+}
+
+/// A tiny deterministic generator so runs are comparable.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
