@@ -14,7 +14,7 @@ CREATE TABLE webhook_deliveries (
     status          TEXT    NOT NULL CHECK (status IN ('applied', 'ignored', 'failed')),
     attempts        INTEGER NOT NULL DEFAULT 1 CHECK (attempts >= 1),
     last_error      TEXT,
-    processing_ms   REAL,
+    processing_ms   REAL,    -- ms from the request's arrival until the writer applied it
     applied_at      TEXT,
     -- For failed deliveries: when the writer retries next (NULL once it has given up).
     next_attempt_at TEXT

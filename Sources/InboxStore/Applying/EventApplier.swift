@@ -166,16 +166,17 @@ struct EventApplier {
         // Receipts: one carried on the message itself, and any that arrived before it.
         var acks: [AckCode] = []
         if let code = message.ack, let ack = AckCode(rawValue: Int(code)) { acks.append(ack) }
-        var references = [message.messageId]
-        if let key = message.waKeyId { references.append(key) }
-        for reference in references {
-            let pending = try db.query(
-                "SELECT ack FROM pending_acks WHERE session_id = ? AND message_ref = ?", session, reference
-            )
+        let shortId = message.waKeyId ?? message.messageId
+        let pending = try db.query(
+            "SELECT ack FROM pending_acks WHERE session_id = ? AND message_ref IN (?, ?)",
+            session, message.messageId, shortId
+        )
+        if !pending.isEmpty {
             acks += pending.compactMap { $0.int(0).flatMap(AckCode.init(rawValue:)) }
-            if !pending.isEmpty {
-                try db.run("DELETE FROM pending_acks WHERE session_id = ? AND message_ref = ?", session, reference)
-            }
+            try db.run(
+                "DELETE FROM pending_acks WHERE session_id = ? AND message_ref IN (?, ?)",
+                session, message.messageId, shortId
+            )
         }
         if let best = acks.max(by: { $0.status.rank < $1.status.rank }) {
             try raise(rowId: rowId, from: status, to: best, now: delivery.now)

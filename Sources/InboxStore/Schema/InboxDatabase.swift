@@ -58,7 +58,7 @@ public enum InboxDatabase {
             PRAGMA synchronous = \(configuration.durability == .full ? "FULL" : "NORMAL");
             PRAGMA foreign_keys = ON;
             PRAGMA temp_store = MEMORY;
-            PRAGMA cache_size = -65536;
+            PRAGMA cache_size = -32768;
             PRAGMA wal_autocheckpoint = 0;
             PRAGMA journal_size_limit = 67108864;
             """)

@@ -1,0 +1,60 @@
+import Crypto
+import Foundation
+import InboxStore
+import Testing
+
+@Suite("InboxWriter batches")
+struct InboxWriterTests {
+    private func delivery(_ json: String) throws -> IncomingDelivery {
+        let body = Array(json.utf8)
+        let envelope = try WebhookEnvelope.parse(body)
+        return IncomingDelivery(body: body, bodySHA256: SHA256.hash(data: body).hexString,
+                                sessionId: envelope.sessionId, receivedAt: Date(), envelope: envelope)
+    }
+
+    private func message(_ key: String) -> String {
+        #"{"event":"message.received","sessionId":"s","data":{"id":{"id":"\#(key)","remote":"1@c.us","_serialized":"false_1@c.us_\#(key)_in"},"body":"hi"}}"#
+    }
+
+    @Test func aFailingDeliveryIsRecordedAndItsBatchNeighboursStillLand() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboxlite-writer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = StoreConfiguration(path: folder.appendingPathComponent("db.sqlite").path)
+        try InboxDatabase.migrate(store, migrations: try Migration.load(from: MigrationTests.shipped))
+        let writer = try InboxWriter(store)
+
+        let bad = #"{"event":"message.received","sessionId":"s","data":{"body":"no id"}}"#
+        let batch = try [delivery(message("A")), delivery(bad), delivery(message("B")), delivery(message("A"))]
+        let results = try writer.commit(batch)
+
+        #expect(results.count == 4)
+        guard case .stored(_, .applied) = results[0], case .stored(_, .failed) = results[1],
+              case .stored(_, .applied) = results[2], results[3] == .duplicate
+        else {
+            Issue.record("unexpected results \(results)")
+            return
+        }
+        let reader = try InboxDatabase.openReader(store)
+        #expect(try reader.queryFirst("SELECT count(*) FROM messages")?.int(0) == 2)
+        let failed = try #require(try reader.queryFirst("SELECT status, last_error FROM webhook_deliveries WHERE id = 2"))
+        #expect(failed.string(0) == "failed" && failed.string(1)?.contains("data.id") == true)
+        #expect(try reader.queryFirst("SELECT count(*) FROM webhook_deliveries")?.int(0) == 3)
+    }
+
+    @Test func dueFailuresAreRetriedWithBackoff() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboxlite-writer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = StoreConfiguration(path: folder.appendingPathComponent("db.sqlite").path)
+        try InboxDatabase.migrate(store, migrations: try Migration.load(from: MigrationTests.shipped))
+        let writer = try InboxWriter(store)
+        let start = Date()
+        _ = try writer.commit([delivery(#"{"event":"message.ack","sessionId":"s","data":{"ack":3}}"#)], now: start)
+
+        #expect(try writer.retryDueFailures(now: start.addingTimeInterval(1)) == 0, "not due before its backoff")
+        #expect(try writer.retryDueFailures(now: start.addingTimeInterval(3)) == 1)
+        let reader = try InboxDatabase.openReader(store)
+        let row = try #require(try reader.queryFirst("SELECT status, attempts, next_attempt_at FROM webhook_deliveries"))
+        #expect(row.string(0) == "failed" && row.int(1) == 2)
+        #expect(row.string(2).flatMap(Timestamps.parse).map { $0 > start.addingTimeInterval(6) } == true, "backoff doubles")
+    }
+}
