@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         /// The system SQLite library (Debian: libsqlite3-dev).
@@ -59,12 +60,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// The read-only query API: read-only connections, pagination, authentication.
+        .target(
+            name: "InboxQuery",
+            dependencies: [
+                "InboxStore",
+                "InboxHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         /// Configuration and `buildApplication`, shared by the command line and the tests.
         .target(
             name: "InboxLite",
             dependencies: [
                 "InboxStore",
                 "InboxHTTP",
+                "InboxQuery",
                 "WebhookReceiver",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

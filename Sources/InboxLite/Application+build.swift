@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import InboxHTTP
+import InboxQuery
 import InboxStore
 import Logging
 import WebhookReceiver
@@ -30,11 +31,22 @@ public func buildApplication(
 
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(JSONErrorMiddleware())
+    router.middlewares.add(BearerAuthMiddleware(
+        token: configuration.apiToken, openPaths: [WebhookTestController<AppRequestContext>.connectivityPath]
+    ))
     router.get("/healthz") { _, _ in
         Response.json(bytes: Array(#"{"status":"ok"}"#.utf8))
     }
     WebhookController(verifier: verifier, writer: writer, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router)
+    WebhookTestController(verifier: verifier, maxBodyBytes: configuration.maxBodyBytes).addRoutes(to: router)
+
+    let pool = ReadPool(store: configuration.store)
+    SessionController(pool: pool).addRoutes(to: router)
+    ContactController(pool: pool).addRoutes(to: router)
+    ConversationController(pool: pool).addRoutes(to: router)
+    MessageController(pool: pool).addRoutes(to: router)
+    DeliveryController(pool: pool, writerQueueDepth: { writer.queueDepth }).addRoutes(to: router)
 
     var app = Application(
         router: router,

@@ -110,7 +110,10 @@ struct EventApplier {
 
     // MARK: - Messages
 
-    private func applyMessage(_ message: MessagePayload, outgoing: Bool, session: String, delivery: Delivery) throws {
+    private func applyMessage(_ payload: MessagePayload, outgoing: Bool, session: String, delivery: Delivery) throws {
+        // A message without a time is filed at the time it was received, so it still sorts.
+        var message = payload
+        if message.timestamp == nil { message.timestamp = Int64(delivery.receivedAt.timeIntervalSince1970) }
         guard let chat = message.chat(outgoing: outgoing), !chat.isEmpty else {
             throw PayloadError("\(delivery.envelope.event) has no chat (data.id.remote, data.from or data.to)")
         }
@@ -161,6 +164,9 @@ struct EventApplier {
                 message.quotedMsgId, status.rawValue, delivery.id, delivery.now, delivery.now
             )
             rowId = db.lastInsertRowID
+            if !isStatus {
+                try countInConversation(rowId: rowId, session: session, chat: chat, outgoing: outgoing, timestamp: message.timestamp ?? 0)
+            }
         }
 
         // Receipts: one carried on the message itself, and any that arrived before it.
@@ -168,11 +174,15 @@ struct EventApplier {
         if let code = message.ack, let ack = AckCode(rawValue: Int(code)) { acks.append(ack) }
         let shortId = message.waKeyId ?? message.messageId
         let pending = try db.query(
-            "SELECT ack FROM pending_acks WHERE session_id = ? AND message_ref IN (?, ?)",
+            "SELECT ack, delivery_id, received_at FROM pending_acks WHERE session_id = ? AND message_ref IN (?, ?) ORDER BY id",
             session, message.messageId, shortId
         )
         if !pending.isEmpty {
-            acks += pending.compactMap { $0.int(0).flatMap(AckCode.init(rawValue:)) }
+            for row in pending {
+                guard let ack = row.int(0).flatMap(AckCode.init(rawValue:)) else { continue }
+                acks.append(ack)
+                try recordAck(ack, messageRow: rowId, deliveryId: Int64(row.int(1) ?? 0), receivedAt: row.string(2) ?? delivery.now)
+            }
             try db.run(
                 "DELETE FROM pending_acks WHERE session_id = ? AND message_ref IN (?, ?)",
                 session, message.messageId, shortId
@@ -181,6 +191,60 @@ struct EventApplier {
         if let best = acks.max(by: { $0.status.rank < $1.status.rank }) {
             try raise(rowId: rowId, from: status, to: best, now: delivery.now)
         }
+    }
+
+    /// Keeps the chat's `conversations` row current for a newly stored message: count, newest
+    /// message, and unread (incoming messages newer than our last outgoing one) — all computed so
+    /// that arrival order does not matter.
+    private func countInConversation(rowId: Int64, session: String, chat: String, outgoing: Bool, timestamp: Int64) throws {
+        guard let row = try db.queryFirst(
+            "SELECT id, last_activity_at, last_outgoing_at FROM conversations WHERE session_id = ? AND contact = ?",
+            session, chat
+        ) else {
+            try db.run(
+                """
+                INSERT INTO conversations (session_id, contact, last_message_id, last_activity_at, message_count,
+                    unread_count, last_outgoing_at) VALUES (?, ?, ?, ?, 1, ?, ?)
+                """,
+                session, chat, rowId, timestamp, outgoing ? 0 : 1, outgoing ? timestamp : nil
+            )
+            return
+        }
+        let id = Int64(row.int(0) ?? 0)
+        let isNewest = timestamp >= Int64(row.int(1) ?? 0)
+        let lastOutgoing = row.int(2).map(Int64.init)
+        if outgoing, timestamp > (lastOutgoing ?? -1) {
+            try db.run(
+                """
+                UPDATE conversations SET message_count = message_count + 1, last_outgoing_at = ?,
+                    unread_count = (SELECT count(*) FROM messages WHERE session_id = ? AND contact = ?
+                                    AND timestamp > ? AND from_me = 0 AND is_status = 0),
+                    last_message_id = CASE WHEN ? THEN ? ELSE last_message_id END,
+                    last_activity_at = max(last_activity_at, ?)
+                WHERE id = ?
+                """,
+                timestamp, session, chat, timestamp, isNewest, rowId, timestamp, id
+            )
+        } else {
+            let unreadIncrement = !outgoing && timestamp > (lastOutgoing ?? -1) ? 1 : 0
+            try db.run(
+                """
+                UPDATE conversations SET message_count = message_count + 1, unread_count = unread_count + ?,
+                    last_message_id = CASE WHEN ? THEN ? ELSE last_message_id END,
+                    last_activity_at = max(last_activity_at, ?)
+                WHERE id = ?
+                """,
+                unreadIncrement, isNewest, rowId, timestamp, id
+            )
+        }
+    }
+
+    /// Appends a receipt to the message's ack history.
+    private func recordAck(_ ack: AckCode, messageRow: Int64, deliveryId: Int64, receivedAt: String) throws {
+        try db.run(
+            "INSERT INTO message_acks (message_id, ack, status, delivery_id, received_at) VALUES (?, ?, ?, ?, ?)",
+            messageRow, ack.rawValue, ack.status.rawValue, deliveryId, receivedAt
+        )
     }
 
     private func upsertContact(
@@ -231,7 +295,9 @@ struct EventApplier {
         }
         for target in targets {
             let current = MessageStatus(rawValue: target.string(1) ?? "") ?? .pending
-            try raise(rowId: Int64(target.int(0) ?? 0), from: current, to: ack.ack, now: delivery.now)
+            let rowId = Int64(target.int(0) ?? 0)
+            try recordAck(ack.ack, messageRow: rowId, deliveryId: delivery.id, receivedAt: Timestamps.iso(delivery.receivedAt))
+            try raise(rowId: rowId, from: current, to: ack.ack, now: delivery.now)
         }
     }
 

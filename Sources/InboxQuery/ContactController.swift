@@ -1,0 +1,65 @@
+import Hummingbird
+import InboxStore
+
+/// `/api/contacts`: people and groups seen in any session.
+public struct ContactController<Context: RequestContext>: Sendable {
+    let pool: ReadPool
+
+    public init(pool: ReadPool) { self.pool = pool }
+
+    public func addRoutes(to router: Router<Context>) {
+        router.get("/api/contacts") { request, _ in try await list(request) }
+        router.get("/api/contacts/:whatsappId") { _, context in try await show(context.pathParameter("whatsappId")) }
+    }
+
+    /// Contacts in id order; `q` matches the number (prefix, digits only) or the name / JID (substring).
+    func list(_ request: Request) async throws -> Response {
+        let page = try PageRequest(request, keyParts: 1)
+        let after = page.after == nil ? 0 : try page.int(0)
+        let session = try request.parameter("session")
+        let q = try request.parameter("q", maxLength: 100)
+        var sql = "SELECT \(ContactView.columns) FROM contacts WHERE id > ?"
+        var arguments: [any SQLiteBindable] = [after]
+        if let session {
+            sql += " AND session_id = ?"
+            arguments.append(session)
+        }
+        if let q {
+            let pattern = "%" + Self.escapeLike(q) + "%"
+            let digits = q.filter(\.isNumber)
+            sql += " AND (display_name LIKE ? ESCAPE '\\' OR whatsapp_id LIKE ? ESCAPE '\\'"
+            arguments += [pattern, pattern]
+            if !digits.isEmpty {
+                sql += " OR phone_number LIKE ? ESCAPE '\\'"
+                arguments.append("%" + digits + "%")
+            }
+            sql += ")"
+        }
+        sql += " ORDER BY id LIMIT ?"
+        arguments.append(page.limit + 1)
+        let sqlText = sql
+        let boxed = BindableList(arguments)
+        let contacts = try await pool.read { db in try db.query(sqlText, arguments: boxed.values).map(ContactView.init) }
+        return try QueryResponse.json(Page(fetched: contacts, limit: page.limit) { [String($0.id)] })
+    }
+
+    func show(_ whatsappId: String) async throws -> Response {
+        let contact = try await pool.read { db in
+            try db.queryFirst("SELECT \(ContactView.columns) FROM contacts WHERE whatsapp_id = ?", whatsappId).map(ContactView.init)
+        }
+        guard let contact else { throw QueryError.notFound("contact \(whatsappId)") }
+        return try QueryResponse.json(Single(contact))
+    }
+
+    /// User text inside LIKE matches literally: `%` and `_` are not wildcards.
+    static func escapeLike(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+    }
+}
+
+/// SQL arguments built on one thread and read on the pool thread, unchanged.
+struct BindableList: @unchecked Sendable {
+    let values: [any SQLiteBindable]
+    init(_ values: [any SQLiteBindable]) { self.values = values }
+}

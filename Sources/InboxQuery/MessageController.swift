@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import InboxHTTP
+import InboxStore
+
+/// `/api/messages/{id}` and `/api/search`: one message with its receipts, and full-text search.
+public struct MessageController<Context: RequestContext>: Sendable {
+    let pool: ReadPool
+
+    public init(pool: ReadPool) { self.pool = pool }
+
+    public func addRoutes(to router: Router<Context>) {
+        router.get("/api/messages/:messageId") { _, context in try await show(context.pathParameter("messageId")) }
+        router.get("/api/search") { request, _ in try await search(request) }
+    }
+
+    struct Detail: Encodable, Sendable {
+        let message: MessageView
+        let acks: [AckView]
+    }
+
+    /// The message, its ack history, and its `data` object exactly as stored.
+    func show(_ messageId: String) async throws -> Response {
+        let found = try await pool.read { db -> (MessageView, [AckView], String)? in
+            guard let row = try db.queryFirst(
+                "SELECT \(MessageView.columns("m")), m.data FROM messages m WHERE m.message_id = ?", messageId
+            ) else { return nil }
+            let message = MessageView(row)
+            let acks = try db.query(
+                "SELECT ack, status, received_at FROM message_acks WHERE message_id = ? ORDER BY id", message.id
+            ).map { AckView(ack: $0.int(0) ?? 0, status: $0.string(1) ?? "", receivedAt: $0.string(2) ?? "") }
+            return (message, acks, row.string(20) ?? "{}")
+        }
+        guard let (message, acks, data) = found else { throw QueryError.notFound("message \(messageId)") }
+        // `data` keeps the gateway's own key names, so it is spliced in after snake_case encoding.
+        let encoded = try QueryResponse.encoder.encode(Detail(message: message, acks: acks))
+        guard var object = try JSONSerialization.jsonObject(with: encoded) as? [String: Any],
+              var messageObject = object["message"] as? [String: Any]
+        else { throw QueryError.unavailable }
+        messageObject["data"] = (try? JSONSerialization.jsonObject(with: Data(data.utf8))) ?? NSNull()
+        object["message"] = messageObject
+        let bytes = try JSONSerialization.data(withJSONObject: ["data": object], options: [.sortedKeys, .withoutEscapingSlashes])
+        return .json(bytes: Array(bytes))
+    }
+
+    /// FTS5 search over message bodies, newest first. User text is split into words and each is
+    /// quoted, so FTS syntax (quotes, `*`, `NEAR`, `-`, parentheses) is only ever searched for.
+    func search(_ request: Request) async throws -> Response {
+        let page = try PageRequest(request, keyParts: 1)
+        guard let q = try request.parameter("q", maxLength: 200) else {
+            throw QueryError.badParameter("q", "is required")
+        }
+        guard let match = Self.ftsQuery(q) else {
+            throw QueryError.badParameter("q", "has no words to search for")
+        }
+        var sql = """
+            SELECT \(MessageView.columns("m")), snippet(messages_fts, 0, '<mark>', '</mark>', '…', 12)
+            FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
+            WHERE messages_fts MATCH ?
+            """
+        var arguments: [any SQLiteBindable] = [match]
+        if let session = try request.parameter("session") {
+            sql += " AND m.session_id = ?"
+            arguments.append(session)
+        }
+        if let contact = try request.parameter("contact") {
+            sql += " AND m.contact = ?"
+            arguments.append(contact)
+        }
+        if page.after != nil {
+            sql += " AND messages_fts.rowid < ?"
+            arguments.append(try page.int(0))
+        }
+        sql += " ORDER BY messages_fts.rowid DESC LIMIT ?"
+        arguments.append(page.limit + 1)
+        let (text, boxed) = (sql, BindableList(arguments))
+        let hits = try await pool.read { db in
+            try db.query(text, arguments: boxed.values).map { row -> MessageView in
+                var message = MessageView(row)
+                message.snippet = row.string(20)
+                return message
+            }
+        }
+        return try QueryResponse.json(Page(fetched: hits, limit: page.limit) { [String($0.id)] })
+    }
+
+    /// `"word1" "word2"`: every word must appear (accents and case folded by the tokenizer).
+    static func ftsQuery(_ text: String) -> String? {
+        let words = text.split { !($0.isLetter || $0.isNumber) }.prefix(16)
+        guard !words.isEmpty else { return nil }
+        return words.map { "\"\($0)\"" }.joined(separator: " ")
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Hummingbird
+
+/// `limit` and `cursor` of a list request, validated.
+///
+/// Cursors are opaque to clients: base64url of the sort key of the last item returned. Walking them
+/// is keyset pagination, so every item comes exactly once even while new rows arrive.
+public struct PageRequest: Sendable {
+    public static let defaultLimit = 50
+    public static let maxLimit = 200
+
+    public let limit: Int
+    /// The sort key the next page starts after, as the strings that were encoded.
+    public let after: [String]?
+
+    public init(_ request: Request, keyParts: Int) throws {
+        let query = request.uri.queryParameters
+        if let text = query.get("limit") {
+            guard let value = Int(text), (1...Self.maxLimit).contains(value) else {
+                throw QueryError.badParameter("limit", "must be a whole number from 1 to \(Self.maxLimit)")
+            }
+            limit = value
+        } else {
+            limit = Self.defaultLimit
+        }
+        if let text = query.get("cursor"), !text.isEmpty {
+            guard let parts = Cursor.decode(text), parts.count == keyParts else {
+                throw QueryError.badParameter("cursor", "is not a cursor this endpoint returned")
+            }
+            after = parts
+        } else {
+            after = nil
+        }
+    }
+
+    /// The integer at `index` of the cursor key.
+    public func int(_ index: Int) throws -> Int64 {
+        guard let after, let value = Int64(after[index]) else {
+            throw QueryError.badParameter("cursor", "is not a cursor this endpoint returned")
+        }
+        return value
+    }
+}
+
+/// Encodes and decodes opaque cursors.
+public enum Cursor {
+    public static func encode(_ parts: [String]) -> String {
+        Data(parts.joined(separator: "\u{1F}").utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public static func decode(_ text: String) -> [String]? {
+        guard text.count <= 512 else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let string = String(data: data, encoding: .utf8) else { return nil }
+        return string.components(separatedBy: "\u{1F}")
+    }
+}
+
+/// A page of items: `{"data": [...], "next_cursor": "..." | null}`.
+public struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
+    public let data: [Item]
+    public let nextCursor: String?
+
+    /// Builds a page from up to `limit + 1` fetched rows: the extra one only proves there is more.
+    public init(fetched: [Item], limit: Int, key: (Item) -> [String]) {
+        if fetched.count > limit {
+            data = Array(fetched.prefix(limit))
+            nextCursor = data.last.map { Cursor.encode(key($0)) }
+        } else {
+            data = fetched
+            nextCursor = nil
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case data
+        case nextCursor = "next_cursor"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(data, forKey: .data)
+        try container.encode(nextCursor, forKey: .nextCursor)  // explicit null on the last page
+    }
+}
+
+/// `{"data": item}` for single-item endpoints.
+public struct Single<Item: Encodable & Sendable>: Encodable, Sendable {
+    public let data: Item
+    public init(_ data: Item) { self.data = data }
+}
+
+extension Request {
+    /// An optional, non-empty query parameter, at most `maxLength` characters.
+    func parameter(_ name: String, maxLength: Int = 200) throws -> String? {
+        guard let value = uri.queryParameters.get(name), !value.isEmpty else { return nil }
+        guard value.count <= maxLength else { throw QueryError.badParameter(name, "is longer than \(maxLength) characters") }
+        return value
+    }
+
+    /// An optional integer query parameter.
+    func integerParameter(_ name: String) throws -> Int64? {
+        guard let text = try parameter(name, maxLength: 20) else { return nil }
+        guard let value = Int64(text) else { throw QueryError.badParameter(name, "must be a whole number") }
+        return value
+    }
+}
+
+extension RequestContext {
+    /// A path parameter, percent-decoded.
+    func pathParameter(_ name: String) throws -> String {
+        guard let raw = parameters.get(name), let value = raw.removingPercentEncoding, !value.isEmpty else {
+            throw QueryError.badParameter(name, "is missing")
+        }
+        return value
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import InboxStore
+
+/// What the query API returns. Property names are the table columns in camelCase; the encoder
+/// turns them back into the snake_case column names.
+
+public struct SessionView: Codable, Sendable, Equatable {
+    public let sessionId: String
+    public let status: String
+    public let isConnected: Bool
+    public let phoneNumber: String?
+    public let hasQrCode: Bool
+    public let qrExpiresAt: String?
+    public let disconnectReason: String?
+    public let statusChangedAt: String?
+    public let lastEventAt: String?
+    public let messageCount: Int
+    public let conversationCount: Int
+    public let createdAt: String
+    public let updatedAt: String
+
+    static let columns = """
+        s.id, s.session_id, s.status, s.is_connected, s.phone_number, s.qr_code IS NOT NULL, s.qr_expires_at,
+        s.disconnect_reason, s.status_changed_at,
+        (SELECT max(received_at) FROM webhook_deliveries d WHERE d.session_id = s.session_id),
+        (SELECT COALESCE(sum(message_count), 0) FROM conversations c WHERE c.session_id = s.session_id),
+        (SELECT count(*) FROM conversations c WHERE c.session_id = s.session_id),
+        s.created_at, s.updated_at
+        """
+
+    init(_ row: SQLiteRow) {
+        sessionId = row.string(1) ?? ""
+        status = row.string(2) ?? ""
+        isConnected = row.bool(3)
+        phoneNumber = row.string(4)
+        hasQrCode = row.bool(5)
+        qrExpiresAt = row.string(6)
+        disconnectReason = row.string(7)
+        statusChangedAt = row.string(8)
+        lastEventAt = row.string(9)
+        messageCount = row.int(10) ?? 0
+        conversationCount = row.int(11) ?? 0
+        createdAt = row.string(12) ?? ""
+        updatedAt = row.string(13) ?? ""
+    }
+}
+
+public struct ContactView: Codable, Sendable, Equatable {
+    let id: Int64
+    public let whatsappId: String
+    public let sessionId: String
+    public let phoneNumber: String?
+    public let isGroup: Bool
+    public let displayName: String?
+    public let firstMessageAt: Int?
+    public let firstMessageTime: String?
+    public let lastMessageAt: Int?
+    public let lastMessageTime: String?
+    public let createdAt: String
+    public let updatedAt: String
+
+    static let columns = """
+        id, whatsapp_id, session_id, phone_number, is_group, display_name, first_message_at, first_message_time,
+        last_message_at, last_message_time, created_at, updated_at
+        """
+
+    init(_ row: SQLiteRow) {
+        id = Int64(row.int(0) ?? 0)
+        whatsappId = row.string(1) ?? ""
+        sessionId = row.string(2) ?? ""
+        phoneNumber = row.string(3)
+        isGroup = row.bool(4)
+        displayName = row.string(5)
+        firstMessageAt = row.int(6)
+        firstMessageTime = row.string(7)
+        lastMessageAt = row.int(8)
+        lastMessageTime = row.string(9)
+        createdAt = row.string(10) ?? ""
+        updatedAt = row.string(11) ?? ""
+    }
+}
+
+public struct MessageView: Codable, Sendable, Equatable {
+    let id: Int64
+    public let messageId: String
+    public let waKeyId: String?
+    public let sessionId: String
+    public let contact: String
+    public let fromMe: Bool
+    public let author: String?
+    public let body: String?
+    public let type: String?
+    public let timestamp: Int?
+    public let messageTime: String?
+    public let hasMedia: Bool
+    public let isForwarded: Bool
+    public let isStatus: Bool
+    public let quotedMsgId: String?
+    public let status: String
+    public let ack: Int?
+    public let ackAt: String?
+    public let createdAt: String
+    public let updatedAt: String
+    /// A highlighted excerpt, for search results only.
+    public var snippet: String?
+
+    static func columns(_ alias: String) -> String {
+        ["id", "message_id", "wa_key_id", "session_id", "contact", "from_me", "author", "body", "type", "timestamp",
+         "message_time", "has_media", "is_forwarded", "is_status", "quoted_msg_id", "status", "ack", "ack_at",
+         "created_at", "updated_at"].map { "\(alias).\($0)" }.joined(separator: ", ")
+    }
+
+    init(_ row: SQLiteRow, offset: Int = 0) {
+        func at(_ index: Int) -> Int { offset + index }
+        id = Int64(row.int(at(0)) ?? 0)
+        messageId = row.string(at(1)) ?? ""
+        waKeyId = row.string(at(2))
+        sessionId = row.string(at(3)) ?? ""
+        contact = row.string(at(4)) ?? ""
+        fromMe = row.bool(at(5))
+        author = row.string(at(6))
+        body = row.string(at(7))
+        type = row.string(at(8))
+        timestamp = row.int(at(9))
+        messageTime = row.string(at(10))
+        hasMedia = row.bool(at(11))
+        isForwarded = row.bool(at(12))
+        isStatus = row.bool(at(13))
+        quotedMsgId = row.string(at(14))
+        status = row.string(at(15)) ?? ""
+        ack = row.int(at(16))
+        ackAt = row.string(at(17))
+        createdAt = row.string(at(18)) ?? ""
+        updatedAt = row.string(at(19)) ?? ""
+    }
+}
+
+public struct ConversationView: Codable, Sendable, Equatable {
+    let id: Int64
+    public let sessionId: String
+    public let contact: String
+    public let displayName: String?
+    public let phoneNumber: String?
+    public let isGroup: Bool
+    public let lastActivityAt: Int
+    public let lastActivityTime: String?
+    public let messageCount: Int
+    public let unreadCount: Int
+    public let lastMessage: LastMessage
+
+    public struct LastMessage: Codable, Sendable, Equatable {
+        public let messageId: String
+        public let bodyPreview: String?
+        public let timestamp: Int?
+        public let messageTime: String?
+        public let fromMe: Bool
+        public let status: String
+    }
+
+    static let columns = """
+        c.id, c.session_id, c.contact, k.display_name, k.phone_number, COALESCE(k.is_group, 0), c.last_activity_at,
+        c.last_activity_time, c.message_count, c.unread_count, m.message_id, substr(m.body, 1, 120), m.timestamp,
+        m.message_time, m.from_me, m.status
+        """
+
+    init(_ row: SQLiteRow) {
+        id = Int64(row.int(0) ?? 0)
+        sessionId = row.string(1) ?? ""
+        contact = row.string(2) ?? ""
+        displayName = row.string(3)
+        phoneNumber = row.string(4)
+        isGroup = row.bool(5)
+        lastActivityAt = row.int(6) ?? 0
+        lastActivityTime = row.string(7)
+        messageCount = row.int(8) ?? 0
+        unreadCount = row.int(9) ?? 0
+        lastMessage = LastMessage(
+            messageId: row.string(10) ?? "", bodyPreview: row.string(11), timestamp: row.int(12),
+            messageTime: row.string(13), fromMe: row.bool(14), status: row.string(15) ?? ""
+        )
+    }
+}
+
+public struct AckView: Codable, Sendable, Equatable {
+    public let ack: Int
+    public let status: String
+    public let receivedAt: String
+}
+
+public struct DeliveryView: Codable, Sendable, Equatable {
+    public let id: Int64
+    public let event: String
+    public let sessionId: String?
+    public let bodySha256: String
+    public let receivedAt: String
+    public let status: String
+    public let attempts: Int
+    public let lastError: String?
+    public let processingMs: Double?
+    public let appliedAt: String?
+    public let nextAttemptAt: String?
+    public var body: String?
+
+    static func columns(includeBody: Bool) -> String {
+        "id, event, session_id, body_sha256, received_at, status, attempts, last_error, processing_ms, applied_at, next_attempt_at"
+            + (includeBody ? ", body" : "")
+    }
+
+    init(_ row: SQLiteRow) {
+        id = Int64(row.int(0) ?? 0)
+        event = row.string(1) ?? ""
+        sessionId = row.string(2)
+        bodySha256 = row.string(3) ?? ""
+        receivedAt = row.string(4) ?? ""
+        status = row.string(5) ?? ""
+        attempts = row.int(6) ?? 0
+        lastError = row.string(7)
+        processingMs = row.double(8)
+        appliedAt = row.string(9)
+        nextAttemptAt = row.string(10)
+        body = row.values.count > 11 ? row.string(11) : nil
+    }
+}

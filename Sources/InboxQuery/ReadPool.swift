@@ -1,0 +1,53 @@
+import Foundation
+import InboxStore
+import NIOConcurrencyHelpers
+import NIOPosix
+
+/// Read-only connections for the query side, used on NIO's blocking thread pool so SQLite never
+/// blocks Swift's cooperative threads or the event loops.
+///
+/// Each connection is opened read-only with `query_only`, so nothing here can write. Each read has a
+/// time limit (SQLite progress handler): a runaway query is interrupted, not left to starve others.
+public final class ReadPool: @unchecked Sendable {
+    private let store: StoreConfiguration
+    private let timeLimit: TimeInterval
+    private let idle = NIOLockedValueBox<[SQLiteConnection]>([])
+    private let threadPool: NIOThreadPool
+
+    public init(store: StoreConfiguration, timeLimit: TimeInterval = 2, threadPool: NIOThreadPool = .singleton) {
+        self.store = store
+        self.timeLimit = timeLimit
+        self.threadPool = threadPool
+    }
+
+    /// Runs `body` with a read-only connection; interrupted after the time limit.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await threadPool.runIfActive { [self] in
+            let connection = try checkout()
+            defer { checkin(connection) }
+            let deadline = Date().addingTimeInterval(timeLimit)
+            connection.setInterrupt { Date() > deadline }
+            defer { connection.setInterrupt(when: nil) }
+            do {
+                return try body(connection)
+            } catch let error as SQLiteError where error.primaryCode == 9 /* SQLITE_INTERRUPT */ {
+                throw QueryError.timeLimit
+            } catch let error as SQLiteError where error.isTransient {
+                throw QueryError.unavailable
+            }
+        }
+    }
+
+    private func checkout() throws -> SQLiteConnection {
+        if let connection = idle.withLockedValue({ $0.popLast() }) { return connection }
+        do {
+            return try InboxDatabase.openReader(store)
+        } catch {
+            throw QueryError.unavailable
+        }
+    }
+
+    private func checkin(_ connection: SQLiteConnection) {
+        idle.withLockedValue { $0.append(connection) }
+    }
+}

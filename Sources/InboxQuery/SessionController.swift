@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+import InboxStore
+
+/// `/api/sessions`: gateway sessions, their state and QR code.
+public struct SessionController<Context: RequestContext>: Sendable {
+    let pool: ReadPool
+
+    public init(pool: ReadPool) { self.pool = pool }
+
+    public func addRoutes(to router: Router<Context>) {
+        router.get("/api/sessions") { request, _ in try await list(request) }
+        router.get("/api/sessions/:sessionId") { _, context in try await show(context.pathParameter("sessionId")) }
+        router.get("/api/sessions/:sessionId/qr.png") { _, context in try await qrImage(context.pathParameter("sessionId")) }
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let page = try PageRequest(request, keyParts: 1)
+        let after = page.after == nil ? 0 : try page.int(0)
+        let rows = try await pool.read { db in
+            try db.query(
+                "SELECT \(SessionView.columns) FROM sessions s WHERE s.id > ? ORDER BY s.id LIMIT ?",
+                after, page.limit + 1
+            ).map { (Int64($0.int(0) ?? 0), SessionView($0)) }
+        }
+        let ids = Dictionary(uniqueKeysWithValues: rows.map { ($0.1.sessionId, $0.0) })
+        return try QueryResponse.json(Page(fetched: rows.map(\.1), limit: page.limit) { [String(ids[$0.sessionId] ?? 0)] })
+    }
+
+    func show(_ sessionId: String) async throws -> Response {
+        let session = try await pool.read { db in
+            try db.queryFirst("SELECT \(SessionView.columns) FROM sessions s WHERE s.session_id = ?", sessionId).map(SessionView.init)
+        }
+        guard let session else { throw QueryError.notFound("session \(sessionId)") }
+        return try QueryResponse.json(Single(session))
+    }
+
+    /// The current QR code as a PNG an operator can scan from a browser; 404 when none is current.
+    func qrImage(_ sessionId: String) async throws -> Response {
+        let row = try await pool.read { db in
+            try db.queryFirst("SELECT qr_code, qr_expires_at FROM sessions WHERE session_id = ?", sessionId)
+        }
+        guard let row else { throw QueryError.notFound("session \(sessionId)") }
+        guard let dataURL = row.string(0) else { throw QueryError.notFound("a current QR code for \(sessionId)") }
+        if let expires = row.string(1).flatMap(Timestamps.parse), expires < Date() {
+            throw QueryError.notFound("a current QR code for \(sessionId) (it expired)")
+        }
+        guard let comma = dataURL.firstIndex(of: ","), dataURL[..<comma].hasSuffix(";base64"),
+              let bytes = Data(base64Encoded: String(dataURL[dataURL.index(after: comma)...]), options: .ignoreUnknownCharacters),
+              bytes.starts(with: [0x89, 0x50, 0x4E, 0x47])
+        else {
+            throw QueryError.notFound("a PNG QR code for \(sessionId)")
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "image/png", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+}
