@@ -23,7 +23,10 @@ public func buildApplication(
         logger.info("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"])
     }
 
-    let writer = DeliveryWriter(store: configuration.store, maxBatch: configuration.maxBatch, logger: logger)
+    let broadcaster = EventBroadcaster()
+    let writer = DeliveryWriter(store: configuration.store, maxBatch: configuration.maxBatch, logger: logger) { deliveries, results in
+        broadcaster.publish(LiveEvents.from(deliveries, results))
+    }
     let verifier = WebhookVerifier(
         secrets: WebhookSecrets(defaultSecret: configuration.webhookSecret, perSession: configuration.sessionSecrets),
         tolerance: configuration.timestampTolerance
@@ -47,6 +50,7 @@ public func buildApplication(
     ConversationController(pool: pool).addRoutes(to: router)
     MessageController(pool: pool).addRoutes(to: router)
     DeliveryController(pool: pool, writerQueueDepth: { writer.queueDepth }).addRoutes(to: router)
+    EventStreamController(pool: pool, broadcaster: broadcaster).addRoutes(to: router)
 
     var app = Application(
         router: router,
@@ -58,4 +62,17 @@ public func buildApplication(
     )
     app.addServices(writer)
     return app
+}
+
+/// Turns what a commit stored into the live stream's events: applied deliveries of streamed events.
+enum LiveEvents {
+    static func from(_ deliveries: [IncomingDelivery], _ results: [DeliveryResult]) -> [LiveEvent] {
+        zip(deliveries, results).compactMap { delivery, result in
+            guard case .stored(let id, .applied) = result, LiveEvent.streamed.contains(delivery.envelope.event) else {
+                return nil
+            }
+            return LiveEvent(id: id, event: delivery.envelope.event, sessionId: delivery.sessionId,
+                             body: String(decoding: delivery.body, as: UTF8.self))
+        }
+    }
 }

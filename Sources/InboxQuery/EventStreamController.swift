@@ -1,0 +1,123 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import InboxStore
+
+/// `GET /api/events`: Server-Sent Events of applied changes, published only after commit.
+///
+/// A client reconnecting with `Last-Event-ID` first gets what it missed from the delivery log, then
+/// live events, with no gap and no duplicate: it subscribes before reading the backlog and skips
+/// live events it already sent. `max_events` makes the stream finite (for scripts and tests).
+public struct EventStreamController<Context: RequestContext>: Sendable {
+    let pool: ReadPool
+    let broadcaster: EventBroadcaster
+    let heartbeatInterval: Duration
+
+    public init(pool: ReadPool, broadcaster: EventBroadcaster, heartbeatInterval: Duration = .seconds(15)) {
+        self.pool = pool
+        self.broadcaster = broadcaster
+        self.heartbeatInterval = heartbeatInterval
+    }
+
+    public func addRoutes(to router: Router<Context>) {
+        router.get("/api/events") { request, _ in try await stream(request) }
+    }
+
+    func stream(_ request: Request) async throws -> Response {
+        let session = try request.parameter("session")
+        var lastId: Int64 = 0
+        if let header = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("last_event_id") {
+            guard let value = Int64(header), value >= 0 else {
+                throw QueryError.badParameter("Last-Event-ID", "must be a delivery id this stream sent")
+            }
+            lastId = value
+        }
+        var maxEvents = Int.max
+        if let text = try request.parameter("max_events", maxLength: 6) {
+            guard let value = Int(text), value > 0 else { throw QueryError.badParameter("max_events", "must be a positive whole number") }
+            maxEvents = value
+        }
+        let subscription = broadcaster.subscribe(session: session)
+        let (pool, interval, firstId, limit) = (self.pool, heartbeatInterval, lastId, maxEvents)
+        let body = ResponseBody { writer in
+            let heartbeats = Task {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: interval)
+                    subscription.heartbeat()
+                }
+            }
+            defer {
+                heartbeats.cancel()
+                subscription.finish()
+            }
+            var sent = 0
+            var last = firstId
+            // 1. What the client missed, from the delivery log, in pages.
+            backlog: while sent < limit {
+                let page = try await Self.backlog(pool: pool, after: last, session: session, limit: min(500, limit - sent))
+                for event in page {
+                    try await writer.write(Self.frame(event))
+                    last = event.id
+                    sent += 1
+                }
+                if page.count < 500 { break backlog }
+            }
+            // 2. Live events, skipping any the backlog already covered.
+            if sent < limit {
+                for await item in subscription.stream {
+                    switch item {
+                    case .heartbeat:
+                        try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    case .event(let event) where event.id > last:
+                        try await writer.write(Self.frame(event))
+                        last = event.id
+                        sent += 1
+                    case .event:
+                        continue
+                    }
+                    if sent >= limit { break }
+                }
+                if subscription.overflowed {
+                    try await writer.write(ByteBuffer(string:
+                        "event: overflow\ndata: {\"error\":\"slow_consumer\",\"message\":\"too far behind; reconnect with Last-Event-ID\",\"last_event_id\":\(last)}\n\n"
+                    ))
+                }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-store", .init("X-Accel-Buffering")!: "no"],
+            body: body
+        )
+    }
+
+    /// One SSE message: `id`, `event`, and the delivery body as `data` lines.
+    static func frame(_ event: LiveEvent) -> ByteBuffer {
+        var text = "id: \(event.id)\nevent: \(event.event)\n"
+        for line in event.body.split(separator: "\n", omittingEmptySubsequences: false) {
+            text += "data: \(line.trimmingCharacters(in: CharacterSet(charactersIn: "\r")))\n"
+        }
+        return ByteBuffer(string: text + "\n")
+    }
+
+    static func backlog(pool: ReadPool, after: Int64, session: String?, limit: Int) async throws -> [LiveEvent] {
+        try await pool.read { db in
+            var sql = """
+                SELECT id, event, session_id, body FROM webhook_deliveries
+                WHERE id > ? AND status = 'applied' AND event IN ('message.received', 'message.sent', 'message.ack',
+                    'session.qr', 'session.connected', 'session.disconnected')
+                """
+            var arguments: [any SQLiteBindable] = [after]
+            if let session {
+                sql += " AND session_id = ?"
+                arguments.append(session)
+            }
+            sql += " ORDER BY id LIMIT ?"
+            arguments.append(limit)
+            return try db.query(sql, arguments: arguments).map {
+                LiveEvent(id: Int64($0.int(0) ?? 0), event: $0.string(1) ?? "", sessionId: $0.string(2), body: $0.string(3) ?? "")
+            }
+        }
+    }
+}
