@@ -22,7 +22,8 @@ CREATE VIRTUAL TABLE messages_fts USING fts5 (
     body,
     content = 'messages',
     content_rowid = 'id',
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 2',
+    columnsize = 0  -- results are ordered by recency, not bm25: no per-document sizes to maintain
 );
 CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.body IS NOT NULL BEGIN
     INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);

@@ -2,7 +2,7 @@
 # Ingest benchmark: N unique signed webhooks (realistic mix + 5% retried duplicates) fired by wrk
 # over C connections at a release build on a fresh database; prints deliveries/s, p50/p99, the
 # server's peak RSS, and checks every row count afterwards.
-#   usage: scripts/bench-ingest.sh [N=100000] [C=64] [extra serve flags, e.g. --durability full]
+#   usage: [BENCH_NO_FTS=1] scripts/bench-ingest.sh [N=100000] [C=64] [extra serve flags, e.g. --durability full]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100000}; C=${2:-64}; shift $(( $# > 2 ? 2 : $# )) || true
@@ -15,6 +15,12 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 SECRET=bench-secret-$(date +%s)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
+if [ "${BENCH_NO_FTS:-0}" = 1 ]; then
+  # Comparison run: the same schema without the triggers that feed the full-text index.
+  $BIN migrate --db "$WORK/inbox.sqlite" >/dev/null
+  sqlite3 "$WORK/inbox.sqlite" "DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_update; DROP TRIGGER messages_fts_delete;"
+  echo "full-text index triggers dropped (BENCH_NO_FTS=1)"
+fi
 $BIN serve --db "$WORK/inbox.sqlite" --port "$PORT" --webhook-secret "$SECRET" --api-token bench \
   --log-level warning "$@" >"$WORK/server.log" 2>&1 &
 SERVER=$!

@@ -23,8 +23,10 @@ public func buildApplication(
         logger.info("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"])
     }
 
+    let metrics = InboxMetrics()
     let broadcaster = EventBroadcaster()
     let writer = DeliveryWriter(store: configuration.store, maxBatch: configuration.maxBatch, logger: logger) { deliveries, results in
+        metrics.batch(size: deliveries.count)
         broadcaster.publish(LiveEvents.from(deliveries, results))
     }
     let verifier = WebhookVerifier(
@@ -33,6 +35,7 @@ public func buildApplication(
     )
 
     let router = Router(context: AppRequestContext.self)
+    router.middlewares.add(QueryMetricsMiddleware(metrics: metrics))
     router.middlewares.add(JSONErrorMiddleware())
     router.middlewares.add(BearerAuthMiddleware(
         token: configuration.apiToken, openPaths: [WebhookTestController<AppRequestContext>.connectivityPath]
@@ -40,7 +43,14 @@ public func buildApplication(
     router.get("/healthz") { _, _ in
         Response.json(bytes: Array(#"{"status":"ok"}"#.utf8))
     }
-    WebhookController(verifier: verifier, writer: writer, maxBodyBytes: configuration.maxBodyBytes)
+    router.get("/metrics") { _, _ in
+        let text = metrics.render(.init(writerQueueDepth: { writer.queueDepth }, sseClients: { broadcaster.subscriberCount }))
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: text))
+        )
+    }
+    WebhookController(verifier: verifier, writer: writer, maxBodyBytes: configuration.maxBodyBytes, metrics: metrics)
         .addRoutes(to: router)
     WebhookTestController(verifier: verifier, maxBodyBytes: configuration.maxBodyBytes).addRoutes(to: router)
 

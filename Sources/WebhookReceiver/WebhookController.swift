@@ -19,11 +19,13 @@ public struct WebhookController<Context: RequestContext>: Sendable {
     let verifier: WebhookVerifier
     let writer: DeliveryWriter
     let maxBodyBytes: Int
+    let metrics: InboxMetrics
 
-    public init(verifier: WebhookVerifier, writer: DeliveryWriter, maxBodyBytes: Int) {
+    public init(verifier: WebhookVerifier, writer: DeliveryWriter, maxBodyBytes: Int, metrics: InboxMetrics) {
         self.verifier = verifier
         self.writer = writer
         self.maxBodyBytes = maxBodyBytes
+        self.metrics = metrics
     }
 
     public func addRoutes(to router: Router<Context>) {
@@ -61,11 +63,13 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             case .duplicate: outcome = "duplicate"
             case .stored(_, let status): outcome = status.rawValue
             }
+            metrics.delivery(event: verified.envelope.event, outcome: outcome, duration: ContinuousClock.now - started)
             logger.info("webhook delivery", metadata: [
                 "outcome": "\(outcome)", "duration_ms": "\(Self.milliseconds(since: started))",
             ])
             return .json(bytes: result == .duplicate ? WebhookAnswers.duplicate : WebhookAnswers.accepted)
         } catch let error as WebhookError {
+            metrics.rejected(reason: error.code)
             let level: Logger.Level = error == .storeUnavailable ? .error : .notice
             logger.log(level: level, "webhook rejected", metadata: [
                 "status": "\(error.status.code)", "reason": "\(error.code)",

@@ -6,6 +6,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inboxlite-bench",
         abstract: "InboxLite store benchmarks (run in release mode).",
-        subcommands: [WriterBenchmark.self]
+        subcommands: [WriterBenchmark.self, FillBenchmark.self]
     )
 }

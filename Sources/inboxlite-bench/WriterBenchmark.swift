@@ -11,11 +11,13 @@ struct WriterBenchmark: AsyncParsableCommand {
     @Option(help: "Deliveries per transaction.") var batch = 64
     @Option(help: "Migrations folder.") var migrations = "Migrations"
     @Option(help: "Database file (a temp file by default).") var db: String?
+    @Flag(help: "Drop the full-text index triggers first, to measure what FTS costs.") var noFts = false
 
     func run() async throws {
         let path = db ?? FileManager.default.temporaryDirectory.appendingPathComponent("writer-bench-\(UUID().uuidString).sqlite").path
         let store = StoreConfiguration(path: path)
         try InboxDatabase.migrate(store, migrations: try Migration.load(from: URL(fileURLWithPath: migrations)))
+        if noFts { try StoreSurgery.dropFullTextTriggers(store) }
         let writer = try InboxWriter(store)
         let checkpointer = WALCheckpointer(store: store)
         try checkpointer.start()
@@ -29,7 +31,8 @@ struct WriterBenchmark: AsyncParsableCommand {
             index = end
         }
         let seconds = (ContinuousClock.now - started).seconds
-        print(String(format: "writer: %d deliveries in batches of %d: %.2f s, %.0f deliveries/s", count, batch, seconds, Double(count) / seconds))
+        print(String(format: "writer%@: %d deliveries in batches of %d: %.2f s, %.0f deliveries/s",
+                     noFts ? " (no FTS)" : "", count, batch, seconds, Double(count) / seconds))
         if db == nil { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
     }
 }
@@ -41,35 +44,64 @@ extension Duration {
 /// A realistic mix of message deliveries, parsed exactly as the receiver parses them.
 enum SyntheticDeliveries {
     static func make(count: Int, sessions: Int = 4, contacts: Int = 2000, seed: UInt64 = 42) -> [IncomingDelivery] {
-        var generator = SplitMix(seed: seed)
+        var generator = Generator(sessions: sessions, contactsPerSession: contacts / sessions, seed: seed)
+        return generator.next(count)
+    }
+
+    /// Produces deliveries in chunks, so a million need not sit in memory at once.
+    struct Generator {
+        let sessions: Int
+        let contactsPerSession: Int
+        var random: SplitMix
+        var index = 0
+        var unacked: [(String, String)] = []
         let now = Date()
-        let iso = Timestamps.iso(now)
-        var sent: [(String, String)] = []
-        var result: [IncomingDelivery] = []
-        result.reserveCapacity(count)
-        for index in 0..<count {
-            let session = "crm_\(index % sessions)"
-            let chat = "346\(10_000_000 + Int(generator.next() % UInt64(contacts)))@c.us"
-            let roll = generator.next() % 100
-            let json: String
-            if roll < 25, let target = sent.popLast() {
-                json = #"{"event":"message.ack","sessionId":"\#(target.1)","data":{"messageId":"\#(target.0)","ack":3,"timestamp":\#(Int(now.timeIntervalSince1970))},"timestamp":"\#(iso)"}"#
-            } else if roll < 50 {
-                let key = "OUT\(index)"
-                sent.append((key, session))
-                json = #"{"event":"message.sent","sessionId":"\#(session)","data":{"id":{"fromMe":true,"remote":"\#(chat)","id":"\#(key)","_serialized":"true_\#(chat)_\#(key)_out"},"body":"Respuesta \#(index) lorem ipsum dolor sit amet","timestamp":\#(Int(now.timeIntervalSince1970) - Int(generator.next() % 86400)),"from":"34657032985@c.us","to":"\#(chat)","fromMe":true},"timestamp":"\#(iso)"}"#
-            } else {
-                let key = "IN\(index)"
-                json = #"{"event":"message.received","sessionId":"\#(session)","data":{"id":{"fromMe":false,"remote":"\#(chat)","id":"\#(key)","_serialized":"false_\#(chat)_\#(key)_in"},"body":"Hola, ¿cómo estás? mensaje \#(index) con algo de texto","type":"chat","timestamp":\#(Int(now.timeIntervalSince1970) - Int(generator.next() % 86400)),"from":"\#(chat)","to":"34657032985@c.us","fromMe":false,"hasMedia":false,"isForwarded":false,"isStatus":false,"quotedMsgId":null,"notifyName":"Cliente \#(chat.prefix(7))"},"timestamp":"\#(iso)"}"#
-            }
-            let body = Array(json.utf8)
-            let envelope = try! WebhookEnvelope.parse(body)
-            result.append(IncomingDelivery(
-                body: body, bodySHA256: SHA256.hash(data: body).hexString, sessionId: envelope.sessionId,
-                receivedAt: now, envelope: envelope
-            ))
+        let words = ["hola", "presupuesto", "pedido", "envío", "factura", "gracias", "mañana", "cita", "precio",
+                     "descuento", "llamada", "dirección", "pago", "transferencia", "devolución", "garantía", "stock",
+                     "catálogo", "reunión", "urgente", "café", "almacén", "camión", "teléfono", "correo"]
+
+        init(sessions: Int, contactsPerSession: Int, seed: UInt64) {
+            self.sessions = sessions
+            self.contactsPerSession = contactsPerSession
+            random = SplitMix(seed: seed)
         }
-        return result
+
+        /// Roughly 55% received, 35% sent, 10% read receipts for earlier sent messages.
+        mutating func next(_ count: Int) -> [IncomingDelivery] {
+            let iso = Timestamps.iso(now)
+            let base = Int(now.timeIntervalSince1970)
+            var result: [IncomingDelivery] = []
+            result.reserveCapacity(count)
+            for _ in 0..<count {
+                index += 1
+                let sessionIndex = Int(random.next() % UInt64(sessions))
+                let session = "crm_\(sessionIndex)"
+                let chat = "34\(600_000_000 + sessionIndex * contactsPerSession + Int(random.next() % UInt64(contactsPerSession)))@c.us"
+                let text = (0..<(4 + Int(random.next() % 12))).map { _ in words[Int(random.next() % UInt64(words.count))] }
+                    .joined(separator: " ")
+                let time = base - Int(random.next() % (90 * 86_400))
+                let roll = random.next() % 100
+                let json: String
+                if roll < 10, !unacked.isEmpty {
+                    let target = unacked.removeLast()
+                    json = #"{"event":"message.ack","sessionId":"\#(target.1)","data":{"messageId":"\#(target.0)","ack":3,"timestamp":\#(base)},"timestamp":"\#(iso)"}"#
+                } else if roll < 45 {
+                    let key = "OUT\(index)"
+                    if roll < 25 { unacked.append((key, session)) }
+                    json = #"{"event":"message.sent","sessionId":"\#(session)","data":{"id":{"fromMe":true,"remote":"\#(chat)","id":"\#(key)","_serialized":"true_\#(chat)_\#(key)_out"},"body":"\#(text)","timestamp":\#(time),"from":"34657032985@c.us","to":"\#(chat)","fromMe":true},"timestamp":"\#(iso)"}"#
+                } else {
+                    let key = "IN\(index)"
+                    json = #"{"event":"message.received","sessionId":"\#(session)","data":{"id":{"fromMe":false,"remote":"\#(chat)","id":"\#(key)","_serialized":"false_\#(chat)_\#(key)_in"},"body":"\#(text)","type":"chat","timestamp":\#(time),"from":"\#(chat)","to":"34657032985@c.us","fromMe":false,"hasMedia":false,"isForwarded":false,"isStatus":false,"quotedMsgId":null,"notifyName":"Cliente \#(chat.dropFirst(5).prefix(5))"},"timestamp":"\#(iso)"}"#
+                }
+                let body = Array(json.utf8)
+                let envelope = try! WebhookEnvelope.parse(body)
+                result.append(IncomingDelivery(
+                    body: body, bodySHA256: SHA256.hash(data: body).hexString, sessionId: envelope.sessionId,
+                    receivedAt: now, envelope: envelope
+                ))
+            }
+            return result
+        }
     }
 }
 

@@ -293,4 +293,30 @@ struct QueryAPITests {
         #expect(try inbox.count("webhook_deliveries") == 0)
         #expect(try inbox.count("messages") == 0)
     }
+
+    @Test func metricsCountDeliveriesRejectionsAndQueries() async throws {
+        let inbox = try TestInbox()
+        defer { inbox.remove() }
+        try await inbox.run { client async throws in
+            #expect(try await client.status(SignedWebhook(json: Payload.received(key: "M1"))) == .ok)
+            let duplicate = SignedWebhook(json: Payload.sent(key: "M2"))
+            #expect(try await client.status(duplicate) == .ok)
+            #expect(try await client.status(duplicate) == .ok)
+            #expect(try await client.status(SignedWebhook(json: Payload.received(key: "M3"), secret: "bad")) == .unauthorized)
+            _ = try await client.get("/api/conversations")
+            let (unauthorized, _, _) = try await client.get("/metrics", token: nil)
+            #expect(unauthorized == .unauthorized)
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer test-token"]) { response in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"inboxlite_webhook_deliveries_total{event="message.received",outcome="applied"} 1"#))
+                #expect(text.contains(#"inboxlite_webhook_deliveries_total{event="message.sent",outcome="duplicate"} 1"#))
+                #expect(text.contains(#"inboxlite_webhook_rejected_total{reason="invalid_signature"} 1"#))
+                #expect(text.contains(#"inboxlite_query_seconds_count{endpoint="/api/conversations",status="200"} 1"#))
+                #expect(text.contains("inboxlite_writer_batch_size_count"))
+                #expect(text.contains("inboxlite_writer_queue_depth 0"))
+                #expect(text.contains("inboxlite_sse_clients 0"))
+            }
+        }
+    }
 }

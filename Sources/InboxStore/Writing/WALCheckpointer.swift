@@ -6,6 +6,12 @@ import Foundation
 /// webhook waits for megabytes of copying and an fsync. Here the writer only appends to the WAL;
 /// this thread checkpoints every `interval` (PASSIVE: it never blocks the writer or readers), and
 /// truncates the WAL when it stops.
+///
+/// Under sustained writes a passive checkpoint never finds the log fully copied at the moment the
+/// writer starts a transaction, so SQLite never rewinds the WAL and it grows without bound. Once it
+/// holds more than `restartFrames`, a RESTART checkpoint waits for the current batch, copies the
+/// few frames the passive pass left, and rewinds the log: a pause of milliseconds, once per
+/// `restartFrames` pages written.
 public final class WALCheckpointer: @unchecked Sendable {
     private let store: StoreConfiguration
     private let interval: TimeInterval
@@ -13,9 +19,12 @@ public final class WALCheckpointer: @unchecked Sendable {
     private var stopping = false
     private var stopped = false
 
-    public init(store: StoreConfiguration, interval: TimeInterval = 0.25) {
+    private let restartFrames: Int
+
+    public init(store: StoreConfiguration, interval: TimeInterval = 0.25, restartFrames: Int = 16_384) {
         self.store = store
         self.interval = interval
+        self.restartFrames = restartFrames
     }
 
     /// Starts the checkpoint thread.
@@ -40,8 +49,15 @@ public final class WALCheckpointer: @unchecked Sendable {
             if !stopping { _ = condition.wait(until: Date().addingTimeInterval(interval)) }
             let last = stopping
             condition.unlock()
-            _ = try? connection.queryFirst(last ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)")
-            if last { break }
+            if last {
+                _ = try? connection.queryFirst("PRAGMA wal_checkpoint(TRUNCATE)")
+                break
+            }
+            // Answers (busy, frames in the log, frames checkpointed).
+            let passive = try? connection.queryFirst("PRAGMA wal_checkpoint(PASSIVE)")
+            if let frames = passive?.int(1), frames > restartFrames {
+                _ = try? connection.queryFirst("PRAGMA wal_checkpoint(RESTART)")
+            }
         }
         condition.lock()
         stopped = true

@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// The service's Prometheus metrics, in one registry per application (so tests stay isolated).
+public final class InboxMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let queueDepthGauge: Gauge
+    private let sseClientsGauge: Gauge
+    private let batchSizes: ValueHistogram
+    private let ingestLatency: DurationHistogram
+
+    /// Values sampled when /metrics is scraped.
+    public struct Samples: Sendable {
+        public var writerQueueDepth: @Sendable () -> Int
+        public var sseClients: @Sendable () -> Int
+        public init(writerQueueDepth: @escaping @Sendable () -> Int, sseClients: @escaping @Sendable () -> Int) {
+            self.writerQueueDepth = writerQueueDepth
+            self.sseClients = sseClients
+        }
+    }
+
+    public init() {
+        queueDepthGauge = registry.makeGauge(descriptor: .inbox("writer_queue_depth", unit: "", help: "Deliveries waiting for the writer."), labels: [])
+        sseClientsGauge = registry.makeGauge(descriptor: .inbox("sse_clients", unit: "", help: "Connected live-stream clients."), labels: [])
+        batchSizes = registry.makeValueHistogram(
+            descriptor: .inbox("writer_batch_size", unit: "", help: "Deliveries per writer transaction."), labels: [],
+            buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+        )
+        ingestLatency = registry.makeDurationHistogram(
+            descriptor: .inbox("webhook_ingest", unit: "seconds", help: "Time from a webhook's arrival to its answer."), labels: [],
+            buckets: Self.latencyBuckets
+        )
+    }
+
+    static let latencyBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+
+    /// A webhook answered: `outcome` is applied, ignored, failed or duplicate.
+    public func delivery(event: String, outcome: String, duration: Duration) {
+        registry.makeCounter(
+            descriptor: .inbox("webhook_deliveries", unit: "total", help: "Accepted webhook deliveries by event and outcome."),
+            labels: [("event", Self.boundedEvent(event)), ("outcome", outcome)]
+        ).increment()
+        ingestLatency.record(duration)
+    }
+
+    /// A webhook refused, by reason code.
+    public func rejected(reason: String) {
+        registry.makeCounter(
+            descriptor: .inbox("webhook_rejected", unit: "total", help: "Refused webhook requests by reason."),
+            labels: [("reason", reason)]
+        ).increment()
+    }
+
+    public func batch(size: Int) {
+        batchSizes.record(Double(size))
+    }
+
+    /// A query endpoint answered (`endpoint` is the route template, so cardinality stays bounded).
+    public func query(endpoint: String, status: Int, duration: Duration) {
+        registry.makeDurationHistogram(
+            descriptor: .inbox("query", unit: "seconds", help: "Query API latency by endpoint."),
+            labels: [("endpoint", endpoint), ("status", String(status))], buckets: Self.latencyBuckets
+        ).record(duration)
+    }
+
+    /// The Prometheus text exposition, with sampled gauges refreshed.
+    public func render(_ samples: Samples) -> [UInt8] {
+        queueDepthGauge.set(Double(samples.writerQueueDepth()))
+        sseClientsGauge.set(Double(samples.sseClients()))
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+
+    /// Event names come from senders; only known ones become label values.
+    static func boundedEvent(_ event: String) -> String {
+        ["message.received", "message.sent", "message.ack", "session.qr", "session.connected", "session.disconnected",
+         "conversation.created", "conversation.updated"].contains(event) ? event : "other"
+    }
+}
+
+extension MetricNameDescriptor {
+    static func inbox(_ name: String, unit: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "inboxlite", metricName: name, unitName: unit, helpText: help)
+    }
+}
+
+/// Times every query API request by route template. Add it outside `JSONErrorMiddleware`, so it
+/// sees every answer, errors included.
+public struct QueryMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: InboxMetrics
+
+    public init(metrics: InboxMetrics) { self.metrics = metrics }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/api/"), !request.uri.path.hasPrefix("/api/method/") else {
+            return try await next(request, context)
+        }
+        let started = ContinuousClock.now
+        let response = try await next(request, context)
+        metrics.query(endpoint: context.endpointPath ?? "unmatched", status: response.status.code, duration: ContinuousClock.now - started)
+        return response
+    }
+}

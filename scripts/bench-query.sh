@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Query benchmark: fills a database with ~1,000,000 messages over 20,000 conversations through the
+# store's write path, then measures p50/p99 of the conversation list, a thread page, a contact
+# search and a full-text search, each under 16 concurrent connections (wrk, release build).
+#   usage: scripts/bench-query.sh [DELIVERIES=1100000] [CONNECTIONS=16] [SECONDS=10]
+#   BENCH_DB=path reuses (or keeps) a filled database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DELIVERIES=${1:-1100000}; C=${2:-16}; SECONDS_EACH=${3:-10}
+command -v wrk >/dev/null || { sudo_cmd=$(command -v sudo || true); $sudo_cmd apt-get install -y wrk >/dev/null; }
+swift build -c release >/dev/null
+WORK=$(mktemp -d /tmp/inboxlite-qbench.XXXXXX)
+DB=${BENCH_DB:-$WORK/inbox.sqlite}
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+SERVER=""
+if [ ! -f "$DB" ]; then
+  .build/release/inboxlite-bench fill --db "$DB" --deliveries "$DELIVERIES" --conversations 20000
+fi
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+.build/release/inboxlite serve --db "$DB" --port "$PORT" --webhook-secret bench --api-token bench --log-level warning \
+  >"$WORK/server.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+python3 - "$DB" "$WORK" <<'PY'
+import random, sqlite3, sys, urllib.parse
+db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+work = sys.argv[2]
+rng = random.Random(1)
+q = urllib.parse.quote
+convs = db.execute("SELECT session_id, contact FROM conversations ORDER BY random() LIMIT 2000").fetchall()
+sessions = [r[0] for r in db.execute("SELECT session_id FROM sessions")]
+numbers = [r[0] for r in db.execute("SELECT phone_number FROM contacts WHERE phone_number IS NOT NULL ORDER BY random() LIMIT 2000")]
+words = ["presupuesto", "pedido", "envio", "factura", "gracias", "manana", "cita", "precio", "descuento", "llamada",
+         "direccion", "pago", "transferencia", "devolucion", "garantia", "stock", "catalogo", "reunion", "urgente", "cafe"]
+sets = {
+  "conversation list": [f"/api/conversations?limit=50" + (f"&session={q(rng.choice(sessions))}" if rng.random() < .5 else "") for _ in range(500)],
+  "thread page": [f"/api/conversations/{q(s)}/{q(c)}/messages?limit=50" for s, c in convs],
+  "contact search": [f"/api/contacts?q={n[-7:-2]}&limit=20" for n in numbers],
+  "full-text search": [f"/api/search?q={q(rng.choice(words) + ' ' + rng.choice(words))}&limit=20" for _ in range(2000)],
+}
+for name, urls in sets.items():
+    open(f"{work}/{name.replace(' ', '_')}.txt", "w").write("\n".join(urls) + "\n")
+print(f"database: {db.execute('select count(*) from messages').fetchone()[0]} messages, "
+      f"{db.execute('select count(*) from conversations').fetchone()[0]} conversations, "
+      f"{db.execute('select count(*) from contacts').fetchone()[0]} contacts")
+PY
+for name in conversation_list thread_page contact_search full-text_search; do
+  out=$(BENCH_URLS="$WORK/$name.txt" BENCH_TOKEN=bench wrk -t1 -c"$C" -d"${SECONDS_EACH}s" --timeout 5s \
+        -s scripts/bench_query.lua "http://127.0.0.1:$PORT" | grep BENCH)
+  echo "$name (c=$C): ${out#BENCH }"
+done
+echo "server RSS=$(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$SERVER/status)"
