@@ -61,6 +61,7 @@ public func buildApplication(
     MessageController(pool: pool).addRoutes(to: router)
     DeliveryController(pool: pool, writerQueueDepth: { writer.queueDepth }).addRoutes(to: router)
     EventStreamController(pool: pool, broadcaster: broadcaster).addRoutes(to: router)
+    OpenAPIDocument.addRoutes(to: router)
 
     var app = Application(
         router: router,
