@@ -23,6 +23,8 @@ public struct AppConfiguration: Sendable {
     public var maxBatch: Int
     /// How long a write waits for a lock held elsewhere before the webhook is answered 503.
     public var busyTimeoutMilliseconds: Int
+    /// How often the live event stream sends a keep-alive comment.
+    public var eventHeartbeat: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -37,7 +39,8 @@ public struct AppConfiguration: Sendable {
         maxBodyBytes: Int = 2_097_152,
         logLevel: Logger.Level = .info,
         maxBatch: Int = 512,
-        busyTimeoutMilliseconds: Int = 5000
+        busyTimeoutMilliseconds: Int = 5000,
+        eventHeartbeat: Duration = .seconds(15)
     ) {
         self.host = host
         self.port = port
@@ -52,6 +55,7 @@ public struct AppConfiguration: Sendable {
         self.logLevel = logLevel
         self.maxBatch = maxBatch
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+        self.eventHeartbeat = eventHeartbeat
     }
 
     /// The database settings the store needs.

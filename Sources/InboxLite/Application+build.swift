@@ -60,7 +60,8 @@ public func buildApplication(
     ConversationController(pool: pool).addRoutes(to: router)
     MessageController(pool: pool).addRoutes(to: router)
     DeliveryController(pool: pool, writerQueueDepth: { writer.queueDepth }).addRoutes(to: router)
-    EventStreamController(pool: pool, broadcaster: broadcaster).addRoutes(to: router)
+    EventStreamController(pool: pool, broadcaster: broadcaster, heartbeatInterval: configuration.eventHeartbeat)
+        .addRoutes(to: router)
     OpenAPIDocument.addRoutes(to: router)
 
     var app = Application(

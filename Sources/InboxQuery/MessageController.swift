@@ -14,11 +14,6 @@ public struct MessageController<Context: RequestContext>: Sendable {
         router.get("/api/search") { request, _ in try await search(request) }
     }
 
-    struct Detail: Encodable, Sendable {
-        let message: MessageView
-        let acks: [AckView]
-    }
-
     /// The message, its ack history, and its `data` object exactly as stored.
     func show(_ messageId: String) async throws -> Response {
         let found = try await pool.read { db -> (MessageView, [AckView], String)? in
@@ -32,15 +27,17 @@ public struct MessageController<Context: RequestContext>: Sendable {
             return (message, acks, row.string(20) ?? "{}")
         }
         guard let (message, acks, data) = found else { throw QueryError.notFound("message \(messageId)") }
-        // `data` keeps the gateway's own key names, so it is spliced in after snake_case encoding.
-        let encoded = try QueryResponse.encoder.encode(Detail(message: message, acks: acks))
-        guard var object = try JSONSerialization.jsonObject(with: encoded) as? [String: Any],
-              var messageObject = object["message"] as? [String: Any]
-        else { throw QueryError.unavailable }
-        messageObject["data"] = (try? JSONSerialization.jsonObject(with: Data(data.utf8))) ?? NSNull()
-        object["message"] = messageObject
-        let bytes = try JSONSerialization.data(withJSONObject: ["data": object], options: [.sortedKeys, .withoutEscapingSlashes])
-        return .json(bytes: Array(bytes))
+        var json = JSONWriter()
+        json.object { json in
+            json.key("data")
+            json.object { json in
+                json.key("message")
+                message.write(to: &json, data: data)  // `data` as stored, with the gateway's own key names
+                json.key("acks")
+                json.array { json in for ack in acks { ack.write(to: &json) } }
+            }
+        }
+        return .json(bytes: json.bytes)
     }
 
     /// FTS5 search over message bodies, newest first. User text is split into words and each is

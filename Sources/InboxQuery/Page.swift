@@ -60,7 +60,7 @@ public enum Cursor {
 }
 
 /// A page of items: `{"data": [...], "next_cursor": "..." | null}`.
-public struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
+public struct Page<Item: JSONWritable>: Sendable {
     public let data: [Item]
     public let nextCursor: String?
 
@@ -75,22 +75,31 @@ public struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
         }
     }
 
-    enum CodingKeys: String, CodingKey {
-        case data
-        case nextCursor = "next_cursor"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(data, forKey: .data)
-        try container.encode(nextCursor, forKey: .nextCursor)  // explicit null on the last page
+    public var json: [UInt8] {
+        var json = JSONWriter()
+        json.object { json in
+            json.key("data")
+            json.array { json in for item in data { item.write(to: &json) } }
+            json.key("next_cursor")
+            json.string(nextCursor)  // explicit null on the last page
+        }
+        return json.bytes
     }
 }
 
 /// `{"data": item}` for single-item endpoints.
-public struct Single<Item: Encodable & Sendable>: Encodable, Sendable {
+public struct Single<Item: JSONWritable>: Sendable {
     public let data: Item
     public init(_ data: Item) { self.data = data }
+
+    public var json: [UInt8] {
+        var json = JSONWriter()
+        json.object { json in
+            json.key("data")
+            data.write(to: &json)
+        }
+        return json.bytes
+    }
 }
 
 extension Request {

@@ -1,10 +1,9 @@
 import Foundation
 import InboxStore
 
-/// What the query API returns. Property names are the table columns in camelCase; the encoder
-/// turns them back into the snake_case column names.
+/// What the query API returns: each view writes itself with the table's column names.
 
-public struct SessionView: Codable, Sendable, Equatable {
+public struct SessionView: JSONWritable, Equatable {
     public let sessionId: String
     public let status: String
     public let isConnected: Bool
@@ -45,7 +44,7 @@ public struct SessionView: Codable, Sendable, Equatable {
     }
 }
 
-public struct ContactView: Codable, Sendable, Equatable {
+public struct ContactView: JSONWritable, Equatable {
     let id: Int64
     public let whatsappId: String
     public let sessionId: String
@@ -80,7 +79,7 @@ public struct ContactView: Codable, Sendable, Equatable {
     }
 }
 
-public struct MessageView: Codable, Sendable, Equatable {
+public struct MessageView: JSONWritable, Equatable {
     let id: Int64
     public let messageId: String
     public let waKeyId: String?
@@ -135,7 +134,7 @@ public struct MessageView: Codable, Sendable, Equatable {
     }
 }
 
-public struct ConversationView: Codable, Sendable, Equatable {
+public struct ConversationView: JSONWritable, Equatable {
     let id: Int64
     public let sessionId: String
     public let contact: String
@@ -148,7 +147,7 @@ public struct ConversationView: Codable, Sendable, Equatable {
     public let unreadCount: Int
     public let lastMessage: LastMessage
 
-    public struct LastMessage: Codable, Sendable, Equatable {
+    public struct LastMessage: Sendable, Equatable {
         public let messageId: String
         public let bodyPreview: String?
         public let timestamp: Int?
@@ -181,13 +180,13 @@ public struct ConversationView: Codable, Sendable, Equatable {
     }
 }
 
-public struct AckView: Codable, Sendable, Equatable {
+public struct AckView: JSONWritable, Equatable {
     public let ack: Int
     public let status: String
     public let receivedAt: String
 }
 
-public struct DeliveryView: Codable, Sendable, Equatable {
+public struct DeliveryView: JSONWritable, Equatable {
     public let id: Int64
     public let event: String
     public let sessionId: String?
@@ -219,5 +218,84 @@ public struct DeliveryView: Codable, Sendable, Equatable {
         appliedAt = row.string(9)
         nextAttemptAt = row.string(10)
         body = row.values.count > 11 ? row.string(11) : nil
+    }
+}
+
+extension SessionView {
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("session_id", sessionId); json.field("status", status); json.field("is_connected", isConnected)
+            json.field("phone_number", phoneNumber); json.field("has_qr_code", hasQrCode)
+            json.field("qr_expires_at", qrExpiresAt); json.field("disconnect_reason", disconnectReason)
+            json.field("status_changed_at", statusChangedAt); json.field("last_event_at", lastEventAt)
+            json.field("message_count", messageCount); json.field("conversation_count", conversationCount)
+            json.field("created_at", createdAt); json.field("updated_at", updatedAt)
+        }
+    }
+}
+
+extension ContactView {
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("id", id); json.field("whatsapp_id", whatsappId); json.field("session_id", sessionId)
+            json.field("phone_number", phoneNumber); json.field("is_group", isGroup); json.field("display_name", displayName)
+            json.field("first_message_at", firstMessageAt); json.field("first_message_time", firstMessageTime)
+            json.field("last_message_at", lastMessageAt); json.field("last_message_time", lastMessageTime)
+            json.field("created_at", createdAt); json.field("updated_at", updatedAt)
+        }
+    }
+}
+
+extension MessageView {
+    public func write(to json: inout JSONWriter) { write(to: &json, data: nil) }
+
+    /// The message, with its stored `data` JSON when given (the detail endpoint).
+    func write(to json: inout JSONWriter, data: String?) {
+        json.object { json in
+            json.field("id", id); json.field("message_id", messageId); json.field("wa_key_id", waKeyId)
+            json.field("session_id", sessionId); json.field("contact", contact); json.field("from_me", fromMe)
+            json.field("author", author); json.field("body", body); json.field("type", type)
+            json.field("timestamp", timestamp); json.field("message_time", messageTime); json.field("has_media", hasMedia)
+            json.field("is_forwarded", isForwarded); json.field("is_status", isStatus); json.field("quoted_msg_id", quotedMsgId)
+            json.field("status", status); json.field("ack", ack); json.field("ack_at", ackAt)
+            json.field("created_at", createdAt); json.field("updated_at", updatedAt); json.field("snippet", snippet)
+            if let data { json.field("data", rawJSON: data) }
+        }
+    }
+}
+
+extension ConversationView {
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("id", id); json.field("session_id", sessionId); json.field("contact", contact)
+            json.field("display_name", displayName); json.field("phone_number", phoneNumber); json.field("is_group", isGroup)
+            json.field("last_activity_at", lastActivityAt); json.field("last_activity_time", lastActivityTime)
+            json.field("message_count", messageCount); json.field("unread_count", unreadCount)
+            json.key("last_message")
+            json.object { json in
+                json.field("message_id", lastMessage.messageId); json.field("body_preview", lastMessage.bodyPreview)
+                json.field("timestamp", lastMessage.timestamp); json.field("message_time", lastMessage.messageTime)
+                json.field("from_me", lastMessage.fromMe); json.field("status", lastMessage.status)
+            }
+        }
+    }
+}
+
+extension AckView {
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("ack", ack); json.field("status", status); json.field("received_at", receivedAt)
+        }
+    }
+}
+
+extension DeliveryView {
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("id", id); json.field("event", event); json.field("session_id", sessionId)
+            json.field("body_sha256", bodySha256); json.field("received_at", receivedAt); json.field("status", status)
+            json.field("attempts", attempts); json.field("last_error", lastError); json.field("processing_ms", processingMs)
+            json.field("applied_at", appliedAt); json.field("next_attempt_at", nextAttemptAt); json.field("body", body)
+        }
     }
 }

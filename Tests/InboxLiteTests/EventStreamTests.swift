@@ -58,6 +58,20 @@ struct EventStreamTests {
         }
     }
 
+    @Test(.timeLimit(.minutes(1))) func idleStreamsGetHeartbeats() async throws {
+        var inbox = try TestInbox()
+        inbox.configuration.eventHeartbeat = .milliseconds(30)
+        defer { inbox.remove() }
+        try await inbox.run(.ahc(.http)) { client async throws in
+            async let stream = events(client, "/api/events?max_events=1")
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await client.status(SignedWebhook(json: Payload.received(key: "H1"))) == .ok)
+            let (_, body) = try await stream
+            #expect(body.contains(": heartbeat\n\n"))
+            #expect(ids(body) == [1])
+        }
+    }
+
     @Test func aSlowSubscriberIsCutOffInsteadOfSlowingTheWriter() async throws {
         let broadcaster = EventBroadcaster(bufferSize: 4)
         let subscription = broadcaster.subscribe(session: nil)
