@@ -2,11 +2,11 @@
 # Query benchmark: fills a database with ~1,000,000 messages over 20,000 conversations through the
 # store's write path, then measures p50/p99 of the conversation list, a thread page, a contact
 # search and a full-text search, each under 16 concurrent connections (wrk, release build).
-#   usage: scripts/bench-query.sh [DELIVERIES=1100000] [CONNECTIONS=16] [SECONDS=10]
+#   usage: scripts/bench-query.sh [DELIVERIES=1125000] [CONNECTIONS=16] [SECONDS=10]
 #   BENCH_DB=path reuses (or keeps) a filled database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DELIVERIES=${1:-1100000}; C=${2:-16}; SECONDS_EACH=${3:-10}
+DELIVERIES=${1:-1125000}; C=${2:-16}; SECONDS_EACH=${3:-10}
 command -v wrk >/dev/null || { sudo_cmd=$(command -v sudo || true); $sudo_cmd apt-get install -y wrk >/dev/null; }
 swift build -c release >/dev/null
 WORK=$(mktemp -d /tmp/inboxlite-qbench.XXXXXX)

@@ -40,33 +40,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Flags, then environment, then defaults; generated secrets are announced by path only.
     func resolve() throws -> AppConfiguration {
-        let port = try self.port ?? environment("INBOXLITE_PORT").map {
-            guard let value = Int($0) else { throw UsageFailure("INBOXLITE_PORT must be a number, not \"\($0)\"") }
-            return value
-        } ?? 8080
+        let port = try integer(self.port, env: "INBOXLITE_PORT") ?? 8080
         guard (0...65535).contains(port) else { throw UsageFailure("--port must be between 0 and 65535") }
-        let tolerance = try timestampTolerance ?? environment("INBOXLITE_TIMESTAMP_TOLERANCE").map {
-            guard let value = Int($0) else { throw UsageFailure("INBOXLITE_TIMESTAMP_TOLERANCE must be a number of seconds") }
-            return value
-        } ?? 300
+        let tolerance = try integer(timestampTolerance, env: "INBOXLITE_TIMESTAMP_TOLERANCE") ?? 300
         guard tolerance > 0 else { throw UsageFailure("--timestamp-tolerance must be positive") }
-        let maxBody = try maxBodyBytes ?? environment("INBOXLITE_MAX_BODY_BYTES").map {
-            guard let value = Int($0) else { throw UsageFailure("INBOXLITE_MAX_BODY_BYTES must be a number of bytes") }
-            return value
-        } ?? 2_097_152
+        let maxBody = try integer(maxBodyBytes, env: "INBOXLITE_MAX_BODY_BYTES") ?? 2_097_152
         guard maxBody > 0 else { throw UsageFailure("--max-body-bytes must be positive") }
 
-        let dataFolder = URL(fileURLWithPath: database.databasePath).deletingLastPathComponent()
-        let secret = try configuredOrGenerated(
-            webhookSecret ?? environment("INBOXLITE_WEBHOOK_SECRET"),
-            file: dataFolder.appendingPathComponent("webhook-secret").path,
-            what: "webhook secret", hint: "paste its contents into the gateway session's \"webhookSecret\""
-        )
-        let token = try configuredOrGenerated(
-            apiToken ?? environment("INBOXLITE_API_TOKEN"),
-            file: dataFolder.appendingPathComponent("api-token").path,
-            what: "API token", hint: "send it as Authorization: Bearer <token> to the query API"
-        )
         var sessionSecrets: [String: [String]] = [:]
         if let path = secretsFile ?? environment("INBOXLITE_SECRETS_FILE") {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -78,19 +58,42 @@ struct ServeCommand: AsyncParsableCommand {
                 throw UsageFailure("\(path): \(error)")
             }
         }
+        let migrations = try database.migrationsDirectory()
+        let durability = try database.resolvedDurability()
+        let logLevel = try database.resolvedLogLevel()
+        // Secrets are generated last, once every other setting is known to be valid.
+        let dataFolder = URL(fileURLWithPath: database.databasePath).deletingLastPathComponent()
+        let secret = try configuredOrGenerated(
+            webhookSecret ?? environment("INBOXLITE_WEBHOOK_SECRET"),
+            file: dataFolder.appendingPathComponent("webhook-secret").path,
+            what: "webhook secret", hint: "paste its contents into the gateway session's \"webhookSecret\""
+        )
+        let token = try configuredOrGenerated(
+            apiToken ?? environment("INBOXLITE_API_TOKEN"),
+            file: dataFolder.appendingPathComponent("api-token").path,
+            what: "API token", hint: "send it as Authorization: Bearer <token> to the query API"
+        )
         return AppConfiguration(
             host: host ?? environment("INBOXLITE_HOST") ?? "127.0.0.1",
             port: port,
             databasePath: database.databasePath,
-            migrationsDirectory: try database.migrationsDirectory(),
-            durability: try database.resolvedDurability(),
+            migrationsDirectory: migrations,
+            durability: durability,
             webhookSecret: secret,
             sessionSecrets: sessionSecrets,
             apiToken: token,
             timestampTolerance: TimeInterval(tolerance),
             maxBodyBytes: maxBody,
-            logLevel: try database.resolvedLogLevel()
+            logLevel: logLevel
         )
+    }
+
+    /// The flag's value, else the environment variable's (which must be a whole number).
+    private func integer(_ flag: Int?, env name: String) throws -> Int? {
+        if let flag { return flag }
+        guard let text = environment(name) else { return nil }
+        guard let value = Int(text) else { throw UsageFailure("\(name) must be a whole number, not \"\(text)\"") }
+        return value
     }
 
     private func configuredOrGenerated(_ value: String?, file: String, what: String, hint: String) throws -> String {
