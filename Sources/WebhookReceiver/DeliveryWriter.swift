@@ -91,7 +91,7 @@ public final class DeliveryWriter: Service, @unchecked Sendable {
                     finished = done
                     condition.unlock()
                     let thread = Thread { [self] in
-                        loop(sendableWriter.value)
+                        loop(sendableWriter.value, checkpointer: checkpointer)
                     }
                     thread.name = "inboxlite-writer"
                     thread.start()
@@ -127,7 +127,7 @@ public final class DeliveryWriter: Service, @unchecked Sendable {
 
     // MARK: - The writer thread
 
-    private func loop(_ writer: InboxWriter) {
+    private func loop(_ writer: InboxWriter, checkpointer: WALCheckpointer) {
         var nextRetryCheck = Date()
         while true {
             condition.lock()
@@ -148,6 +148,9 @@ public final class DeliveryWriter: Service, @unchecked Sendable {
 
             if !batch.isEmpty {
                 commit(batch, writer: writer)
+            }
+            if checkpointer.takeRewindRequest() {
+                do { try writer.checkpoint() } catch { logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"]) }
             }
             if Date() >= nextRetryCheck.addingTimeInterval(retryInterval) {
                 nextRetryCheck = Date()

@@ -26,6 +26,7 @@ struct FillBenchmark: AsyncParsableCommand {
         while written < deliveries {
             let chunk = generator.next(min(batch, deliveries - written))
             _ = try writer.commit(chunk)
+            if checkpointer.takeRewindRequest() { try writer.checkpoint() }
             written += chunk.count
             if written % 100_000 < batch {
                 print(String(format: "  %d deliveries, %.0f s", written, (ContinuousClock.now - started).seconds))

@@ -28,6 +28,7 @@ struct WriterBenchmark: AsyncParsableCommand {
         while index < deliveries.count {
             let end = min(index + batch, deliveries.count)
             _ = try writer.commit(Array(deliveries[index..<end]))
+            if checkpointer.takeRewindRequest() { try writer.checkpoint() }
             index = end
         }
         let seconds = (ContinuousClock.now - started).seconds

@@ -122,9 +122,10 @@ public final class InboxWriter {
         }
     }
 
-    /// Runs a passive WAL checkpoint; returns false if readers kept it from finishing.
+    /// Runs a passive WAL checkpoint on the writer's own connection, between transactions, so it
+    /// can complete and the WAL starts over (see `WALCheckpointer`).
     public func checkpoint() throws {
-        try db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        _ = try db.queryFirst("PRAGMA wal_checkpoint(PASSIVE)")
     }
 
     // MARK: - Applying
