@@ -19,6 +19,9 @@ public struct LiveEvent: Sendable, Equatable {
     public static let streamed: Set<String> = [
         "message.received", "message.sent", "message.ack", "session.qr", "session.connected", "session.disconnected",
     ]
+
+    /// `streamed` as an SQL list, for the backlog query (fixed names, never user input).
+    static let streamedSQLList = streamed.sorted().map { "'\($0)'" }.joined(separator: ", ")
 }
 
 /// Fans committed changes out to live-stream subscribers without ever making the writer wait.

@@ -105,8 +105,7 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
         try await pool.read { db in
             var sql = """
                 SELECT id, event, session_id, body FROM webhook_deliveries
-                WHERE id > ? AND status = 'applied' AND event IN ('message.received', 'message.sent', 'message.ack',
-                    'session.qr', 'session.connected', 'session.disconnected')
+                WHERE id > ? AND status = 'applied' AND event IN (\(LiveEvent.streamedSQLList))
                 """
             var arguments: [any SQLiteBindable] = [after]
             if let session {

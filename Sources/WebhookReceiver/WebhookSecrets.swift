@@ -20,9 +20,6 @@ public struct WebhookSecrets: Sendable {
         return [defaultKey]
     }
 
-    /// The sessions that have their own secrets.
-    public var sessionsWithOwnSecrets: [String] { sessionKeys.keys.sorted() }
-
     /// Reads a secrets file: `{"sessionId": "secret"}` or `{"sessionId": ["new", "old"]}`.
     public static func parseSecretsFile(_ data: Data) throws(SecretsFileError) -> [String: [String]] {
         guard let object = try? JSONSerialization.jsonObject(with: data) else {

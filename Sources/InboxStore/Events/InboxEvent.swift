@@ -11,11 +11,6 @@ public enum InboxEvent: Sendable, Equatable {
     /// An event this build does not apply (e.g. `conversation.created`): stored as `ignored`.
     case other(String)
 
-    /// The event names this build applies.
-    public static let appliedEvents: Set<String> = [
-        "message.received", "message.sent", "message.ack",
-        "session.qr", "session.connected", "session.disconnected",
-    ]
 }
 
 /// Why a well-formed envelope cannot be applied. Kept as the delivery's `last_error`.

@@ -28,8 +28,5 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         }
     }
 
-    /// True for CHECK, NOT NULL, UNIQUE and foreign key violations: the data was wrong.
-    public var isConstraint: Bool { primaryCode == SQLITE_CONSTRAINT }
-
     public var description: String { "SQLite error \(code): \(message)" }
 }
