@@ -14,7 +14,14 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
   --log-level error >"$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+python3 - "$PORT" <<'PY'
+import sys, time, urllib.request
+for _ in range(200):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=1); break
+    except Exception:
+        time.sleep(0.1)
+PY
 # Some data, so reads return rows and not only empty pages.
 "$BIN" send-test --url "http://127.0.0.1:$PORT/webhooks/inbox-hub" --secret st-secret >/dev/null
 # /api/events is an endless stream by design; it has its own tests.
