@@ -40,7 +40,7 @@ public struct ContactController<Context: RequestContext>: Sendable {
         let sqlText = sql
         let boxed = BindableList(arguments)
         let contacts = try await pool.read { db in try db.query(sqlText, arguments: boxed.values).map(ContactView.init) }
-        return try QueryResponse.json(Page(fetched: contacts, limit: page.limit) { [String($0.id)] })
+        return QueryResponse.json(Page(fetched: contacts, limit: page.limit) { [String($0.id)] })
     }
 
     func show(_ whatsappId: String) async throws -> Response {
@@ -48,7 +48,7 @@ public struct ContactController<Context: RequestContext>: Sendable {
             try db.queryFirst("SELECT \(ContactView.columns) FROM contacts WHERE whatsapp_id = ?", whatsappId).map(ContactView.init)
         }
         guard let contact else { throw QueryError.notFound("contact \(whatsappId)") }
-        return try QueryResponse.json(Single(contact))
+        return QueryResponse.json(Single(contact))
     }
 
     /// User text inside LIKE matches literally: `%` and `_` are not wildcards.

@@ -38,7 +38,7 @@ public struct ConversationController<Context: RequestContext>: Sendable {
         arguments.append(page.limit + 1)
         let (text, boxed) = (sql, BindableList(arguments))
         let rows = try await pool.read { db in try db.query(text, arguments: boxed.values).map(ConversationView.init) }
-        return try QueryResponse.json(Page(fetched: rows, limit: page.limit) { [String($0.lastActivityAt), String($0.id)] })
+        return QueryResponse.json(Page(fetched: rows, limit: page.limit) { [String($0.lastActivityAt), String($0.id)] })
     }
 
     /// A chat's messages, newest first (`order=asc` for oldest first), optionally only those
@@ -74,6 +74,6 @@ public struct ConversationController<Context: RequestContext>: Sendable {
         arguments.append(page.limit + 1)
         let (text, boxed) = (sql, BindableList(arguments))
         let messages = try await pool.read { db in try db.query(text, arguments: boxed.values).map { MessageView($0) } }
-        return try QueryResponse.json(Page(fetched: messages, limit: page.limit) { [String($0.timestamp ?? 0), String($0.id)] })
+        return QueryResponse.json(Page(fetched: messages, limit: page.limit) { [String($0.timestamp ?? 0), String($0.id)] })
     }
 }

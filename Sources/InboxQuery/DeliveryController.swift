@@ -129,6 +129,6 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
         arguments.append(page.limit + 1)
         let (text, boxed) = (sql, BindableList(arguments))
         let rows = try await pool.read { db in try db.query(text, arguments: boxed.values).map(DeliveryView.init) }
-        return try QueryResponse.json(Page(fetched: rows, limit: page.limit) { [String($0.id)] })
+        return QueryResponse.json(Page(fetched: rows, limit: page.limit) { [String($0.id)] })
     }
 }

@@ -78,7 +78,7 @@ public struct MessageController<Context: RequestContext>: Sendable {
                 return message
             }
         }
-        return try QueryResponse.json(Page(fetched: hits, limit: page.limit) { [String($0.id)] })
+        return QueryResponse.json(Page(fetched: hits, limit: page.limit) { [String($0.id)] })
     }
 
     /// `"word1" "word2"`: every word must appear (accents and case folded by the tokenizer).

@@ -24,7 +24,7 @@ public struct SessionController<Context: RequestContext>: Sendable {
             ).map { (Int64($0.int(0) ?? 0), SessionView($0)) }
         }
         let ids = Dictionary(uniqueKeysWithValues: rows.map { ($0.1.sessionId, $0.0) })
-        return try QueryResponse.json(Page(fetched: rows.map(\.1), limit: page.limit) { [String(ids[$0.sessionId] ?? 0)] })
+        return QueryResponse.json(Page(fetched: rows.map(\.1), limit: page.limit) { [String(ids[$0.sessionId] ?? 0)] })
     }
 
     func show(_ sessionId: String) async throws -> Response {
@@ -32,7 +32,7 @@ public struct SessionController<Context: RequestContext>: Sendable {
             try db.queryFirst("SELECT \(SessionView.columns) FROM sessions s WHERE s.session_id = ?", sessionId).map(SessionView.init)
         }
         guard let session else { throw QueryError.notFound("session \(sessionId)") }
-        return try QueryResponse.json(Single(session))
+        return QueryResponse.json(Single(session))
     }
 
     /// The current QR code as a PNG an operator can scan from a browser; 404 when none is current.

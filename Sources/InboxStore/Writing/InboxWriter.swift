@@ -94,7 +94,7 @@ public final class InboxWriter {
         )
         guard !due.isEmpty else { return 0 }
         try db.transaction {
-            for row in due { try reapply(row, now: now) }
+            for row in due { _ = try reapply(row, now: now) }
         }
         return due.count
     }
