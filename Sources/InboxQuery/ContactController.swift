@@ -18,28 +18,18 @@ public struct ContactController<Context: RequestContext>: Sendable {
         let after = page.after == nil ? 0 : try page.int(0)
         let session = try request.parameter("session")
         let q = try request.parameter("q", maxLength: 100)
-        var sql = "SELECT \(ContactView.columns) FROM contacts WHERE id > ?"
-        var arguments: [any SQLiteBindable] = [after]
-        if let session {
-            sql += " AND session_id = ?"
-            arguments.append(session)
-        }
+        var query = SelectQuery("SELECT \(ContactView.columns) FROM contacts WHERE id > ?", after)
+        query.and("session_id = ?", ifPresent: session)
         if let q {
             let pattern = "%" + Self.escapeLike(q) + "%"
             let digits = q.filter(\.isNumber)
-            sql += " AND (display_name LIKE ? ESCAPE '\\' OR whatsapp_id LIKE ? ESCAPE '\\'"
-            arguments += [pattern, pattern]
-            if !digits.isEmpty {
-                sql += " OR phone_number LIKE ? ESCAPE '\\'"
-                arguments.append("%" + digits + "%")
-            }
-            sql += ")"
+            // A number typed with spaces or a + still finds the stored digits.
+            query.and(
+                "(display_name LIKE ? ESCAPE '\\' OR whatsapp_id LIKE ? ESCAPE '\\' OR (? <> '' AND phone_number LIKE ?))",
+                pattern, pattern, digits, "%" + digits + "%"
+            )
         }
-        sql += " ORDER BY id LIMIT ?"
-        arguments.append(page.limit + 1)
-        let sqlText = sql
-        let boxed = BindableList(arguments)
-        let contacts = try await pool.read { db in try db.query(sqlText, arguments: boxed.values).map(ContactView.init) }
+        let contacts = try await query.fetch(pool, orderBy: "id", limit: page.limit + 1, ContactView.init)
         return QueryResponse.json(Page(fetched: contacts, limit: page.limit) { [String($0.id)] })
     }
 
@@ -56,10 +46,4 @@ public struct ContactController<Context: RequestContext>: Sendable {
         text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_")
     }
-}
-
-/// SQL arguments built on one thread and read on the pool thread, unchanged.
-struct BindableList: @unchecked Sendable {
-    let values: [any SQLiteBindable]
-    init(_ values: [any SQLiteBindable]) { self.values = values }
 }

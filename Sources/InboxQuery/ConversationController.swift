@@ -19,25 +19,20 @@ public struct ConversationController<Context: RequestContext>: Sendable {
     func list(_ request: Request) async throws -> Response {
         let page = try PageRequest(request, keyParts: 2)
         let session = try request.parameter("session")
-        var sql = """
+        var query = SelectQuery("""
             SELECT \(ConversationView.columns) FROM conversations c
             JOIN messages m ON m.id = c.last_message_id
             LEFT JOIN contacts k ON k.whatsapp_id = c.contact
             WHERE 1
-            """
-        var arguments: [any SQLiteBindable] = []
-        if let session {
-            sql += " AND c.session_id = ?"
-            arguments.append(session)
-        }
+            """)
+        query.and("c.session_id = ?", ifPresent: session)
         if page.after != nil {
-            sql += " AND (c.last_activity_at < ? OR (c.last_activity_at = ? AND c.id < ?))"
-            arguments += [try page.int(0), try page.int(0), try page.int(1)]
+            let (time, id) = (try page.int(0), try page.int(1))
+            query.and("(c.last_activity_at < ? OR (c.last_activity_at = ? AND c.id < ?))", time, time, id)
         }
-        sql += " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?"
-        arguments.append(page.limit + 1)
-        let (text, boxed) = (sql, BindableList(arguments))
-        let rows = try await pool.read { db in try db.query(text, arguments: boxed.values).map(ConversationView.init) }
+        let rows = try await query.fetch(
+            pool, orderBy: "c.last_activity_at DESC, c.id DESC", limit: page.limit + 1, ConversationView.init
+        )
         return QueryResponse.json(Page(fetched: rows, limit: page.limit) { [String($0.lastActivityAt), String($0.id)] })
     }
 
@@ -53,27 +48,20 @@ public struct ConversationController<Context: RequestContext>: Sendable {
         case "asc": ascending = true
         default: throw QueryError.badParameter("order", "must be asc or desc")
         }
-        var sql = "SELECT \(MessageView.columns("m")) FROM messages m WHERE m.session_id = ? AND m.contact = ?"
-        var arguments: [any SQLiteBindable] = [session, chat]
-        if let before {
-            sql += " AND m.timestamp < ?"
-            arguments.append(before)
-        }
-        if let after {
-            sql += " AND m.timestamp > ?"
-            arguments.append(after)
-        }
+        var query = SelectQuery(
+            "SELECT \(MessageView.columns("m")) FROM messages m WHERE m.session_id = ? AND m.contact = ?", session, chat
+        )
+        if let before { query.and("m.timestamp < ?", before) }
+        if let after { query.and("m.timestamp > ?", after) }
         if page.after != nil {
             let (time, id) = (try page.int(0), try page.int(1))
-            sql += ascending
-                ? " AND (m.timestamp > ? OR (m.timestamp = ? AND m.id > ?))"
-                : " AND (m.timestamp < ? OR (m.timestamp = ? AND m.id < ?))"
-            arguments += [time, time, id]
+            query.and(ascending
+                ? "(m.timestamp > ? OR (m.timestamp = ? AND m.id > ?))"
+                : "(m.timestamp < ? OR (m.timestamp = ? AND m.id < ?))", time, time, id)
         }
-        sql += ascending ? " ORDER BY m.timestamp, m.id LIMIT ?" : " ORDER BY m.timestamp DESC, m.id DESC LIMIT ?"
-        arguments.append(page.limit + 1)
-        let (text, boxed) = (sql, BindableList(arguments))
-        let messages = try await pool.read { db in try db.query(text, arguments: boxed.values).map { MessageView($0) } }
+        let messages = try await query.fetch(
+            pool, orderBy: ascending ? "m.timestamp, m.id" : "m.timestamp DESC, m.id DESC", limit: page.limit + 1
+        ) { MessageView($0) }
         return QueryResponse.json(Page(fetched: messages, limit: page.limit) { [String($0.timestamp ?? 0), String($0.id)] })
     }
 }

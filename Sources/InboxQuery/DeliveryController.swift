@@ -104,31 +104,16 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
         case "body": includeBody = true
         default: throw QueryError.badParameter("include", "must be body")
         }
-        var sql = "SELECT \(DeliveryView.columns(includeBody: includeBody)) FROM webhook_deliveries WHERE 1"
-        var arguments: [any SQLiteBindable] = []
-        if let status = try request.parameter("status") {
-            guard DeliveryStatus(rawValue: status) != nil else {
-                throw QueryError.badParameter("status", "must be applied, ignored or failed")
-            }
-            sql += " AND status = ?"
-            arguments.append(status)
+        let status = try request.parameter("status")
+        if let status, DeliveryStatus(rawValue: status) == nil {
+            throw QueryError.badParameter("status", "must be applied, ignored or failed")
         }
-        if let event = try request.parameter("event") {
-            sql += " AND event = ?"
-            arguments.append(event)
-        }
-        if let session = try request.parameter("session") {
-            sql += " AND session_id = ?"
-            arguments.append(session)
-        }
-        if page.after != nil {
-            sql += " AND id < ?"
-            arguments.append(try page.int(0))
-        }
-        sql += " ORDER BY id DESC LIMIT ?"
-        arguments.append(page.limit + 1)
-        let (text, boxed) = (sql, BindableList(arguments))
-        let rows = try await pool.read { db in try db.query(text, arguments: boxed.values).map(DeliveryView.init) }
+        var query = SelectQuery("SELECT \(DeliveryView.columns(includeBody: includeBody)) FROM webhook_deliveries WHERE 1")
+        query.and("status = ?", ifPresent: status)
+        query.and("event = ?", ifPresent: try request.parameter("event"))
+        query.and("session_id = ?", ifPresent: try request.parameter("session"))
+        if page.after != nil { query.and("id < ?", try page.int(0)) }
+        let rows = try await query.fetch(pool, orderBy: "id DESC", limit: page.limit + 1, DeliveryView.init)
         return QueryResponse.json(Page(fetched: rows, limit: page.limit) { [String($0.id)] })
     }
 }

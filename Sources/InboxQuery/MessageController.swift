@@ -50,33 +50,18 @@ public struct MessageController<Context: RequestContext>: Sendable {
         guard let match = Self.ftsQuery(q) else {
             throw QueryError.badParameter("q", "has no words to search for")
         }
-        var sql = """
+        var query = SelectQuery("""
             SELECT \(MessageView.columns("m")), snippet(messages_fts, 0, '<mark>', '</mark>', '…', 12)
             FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
             WHERE messages_fts MATCH ?
-            """
-        var arguments: [any SQLiteBindable] = [match]
-        if let session = try request.parameter("session") {
-            sql += " AND m.session_id = ?"
-            arguments.append(session)
-        }
-        if let contact = try request.parameter("contact") {
-            sql += " AND m.contact = ?"
-            arguments.append(contact)
-        }
-        if page.after != nil {
-            sql += " AND messages_fts.rowid < ?"
-            arguments.append(try page.int(0))
-        }
-        sql += " ORDER BY messages_fts.rowid DESC LIMIT ?"
-        arguments.append(page.limit + 1)
-        let (text, boxed) = (sql, BindableList(arguments))
-        let hits = try await pool.read { db in
-            try db.query(text, arguments: boxed.values).map { row -> MessageView in
-                var message = MessageView(row)
-                message.snippet = row.string(20)
-                return message
-            }
+            """, match)
+        query.and("m.session_id = ?", ifPresent: try request.parameter("session"))
+        query.and("m.contact = ?", ifPresent: try request.parameter("contact"))
+        if page.after != nil { query.and("messages_fts.rowid < ?", try page.int(0)) }
+        let hits = try await query.fetch(pool, orderBy: "messages_fts.rowid DESC", limit: page.limit + 1) { row in
+            var message = MessageView(row)
+            message.snippet = row.string(20)
+            return message
         }
         return QueryResponse.json(Page(fetched: hits, limit: page.limit) { [String($0.id)] })
     }
