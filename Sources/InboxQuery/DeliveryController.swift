@@ -52,9 +52,7 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
                 byEvent: Dictionary(uniqueKeysWithValues: events.map { ($0.string(0) ?? "", $0.int(1) ?? 0) })
             )
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return .json(bytes: Array(try encoder.encode(Stats(data: body))))
+        return try .json(Stats(data: body))
     }
 
     struct Health: Encodable, Sendable {

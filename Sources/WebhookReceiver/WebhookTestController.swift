@@ -68,8 +68,6 @@ public struct WebhookTestController<Context: RequestContext>: Sendable {
             let tooLarge = WebhookError.bodyTooLarge(limit: maxBodyBytes)
             body = .init(valid: false, error: tooLarge.code, message: tooLarge.message, event: nil, sessionId: nil)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return .json(bytes: Array(try encoder.encode(Verdict(data: body))))
+        return try .json(Verdict(data: body))
     }
 }
