@@ -89,20 +89,23 @@ extension MetricNameDescriptor {
     }
 }
 
-/// Times every query API request by route template. Add it outside `JSONErrorMiddleware`, so it
-/// sees every answer, errors included.
+/// Times every query API request by route template. Attach it to the protected route group,
+/// outside the auth middleware, so refused requests are counted too.
 public struct QueryMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: InboxMetrics
 
     public init(metrics: InboxMetrics) { self.metrics = metrics }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/api/"), !request.uri.path.hasPrefix("/api/method/") else {
-            return try await next(request, context)
-        }
         let started = ContinuousClock.now
-        let response = try await next(request, context)
-        metrics.query(endpoint: context.endpointPath ?? "unmatched", status: response.status.code, duration: ContinuousClock.now - started)
-        return response
+        do {
+            let response = try await next(request, context)
+            metrics.query(endpoint: context.endpointPath ?? "unmatched", status: response.status.code, duration: ContinuousClock.now - started)
+            return response
+        } catch {
+            let status = (error as? any APIError)?.status.code ?? (error as? any HTTPResponseError)?.status.code ?? 500
+            metrics.query(endpoint: context.endpointPath ?? "unmatched", status: status, duration: ContinuousClock.now - started)
+            throw error
+        }
     }
 }

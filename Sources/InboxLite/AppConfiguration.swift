@@ -1,6 +1,7 @@
 import Foundation
 import InboxStore
 import Logging
+import WebhookReceiver
 
 /// Everything the service needs to start, resolved from flags, environment and defaults by the
 /// command line, or written directly by tests.
@@ -25,6 +26,23 @@ public struct AppConfiguration: Sendable {
     public var busyTimeoutMilliseconds: Int
     /// How often the live event stream sends a keep-alive comment.
     public var eventHeartbeat: Duration
+    /// How long a stop may take (streams ended, in-flight requests answered, writer drained)
+    /// before what is left is cancelled.
+    public var shutdownGrace: Duration
+    /// Writer queue bounds: past either, webhooks get 503 `store_busy`.
+    public var maxQueuedDeliveries: Int
+    public var maxQueuedBytes: Int
+    /// Concurrent `/api/events` clients, and the bytes each may have waiting.
+    public var maxEventStreams: Int
+    public var eventBufferBytes: Int
+    /// Reads running or waiting at once before new ones get 503.
+    public var maxQueuedReads: Int
+    /// Receipts older than this whose message never came are moved out of `pending_acks`.
+    public var pendingAckExpiry: TimeInterval
+    /// Bodies of applied deliveries older than this are emptied; nil keeps everything.
+    public var retainBodies: TimeInterval?
+    /// Failed deliveries newer than this keep health `degraded`.
+    public var failureWindow: TimeInterval
 
     public init(
         host: String = "127.0.0.1",
@@ -40,7 +58,16 @@ public struct AppConfiguration: Sendable {
         logLevel: Logger.Level = .info,
         maxBatch: Int = 512,
         busyTimeoutMilliseconds: Int = 5000,
-        eventHeartbeat: Duration = .seconds(15)
+        eventHeartbeat: Duration = .seconds(15),
+        shutdownGrace: Duration = .seconds(5),
+        maxQueuedDeliveries: Int = 4096,
+        maxQueuedBytes: Int = 32 << 20,
+        maxEventStreams: Int = 64,
+        eventBufferBytes: Int = 1 << 20,
+        maxQueuedReads: Int = 64,
+        pendingAckExpiry: TimeInterval = 7 * 86_400,
+        retainBodies: TimeInterval? = nil,
+        failureWindow: TimeInterval = 86_400
     ) {
         self.host = host
         self.port = port
@@ -56,6 +83,26 @@ public struct AppConfiguration: Sendable {
         self.maxBatch = maxBatch
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.eventHeartbeat = eventHeartbeat
+        self.shutdownGrace = shutdownGrace
+        self.maxQueuedDeliveries = maxQueuedDeliveries
+        self.maxQueuedBytes = maxQueuedBytes
+        self.maxEventStreams = maxEventStreams
+        self.eventBufferBytes = eventBufferBytes
+        self.maxQueuedReads = maxQueuedReads
+        self.pendingAckExpiry = pendingAckExpiry
+        self.retainBodies = retainBodies
+        self.failureWindow = failureWindow
+    }
+
+    /// The writer's limits and housekeeping.
+    var writerSettings: DeliveryWriter.Settings {
+        var settings = DeliveryWriter.Settings()
+        settings.maxBatch = maxBatch
+        settings.maxQueuedDeliveries = maxQueuedDeliveries
+        settings.maxQueuedBytes = maxQueuedBytes
+        settings.pendingAckExpiry = pendingAckExpiry
+        settings.retainBodies = retainBodies
+        return settings
     }
 
     /// The database settings the store needs.

@@ -4,28 +4,40 @@ import InboxHTTP
 import InboxQuery
 import InboxStore
 import Logging
+import NIOCore
+import ServiceLifecycle
 import WebhookReceiver
 
 /// The request context every route uses.
 public typealias AppRequestContext = BasicRequestContext
 
-/// Assembles the service: migrates the database, then wires the writer, the verifier and the
-/// routes. The command line and the tests both call this, so tests exercise the real wiring.
+/// Assembles the service: takes the database's writer lock, migrates, then wires the writer, the
+/// verifier and the routes. The command line and the tests both call this, so tests exercise the
+/// real wiring.
+///
+/// Routes that need the API token are registered on one route group that carries
+/// `BearerAuthMiddleware`; open routes are registered outside it. Authentication follows from
+/// where a route is mounted, never from comparing path strings.
+///
+/// - Parameter onServerRunning: called with the bound port once the server listens (tests pass
+///   port 0 and learn the real one here).
 public func buildApplication(
-    configuration: AppConfiguration, logger: Logger? = nil
+    configuration: AppConfiguration, logger: Logger? = nil,
+    onServerRunning: (@Sendable (Int) async -> Void)? = nil
 ) async throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "inboxlite")
     logger.logLevel = configuration.logLevel
 
+    let owner = try StoreOwner(configuration.store)
     let migrations = try Migration.load(from: configuration.migrationsDirectory)
-    let applied = try InboxDatabase.migrate(configuration.store, migrations: migrations)
+    let applied = try owner.migrate(migrations)
     if !applied.isEmpty {
-        logger.info("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"])
+        logger.notice("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"])
     }
 
     let metrics = InboxMetrics()
-    let broadcaster = EventBroadcaster()
-    let writer = DeliveryWriter(store: configuration.store, maxBatch: configuration.maxBatch, logger: logger) { deliveries, results in
+    let broadcaster = EventBroadcaster(maxBufferedBytes: configuration.eventBufferBytes, maxSubscribers: configuration.maxEventStreams)
+    let writer = DeliveryWriter(owner: owner, settings: configuration.writerSettings, logger: logger) { deliveries, results in
         metrics.batch(size: deliveries.count)
         broadcaster.publish(LiveEvents.from(deliveries, results))
     }
@@ -35,45 +47,71 @@ public func buildApplication(
     )
 
     let router = Router(context: AppRequestContext.self)
-    router.middlewares.add(QueryMetricsMiddleware(metrics: metrics))
     router.middlewares.add(JSONErrorMiddleware())
-    router.middlewares.add(BearerAuthMiddleware(
-        token: configuration.apiToken, openPaths: [WebhookTestController<AppRequestContext>.connectivityPath]
-    ))
+
+    // Open: liveness, the API description, the connectivity check, and the webhook receivers
+    // (which authenticate every delivery by its signature).
     router.get("/healthz") { _, _ in
         Response.json(bytes: Array(#"{"status":"ok"}"#.utf8))
     }
-    router.get("/metrics") { _, _ in
+    OpenAPIDocument.addRoutes(to: router)
+    WebhookController(verifier: verifier, writer: writer, maxBodyBytes: configuration.maxBodyBytes, metrics: metrics)
+        .addRoutes(to: router)
+
+    // Everything else needs the API token.
+    let protected = router.group()
+        .add(middleware: QueryMetricsMiddleware(metrics: metrics))
+        .add(middleware: BearerAuthMiddleware<AppRequestContext>(token: configuration.apiToken))
+    WebhookTestController(verifier: verifier, maxBodyBytes: configuration.maxBodyBytes)
+        .addRoutes(open: router, protected: protected)
+    protected.get("/metrics") { _, _ in
         let text = metrics.render(.init(writerQueueDepth: { writer.queueDepth }, sseClients: { broadcaster.subscriberCount }))
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: text))
         )
     }
-    WebhookController(verifier: verifier, writer: writer, maxBodyBytes: configuration.maxBodyBytes, metrics: metrics)
-        .addRoutes(to: router)
-    WebhookTestController(verifier: verifier, maxBodyBytes: configuration.maxBodyBytes).addRoutes(to: router)
-
-    let pool = ReadPool(store: configuration.store)
-    SessionController(pool: pool).addRoutes(to: router)
-    ContactController(pool: pool).addRoutes(to: router)
-    ConversationController(pool: pool).addRoutes(to: router)
-    MessageController(pool: pool).addRoutes(to: router)
-    DeliveryController(pool: pool, writerQueueDepth: { writer.queueDepth }).addRoutes(to: router)
+    let pool = ReadPool(store: configuration.store, maxPending: configuration.maxQueuedReads)
+    SessionController(pool: pool).addRoutes(to: protected)
+    ContactController(pool: pool).addRoutes(to: protected)
+    ConversationController(pool: pool).addRoutes(to: protected)
+    MessageController(pool: pool).addRoutes(to: protected)
+    DeliveryController(pool: pool, failureWindow: configuration.failureWindow, writerQueueDepth: { writer.queueDepth })
+        .addRoutes(to: protected)
     EventStreamController(pool: pool, broadcaster: broadcaster, heartbeatInterval: configuration.eventHeartbeat)
-        .addRoutes(to: router)
-    OpenAPIDocument.addRoutes(to: router)
+        .addRoutes(to: protected)
+    AdminController(writer: writer).addRoutes(to: protected)
 
+    let host = configuration.host
     var app = Application(
         router: router,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "InboxLite"
         ),
+        onServerRunning: { [logger] channel in
+            let port = channel.localAddress?.port ?? 0
+            let reachable = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+            owner.announce(url: "http://\(reachable.contains(":") ? "[\(reachable)]" : reachable):\(port)")
+            logger.notice("listening", metadata: ["address": "\(host):\(port)"])
+            await onServerRunning?(port)
+        },
         logger: logger
     )
     app.addServices(writer)
     return app
+}
+
+/// Runs the application until SIGTERM or SIGINT, then stops it gracefully: new connections are
+/// refused, event streams end, in-flight requests are answered, the writer drains and the WAL is
+/// checkpointed. Whatever is still running after `grace` is cancelled.
+public func runUntilSignalled(_ app: some ApplicationProtocol, grace: Duration, logger: Logger) async throws {
+    var configuration = ServiceGroupConfiguration(
+        services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+    )
+    configuration.maximumGracefulShutdownDuration = grace
+    configuration.maximumCancellationDuration = .seconds(5)
+    try await ServiceGroup(configuration: configuration).run()
 }
 
 /// Turns what a commit stored into the live stream's events: applied deliveries of streamed events.

@@ -7,7 +7,7 @@ public struct ContactController<Context: RequestContext>: Sendable {
 
     public init(pool: ReadPool) { self.pool = pool }
 
-    public func addRoutes(to router: Router<Context>) {
+    public func addRoutes(to router: some RouterMethods<Context>) {
         router.get("/api/contacts") { request, _ in try await list(request) }
         router.get("/api/contacts/:whatsappId") { _, context in try await show(context.pathParameter("whatsappId")) }
     }

@@ -8,7 +8,7 @@ public struct ConversationController<Context: RequestContext>: Sendable {
 
     public init(pool: ReadPool) { self.pool = pool }
 
-    public func addRoutes(to router: Router<Context>) {
+    public func addRoutes(to router: some RouterMethods<Context>) {
         router.get("/api/conversations") { request, _ in try await list(request) }
         router.get("/api/conversations/:sessionId/:whatsappId/messages") { request, context in
             try await thread(request, session: context.pathParameter("sessionId"), chat: context.pathParameter("whatsappId"))

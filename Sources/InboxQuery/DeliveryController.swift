@@ -8,13 +8,16 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
     let pool: ReadPool
     /// Deliveries waiting for the writer (from the receiver), for the health report.
     let writerQueueDepth: @Sendable () -> Int
+    /// Failures newer than this keep health `degraded`, even once they are no longer retried.
+    let failureWindow: TimeInterval
 
-    public init(pool: ReadPool, writerQueueDepth: @escaping @Sendable () -> Int) {
+    public init(pool: ReadPool, failureWindow: TimeInterval = 86_400, writerQueueDepth: @escaping @Sendable () -> Int) {
         self.pool = pool
+        self.failureWindow = failureWindow
         self.writerQueueDepth = writerQueueDepth
     }
 
-    public func addRoutes(to router: Router<Context>) {
+    public func addRoutes(to router: some RouterMethods<Context>) {
         router.get("/api/webhooks/stats") { _, _ in try await stats() }
         router.get("/api/webhooks/health") { _, _ in try await health() }
         router.get("/api/webhooks/deliveries") { request, _ in try await deliveries(request) }
@@ -36,20 +39,17 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
         }
     }
 
+    /// Answered from `delivery_counts` (kept by triggers in the writer's transactions) and the
+    /// newest row by id: constant time however long the log is.
     func stats() async throws -> Response {
         let body = try await pool.read { db -> Stats.Body in
-            let totals = try db.queryFirst("""
-                SELECT count(*), COALESCE(sum(status = 'applied'), 0), COALESCE(sum(status = 'failed'), 0),
-                       COALESCE(sum(status = 'ignored'), 0), COALESCE(avg(processing_ms), 0), max(received_at)
-                FROM webhook_deliveries
-                """)
-            let events = try db.query("SELECT event, count(*) FROM webhook_deliveries GROUP BY event")
+            let counts = try DeliveryCounts(db)
+            let last = try db.queryFirst("SELECT received_at FROM webhook_deliveries ORDER BY id DESC LIMIT 1")?.string(0)
             return Stats.Body(
-                totalDeliveries: totals?.int(0) ?? 0, successfulDeliveries: totals?.int(1) ?? 0,
-                failedDeliveries: totals?.int(2) ?? 0, ignoredDeliveries: totals?.int(3) ?? 0,
-                averageResponseTime: ((totals?.double(4) ?? 0) * 1000).rounded() / 1000,
-                lastDelivery: totals?.string(5),
-                byEvent: Dictionary(uniqueKeysWithValues: events.map { ($0.string(0) ?? "", $0.int(1) ?? 0) })
+                totalDeliveries: counts.total, successfulDeliveries: counts.byStatus[.applied, default: 0],
+                failedDeliveries: counts.byStatus[.failed, default: 0], ignoredDeliveries: counts.byStatus[.ignored, default: 0],
+                averageResponseTime: counts.total == 0 ? 0 : (counts.processingMilliseconds / Double(counts.total) * 1000).rounded() / 1000,
+                lastDelivery: last, byEvent: counts.byEvent
             )
         }
         return try .json(Stats(data: body))
@@ -64,31 +64,66 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
             let writerQueueDepth: Int
             let lastDeliveryAt: String?
             let lastDeliveryAgeSeconds: Double?
+            /// Failed deliveries the writer will still retry.
             let failedPendingRetry: Int
+            /// Failed deliveries it will not retry (invalid payloads, attempts used up).
             let failedGivenUp: Int
+            /// All failed deliveries, ever.
+            let failedTotal: Int
+            /// When the newest failed delivery arrived.
+            let lastFailureAt: String?
+            let totalDeliveries: Int
+            /// Receipts waiting for their message, and those that waited too long and were moved out.
+            let pendingAcks: Int
+            let expiredPendingAcks: Int
         }
     }
 
-    /// `degraded` when the database cannot be read, the writer has a backlog, or deliveries failed.
+    private struct HealthRead: Sendable {
+        var lastAt: String?
+        var pendingRetry = 0
+        var failedTotal = 0
+        var lastFailureAt: String?
+        var total = 0
+        var pendingAcks = 0
+        var expiredAcks = 0
+    }
+
+    /// `degraded` when the database cannot be read, the writer has a backlog, a failure is waiting
+    /// for a retry, or one arrived within the failure window. Index-only reads and counters.
     func health() async throws -> Response {
         let depth = writerQueueDepth()
-        let read = try? await pool.read { db -> (String?, Int, Int) in
-            let last = try db.queryFirst("SELECT max(id) FROM webhook_deliveries")?.int(0)
-            let lastAt = try last.flatMap { try db.queryFirst("SELECT received_at FROM webhook_deliveries WHERE id = ?", $0)?.string(0) }
-            let pending = try db.queryFirst(
-                "SELECT count(*) FROM webhook_deliveries WHERE status = 'failed' AND next_attempt_at IS NOT NULL"
+        let read = try? await pool.read { db -> HealthRead in
+            var result = HealthRead()
+            result.lastAt = try db.queryFirst("SELECT received_at FROM webhook_deliveries ORDER BY id DESC LIMIT 1")?.string(0)
+            result.pendingRetry = try db.queryFirst(
+                """
+                SELECT count(*) FROM webhook_deliveries INDEXED BY webhook_deliveries_retry_due
+                WHERE status = 'failed' AND next_attempt_at IS NOT NULL
+                """
             )?.int(0) ?? 0
-            let givenUp = try db.queryFirst(
-                "SELECT count(*) FROM webhook_deliveries WHERE status = 'failed' AND next_attempt_at IS NULL"
-            )?.int(0) ?? 0
-            return (lastAt, pending, givenUp)
+            result.lastFailureAt = try db.queryFirst(
+                "SELECT received_at FROM webhook_deliveries WHERE status = 'failed' ORDER BY id DESC LIMIT 1"
+            )?.string(0)
+            let counts = try DeliveryCounts(db)
+            result.failedTotal = counts.byStatus[.failed, default: 0]
+            result.total = counts.total
+            result.pendingAcks = try db.queryFirst("SELECT count(*) FROM pending_acks")?.int(0) ?? 0
+            result.expiredAcks = try db.queryFirst("SELECT value FROM store_state WHERE name = 'expired_pending_acks'")?.int(0) ?? 0
+            return result
         }
-        let age = read?.0.flatMap(Timestamps.parse).map { (Date().timeIntervalSince($0) * 10).rounded() / 10 }
-        let healthy = read != nil && depth < 1000 && (read?.1 ?? 0) == 0 && (read?.2 ?? 0) == 0
+        let now = Date()
+        let age = read?.lastAt.flatMap(Timestamps.parse).map { (now.timeIntervalSince($0) * 10).rounded() / 10 }
+        let recentFailure = read?.lastFailureAt.flatMap(Timestamps.parse).map { now.timeIntervalSince($0) < failureWindow } ?? false
+        let healthy = read != nil && depth < 1000 && (read?.pendingRetry ?? 0) == 0 && !recentFailure
         let body = Health.Body(
             status: healthy ? "healthy" : "degraded", database: read == nil ? "unreachable" : "ok",
-            writerQueueDepth: depth, lastDeliveryAt: read?.0, lastDeliveryAgeSeconds: age,
-            failedPendingRetry: read?.1 ?? 0, failedGivenUp: read?.2 ?? 0
+            writerQueueDepth: depth, lastDeliveryAt: read?.lastAt, lastDeliveryAgeSeconds: age,
+            failedPendingRetry: read?.pendingRetry ?? 0,
+            failedGivenUp: max(0, (read?.failedTotal ?? 0) - (read?.pendingRetry ?? 0)),
+            failedTotal: read?.failedTotal ?? 0, lastFailureAt: read?.lastFailureAt,
+            totalDeliveries: read?.total ?? 0, pendingAcks: read?.pendingAcks ?? 0,
+            expiredPendingAcks: read?.expiredAcks ?? 0
         )
         return try QueryResponse.json(Health(data: body))
     }
@@ -113,5 +148,23 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
         if page.after != nil { query.and("id < ?", try page.int(0)) }
         let rows = try await query.fetch(pool, orderBy: "id DESC", limit: page.limit + 1, DeliveryView.init)
         return QueryResponse.json(Page(fetched: rows, limit: page.limit) { [String($0.id)] })
+    }
+}
+
+/// The `delivery_counts` table summed by status and by event (a few dozen rows at most).
+struct DeliveryCounts {
+    var byStatus: [DeliveryStatus: Int] = [:]
+    var byEvent: [String: Int] = [:]
+    var total = 0
+    var processingMilliseconds = 0.0
+
+    init(_ db: SQLiteConnection) throws {
+        for row in try db.query("SELECT event, status, deliveries, processing_ms_total FROM delivery_counts WHERE deliveries > 0") {
+            let count = row.int(2) ?? 0
+            if let status = row.string(1).flatMap(DeliveryStatus.init(rawValue:)) { byStatus[status, default: 0] += count }
+            byEvent[row.string(0) ?? "", default: 0] += count
+            total += count
+            processingMilliseconds += row.double(3) ?? 0
+        }
     }
 }

@@ -26,15 +26,21 @@ public struct LiveEvent: Sendable, Equatable {
 
 /// Fans committed changes out to live-stream subscribers without ever making the writer wait.
 ///
-/// Each subscriber has a bounded buffer; one that falls `bufferSize` events behind is cut off (its
-/// stream ends with `overflowed` set) instead of slowing the writer or growing without bound.
+/// Everything is bounded: at most `maxSubscribers` streams at once, and each subscriber's backlog
+/// at most `bufferSize` events and `maxBufferedBytes` bytes. A subscriber that falls further
+/// behind is cut off (its stream ends with `overflowed` set) instead of slowing the writer or
+/// holding memory.
 public final class EventBroadcaster: Sendable {
     public let bufferSize: Int
+    public let maxBufferedBytes: Int
+    public let maxSubscribers: Int
     private let subscribers = NIOLockedValueBox<[UInt64: Subscriber]>([:])
     private let nextId = NIOLockedValueBox<UInt64>(0)
 
-    public init(bufferSize: Int = 1024) {
+    public init(bufferSize: Int = 1024, maxBufferedBytes: Int = 1 << 20, maxSubscribers: Int = 64) {
         self.bufferSize = bufferSize
+        self.maxBufferedBytes = maxBufferedBytes
+        self.maxSubscribers = maxSubscribers
     }
 
     /// What a subscriber's stream yields.
@@ -47,13 +53,16 @@ public final class EventBroadcaster: Sendable {
         let session: String?
         let continuation: AsyncStream<Item>.Continuation
         let overflowed = NIOLockedValueBox(false)
+        let stopping = NIOLockedValueBox(false)
+        /// Body bytes published to this subscriber and not yet taken from its stream.
+        let bufferedBytes = NIOLockedValueBox(0)
         init(session: String?, continuation: AsyncStream<Item>.Continuation) {
             self.session = session
             self.continuation = continuation
         }
     }
 
-    /// A live subscription; cancel it (or let it be released) to stop receiving.
+    /// A live subscription; finish it (or let the stream end) to stop receiving.
     public struct Subscription: Sendable {
         public let stream: AsyncStream<Item>
         let subscriber: Subscriber
@@ -63,15 +72,40 @@ public final class EventBroadcaster: Sendable {
         public var overflowed: Bool { subscriber.overflowed.withLockedValue { $0 } }
         /// Injects a heartbeat, so the writer of the stream can keep the connection alive.
         public func heartbeat() { subscriber.continuation.yield(.heartbeat) }
+        /// True once `shutdown()` was called.
+        public var isShuttingDown: Bool { subscriber.stopping.withLockedValue { $0 } }
+        /// Ends the stream because the service is stopping (graceful shutdown).
+        public func shutdown() {
+            subscriber.stopping.withLockedValue { $0 = true }
+            subscriber.continuation.finish()
+        }
+        /// The consumer took `event` off the stream: its bytes no longer count against the buffer.
+        public func taken(_ event: LiveEvent) {
+            subscriber.bufferedBytes.withLockedValue { $0 -= event.body.utf8.count }
+        }
         public func finish() { cancel() }
     }
 
-    /// Subscribes to events of `session` (all sessions when nil).
-    public func subscribe(session: String?) -> Subscription {
+    /// Why a subscription was refused.
+    public enum SubscribeError: Error {
+        case tooManySubscribers(Int)
+    }
+
+    /// Subscribes to events of `session` (all sessions when nil); refused when `maxSubscribers`
+    /// streams are already open.
+    public func subscribe(session: String?) throws(SubscribeError) -> Subscription {
         let (stream, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingOldest(bufferSize))
         let id = nextId.withLockedValue { value -> UInt64 in value += 1; return value }
         let subscriber = Subscriber(session: session, continuation: continuation)
-        subscribers.withLockedValue { $0[id] = subscriber }
+        let admitted = subscribers.withLockedValue { current -> Bool in
+            guard current.count < maxSubscribers else { return false }
+            current[id] = subscriber
+            return true
+        }
+        guard admitted else {
+            continuation.finish()
+            throw .tooManySubscribers(maxSubscribers)
+        }
         let remove: @Sendable () -> Void = { [weak self] in
             _ = self?.subscribers.withLockedValue { $0.removeValue(forKey: id) }
             continuation.finish()
@@ -89,7 +123,15 @@ public final class EventBroadcaster: Sendable {
         let current = subscribers.withLockedValue { Array($0.values) }
         for subscriber in current {
             for event in events where subscriber.session == nil || subscriber.session == event.sessionId {
-                if case .dropped = subscriber.continuation.yield(.event(event)) {
+                let size = event.body.utf8.count
+                let fits = subscriber.bufferedBytes.withLockedValue { bytes -> Bool in
+                    guard bytes + size <= maxBufferedBytes || bytes == 0 else { return false }
+                    bytes += size
+                    return true
+                }
+                var dropped = !fits
+                if fits, case .dropped = subscriber.continuation.yield(.event(event)) { dropped = true }
+                if dropped {
                     subscriber.overflowed.withLockedValue { $0 = true }
                     subscriber.continuation.finish()
                     break

@@ -2,12 +2,16 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import InboxStore
+import ServiceLifecycle
 
 /// `GET /api/events`: Server-Sent Events of applied changes, published only after commit.
 ///
-/// A client reconnecting with `Last-Event-ID` first gets what it missed from the delivery log, then
-/// live events, with no gap and no duplicate: it subscribes before reading the backlog and skips
-/// live events it already sent. `max_events` makes the stream finite (for scripts and tests).
+/// A new client starts at the live head. A client reconnecting with `Last-Event-ID` (or
+/// `?last_event_id=`) first gets what it missed from the delivery log, then live events, with no
+/// gap and no duplicate: it subscribes before reading the backlog and skips live events it
+/// already sent. An id from before what retention still holds gets `event: reset`, then the live
+/// head. On graceful shutdown every stream sends `event: shutdown` and ends, so a stop is never
+/// held up by an open stream. `max_events` makes the stream finite (for scripts and tests).
 public struct EventStreamController<Context: RequestContext>: Sendable {
     let pool: ReadPool
     let broadcaster: EventBroadcaster
@@ -19,26 +23,39 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
         self.heartbeatInterval = heartbeatInterval
     }
 
-    public func addRoutes(to router: Router<Context>) {
+    public func addRoutes(to router: some RouterMethods<Context>) {
         router.get("/api/events") { request, _ in try await stream(request) }
     }
 
     func stream(_ request: Request) async throws -> Response {
         let session = try request.parameter("session")
-        var lastId: Int64 = 0
+        var resumeAfter: Int64?
         if let header = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("last_event_id") {
             guard let value = Int64(header), value >= 0 else {
                 throw QueryError.badParameter("Last-Event-ID", "must be a delivery id this stream sent")
             }
-            lastId = value
+            resumeAfter = value
         }
         var maxEvents = Int.max
         if let text = try request.parameter("max_events", maxLength: 6) {
             guard let value = Int(text), value > 0 else { throw QueryError.badParameter("max_events", "must be a positive whole number") }
             maxEvents = value
         }
-        let subscription = broadcaster.subscribe(session: session)
-        let (pool, interval, firstId, limit) = (self.pool, heartbeatInterval, lastId, maxEvents)
+        let subscription: EventBroadcaster.Subscription
+        do {
+            subscription = try broadcaster.subscribe(session: session)
+        } catch {
+            throw QueryError.tooManyStreams(broadcaster.maxSubscribers)
+        }
+        // Decided before the 200 goes out: whether the id can still be resumed from the log.
+        var reset = false
+        if let resumeAfter {
+            let horizon = try await pool.read { db in
+                Int64(try db.queryFirst("SELECT value FROM store_state WHERE name = 'bodies_removed_through_id'")?.int(0) ?? 0)
+            }
+            reset = resumeAfter < horizon
+        }
+        let (pool, interval, limit, resetNeeded, resumeFrom) = (self.pool, heartbeatInterval, maxEvents, reset, resumeAfter)
         let body = ResponseBody { writer in
             let heartbeats = Task {
                 while !Task.isCancelled {
@@ -50,38 +67,52 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
                 heartbeats.cancel()
                 subscription.finish()
             }
-            var sent = 0
-            var last = firstId
-            // 1. What the client missed, from the delivery log, in pages.
-            backlog: while sent < limit {
-                let page = try await Self.backlog(pool: pool, after: last, session: session, limit: min(500, limit - sent))
-                for event in page {
-                    try await writer.write(Self.frame(event))
-                    last = event.id
-                    sent += 1
-                }
-                if page.count < 500 { break backlog }
-            }
-            // 2. Live events, skipping any the backlog already covered.
-            if sent < limit {
-                for await item in subscription.stream {
-                    switch item {
-                    case .heartbeat:
-                        try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
-                    case .event(let event) where event.id > last:
-                        try await writer.write(Self.frame(event))
-                        last = event.id
-                        sent += 1
-                    case .event:
-                        continue
+            try await withGracefulShutdownHandler {
+                var sent = 0
+                var last = resumeFrom ?? 0
+                if resetNeeded {
+                    try await writer.write(ByteBuffer(string:
+                        "event: reset\ndata: {\"error\":\"history_unavailable\",\"message\":\"events after \(last) are no longer kept; continuing from the live head\"}\n\n"
+                    ))
+                } else if resumeFrom != nil {
+                    // 1. What the client missed, from the delivery log, in pages.
+                    while sent < limit, !subscription.isShuttingDown {
+                        let page = try await Self.backlog(pool: pool, after: last, session: session, limit: min(500, limit - sent))
+                        for event in page {
+                            try await writer.write(Self.frame(event))
+                            last = event.id
+                            sent += 1
+                        }
+                        if page.count < 500 { break }
                     }
-                    if sent >= limit { break }
                 }
-                if subscription.overflowed {
+                // 2. Live events, skipping any the backlog already covered.
+                if sent < limit, !subscription.isShuttingDown {
+                    for await item in subscription.stream {
+                        switch item {
+                        case .heartbeat:
+                            try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                        case .event(let event):
+                            subscription.taken(event)
+                            guard event.id > last else { continue }
+                            try await writer.write(Self.frame(event))
+                            last = event.id
+                            sent += 1
+                        }
+                        if sent >= limit { break }
+                    }
+                }
+                if subscription.isShuttingDown {
+                    try await writer.write(ByteBuffer(string:
+                        "event: shutdown\ndata: {\"message\":\"the service is stopping; reconnect with Last-Event-ID\",\"last_event_id\":\(last)}\n\n"
+                    ))
+                } else if subscription.overflowed {
                     try await writer.write(ByteBuffer(string:
                         "event: overflow\ndata: {\"error\":\"slow_consumer\",\"message\":\"too far behind; reconnect with Last-Event-ID\",\"last_event_id\":\(last)}\n\n"
                     ))
                 }
+            } onGracefulShutdown: {
+                subscription.shutdown()
             }
             try await writer.finish(nil)
         }

@@ -9,7 +9,7 @@ public struct MessageController<Context: RequestContext>: Sendable {
 
     public init(pool: ReadPool) { self.pool = pool }
 
-    public func addRoutes(to router: Router<Context>) {
+    public func addRoutes(to router: some RouterMethods<Context>) {
         router.get("/api/messages/:messageId") { _, context in try await show(context.pathParameter("messageId")) }
         router.get("/api/search") { request, _ in try await search(request) }
     }
@@ -22,9 +22,9 @@ public struct MessageController<Context: RequestContext>: Sendable {
             ) else { return nil }
             let message = MessageView(row)
             let acks = try db.query(
-                "SELECT ack, status, received_at FROM message_acks WHERE message_id = ? ORDER BY id", message.id
-            ).map { AckView(ack: $0.int(0) ?? 0, status: $0.string(1) ?? "", receivedAt: $0.string(2) ?? "") }
-            return (message, acks, row.string(20) ?? "{}")
+                "SELECT ack, status, received_at, ack_at FROM message_acks WHERE message_id = ? ORDER BY id", message.id
+            ).map { AckView(ack: $0.int(0) ?? 0, status: $0.string(1) ?? "", receivedAt: $0.string(2) ?? "", ackAt: $0.string(3)) }
+            return (message, acks, row.string(MessageView.columnCount) ?? "{}")
         }
         guard let (message, acks, data) = found else { throw QueryError.notFound("message \(messageId)") }
         var json = JSONWriter()
@@ -51,7 +51,8 @@ public struct MessageController<Context: RequestContext>: Sendable {
             throw QueryError.badParameter("q", "has no words to search for")
         }
         var query = SelectQuery("""
-            SELECT \(MessageView.columns("m")), snippet(messages_fts, 0, '<mark>', '</mark>', '…', 12)
+            SELECT \(MessageView.columns("m")),
+                snippet(messages_fts, 0, '\(Snippet.open)', '\(Snippet.close)', '…', 12)
             FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
             WHERE messages_fts MATCH ?
             """, match)
@@ -60,7 +61,7 @@ public struct MessageController<Context: RequestContext>: Sendable {
         if page.after != nil { query.and("messages_fts.rowid < ?", try page.int(0)) }
         let hits = try await query.fetch(pool, orderBy: "messages_fts.rowid DESC", limit: page.limit + 1) { row in
             var message = MessageView(row)
-            message.snippet = row.string(20)
+            message.snippet = row.string(MessageView.columnCount).map(Snippet.html)
             return message
         }
         return QueryResponse.json(Page(fetched: hits, limit: page.limit) { [String($0.id)] })
@@ -71,5 +72,31 @@ public struct MessageController<Context: RequestContext>: Sendable {
         let words = text.split { !($0.isLetter || $0.isNumber) }.prefix(16)
         guard !words.isEmpty else { return nil }
         return words.map { "\"\($0)\"" }.joined(separator: " ")
+    }
+}
+
+/// Search snippets as safe HTML: FTS5 marks the hits with two private-use characters, the text is
+/// HTML-escaped, and only then do the marks become `<mark>` tags. A client may insert the snippet
+/// as HTML; a message body can never inject markup through it.
+enum Snippet {
+    static let open = "\u{E000}"
+    static let close = "\u{E001}"
+
+    static func html(_ marked: String) -> String {
+        var html = ""
+        html.reserveCapacity(marked.utf8.count + 32)
+        for character in marked.unicodeScalars {
+            switch character {
+            case "&": html += "&amp;"
+            case "<": html += "&lt;"
+            case ">": html += "&gt;"
+            case "\"": html += "&quot;"
+            case "'": html += "&#39;"
+            case "\u{E000}": html += "<mark>"
+            case "\u{E001}": html += "</mark>"
+            default: html.unicodeScalars.append(character)
+            }
+        }
+        return html
     }
 }

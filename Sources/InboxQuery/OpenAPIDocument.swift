@@ -246,6 +246,11 @@ paths:
                       last_delivery_age_seconds: {type: number}
                       failed_pending_retry: {type: integer}
                       failed_given_up: {type: integer}
+                      failed_total: {type: integer}
+                      last_failure_at: {type: string}
+                      total_deliveries: {type: integer}
+                      pending_acks: {type: integer}
+                      expired_pending_acks: {type: integer}
         "401": {$ref: "#/components/responses/Error"}
   /api/webhooks/deliveries:
     get:
@@ -266,13 +271,42 @@ paths:
     get:
       summary: Server-Sent Events of applied changes (id = delivery id)
       parameters:
-        - {name: Last-Event-ID, in: header, schema: {type: string}}
+        - {name: Last-Event-ID, in: header, schema: {type: string}, description: "resume after this id; without it the stream starts at the live head"}
+        - {name: last_event_id, in: query, schema: {type: string}, description: the same as Last-Event-ID, for clients that cannot set headers}
         - {$ref: "#/components/parameters/session"}
         - {name: max_events, in: query, schema: {type: integer, minimum: 1}, description: end the stream after this many events}
       responses:
-        "200": {description: An event stream, content: {text/event-stream: {schema: {type: string}}}}
+        "200": {description: "An event stream; also `event: reset` (history no longer kept), `event: overflow` (client too slow) and `event: shutdown` (service stopping)", content: {text/event-stream: {schema: {type: string}}}}
         "400": {$ref: "#/components/responses/Error"}
         "401": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/Error"}
+  /api/admin/replay:
+    post:
+      summary: Re-apply stored deliveries through the running service's writer (what `inboxlite replay` calls)
+      parameters:
+        - {name: status, in: query, required: true, schema: {enum: [failed, ignored]}}
+      responses:
+        "200":
+          description: What the replay did
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [success, data]
+                properties:
+                  success: {type: boolean}
+                  data:
+                    type: object
+                    required: [status, replayed, applied, ignored, failed]
+                    properties:
+                      status: {enum: [failed, ignored]}
+                      replayed: {type: integer}
+                      applied: {type: integer}
+                      ignored: {type: integer}
+                      failed: {type: integer}
+        "400": {$ref: "#/components/responses/Error"}
+        "401": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/Error"}
   /metrics:
     get:
       summary: Prometheus metrics
@@ -375,10 +409,11 @@ components:
         quoted_msg_id: {type: string}
         status: {enum: [received, pending, sent, server, error, delivered, read, played]}
         ack: {type: integer}
-        ack_at: {type: string}
+        ack_at: {type: string, description: time of the receipt that set status (its payload time when it had one)}
+        ack_received_at: {type: string, description: when that receipt arrived}
         created_at: {type: string}
         updated_at: {type: string}
-        snippet: {type: string, description: search results only}
+        snippet: {type: string, description: "search results only: HTML-escaped text with <mark> around hits"}
         data: {description: the event's data object as stored (message detail only)}
     Ack:
       type: object
@@ -386,6 +421,7 @@ components:
       properties:
         ack: {type: integer}
         status: {type: string}
+        ack_at: {type: string}
         received_at: {type: string}
     Conversation:
       type: object
@@ -426,6 +462,7 @@ components:
         processing_ms: {type: number}
         applied_at: {type: string}
         next_attempt_at: {type: string}
+        body_removed_at: {type: string, description: when retention emptied the body}
         body: {type: string}
     SessionPage: {type: object, required: [data, next_cursor], properties: {data: {type: array, items: {$ref: "#/components/schemas/Session"}}, next_cursor: {$ref: "#/components/schemas/Cursor"}}}
     ContactPage: {type: object, required: [data, next_cursor], properties: {data: {type: array, items: {$ref: "#/components/schemas/Contact"}}, next_cursor: {$ref: "#/components/schemas/Cursor"}}}

@@ -102,14 +102,18 @@ public struct MessageView: JSONWritable, Equatable {
     public let ackAt: String?
     public let createdAt: String
     public let updatedAt: String
+    public let ackReceivedAt: String?
     /// A highlighted excerpt, for search results only.
     public var snippet: String?
 
     static func columns(_ alias: String) -> String {
         ["id", "message_id", "wa_key_id", "session_id", "contact", "from_me", "author", "body", "type", "timestamp",
          "message_time", "has_media", "is_forwarded", "is_status", "quoted_msg_id", "status", "ack", "ack_at",
-         "created_at", "updated_at"].map { "\(alias).\($0)" }.joined(separator: ", ")
+         "created_at", "updated_at", "ack_received_at"].map { "\(alias).\($0)" }.joined(separator: ", ")
     }
+
+    /// How many columns `columns` selects: what follows them in a row starts here.
+    static let columnCount = 21
 
     init(_ row: SQLiteRow, offset: Int = 0) {
         func at(_ index: Int) -> Int { offset + index }
@@ -133,6 +137,7 @@ public struct MessageView: JSONWritable, Equatable {
         ackAt = row.string(at(17))
         createdAt = row.string(at(18)) ?? ""
         updatedAt = row.string(at(19)) ?? ""
+        ackReceivedAt = row.string(at(20))
     }
 }
 
@@ -186,6 +191,8 @@ public struct AckView: JSONWritable, Equatable {
     public let ack: Int
     public let status: String
     public let receivedAt: String
+    /// The receipt's own time (from the payload when it had one, else its arrival).
+    public let ackAt: String?
 }
 
 public struct DeliveryView: JSONWritable, Equatable {
@@ -200,10 +207,12 @@ public struct DeliveryView: JSONWritable, Equatable {
     public let processingMs: Double?
     public let appliedAt: String?
     public let nextAttemptAt: String?
+    /// When retention emptied the body; the row and hash stay.
+    public let bodyRemovedAt: String?
     public var body: String?
 
     static func columns(includeBody: Bool) -> String {
-        "id, event, session_id, body_sha256, received_at, status, attempts, last_error, processing_ms, applied_at, next_attempt_at"
+        "id, event, session_id, body_sha256, received_at, status, attempts, last_error, processing_ms, applied_at, next_attempt_at, body_removed_at"
             + (includeBody ? ", body" : "")
     }
 
@@ -219,7 +228,8 @@ public struct DeliveryView: JSONWritable, Equatable {
         processingMs = row.double(8)
         appliedAt = row.string(9)
         nextAttemptAt = row.string(10)
-        body = row.values.count > 11 ? row.string(11) : nil
+        bodyRemovedAt = row.string(11)
+        body = row.values.count > 12 && bodyRemovedAt == nil ? row.string(12) : nil
     }
 }
 
@@ -260,7 +270,7 @@ extension MessageView {
             json.field("timestamp", timestamp); json.field("message_time", messageTime); json.field("has_media", hasMedia)
             json.field("is_forwarded", isForwarded); json.field("is_status", isStatus); json.field("quoted_msg_id", quotedMsgId)
             json.field("status", status); json.field("ack", ack); json.field("ack_at", ackAt)
-            json.field("created_at", createdAt); json.field("updated_at", updatedAt); json.field("snippet", snippet)
+            json.field("ack_received_at", ackReceivedAt); json.field("created_at", createdAt); json.field("updated_at", updatedAt); json.field("snippet", snippet)
             if let data { json.field("data", rawJSON: data) }
         }
     }
@@ -286,7 +296,8 @@ extension ConversationView {
 extension AckView {
     public func write(to json: inout JSONWriter) {
         json.object { json in
-            json.field("ack", ack); json.field("status", status); json.field("received_at", receivedAt)
+            json.field("ack", ack); json.field("status", status); json.field("ack_at", ackAt)
+            json.field("received_at", receivedAt)
         }
     }
 }
@@ -297,7 +308,8 @@ extension DeliveryView {
             json.field("id", id); json.field("event", event); json.field("session_id", sessionId)
             json.field("body_sha256", bodySha256); json.field("received_at", receivedAt); json.field("status", status)
             json.field("attempts", attempts); json.field("last_error", lastError); json.field("processing_ms", processingMs)
-            json.field("applied_at", appliedAt); json.field("next_attempt_at", nextAttemptAt); json.field("body", body)
+            json.field("applied_at", appliedAt); json.field("next_attempt_at", nextAttemptAt)
+            json.field("body_removed_at", bodyRemovedAt); json.field("body", body)
         }
     }
 }

@@ -8,21 +8,33 @@ import NIOPosix
 ///
 /// Each connection is opened read-only with `query_only`, so nothing here can write. Each read has a
 /// time limit (SQLite progress handler): a runaway query is interrupted, not left to starve others.
+/// At most `maxPending` reads run or wait at once; the next is refused (503 + Retry-After) rather
+/// than queued without bound behind a slow disk.
 public final class ReadPool: @unchecked Sendable {
     private let store: StoreConfiguration
     private let timeLimit: TimeInterval
+    private let maxPending: Int
+    private let pending = NIOLockedValueBox(0)
     private let idle = NIOLockedValueBox<[SQLiteConnection]>([])
     private let threadPool: NIOThreadPool
 
-    public init(store: StoreConfiguration, timeLimit: TimeInterval = 2, threadPool: NIOThreadPool = .singleton) {
+    public init(store: StoreConfiguration, timeLimit: TimeInterval = 2, maxPending: Int = 64, threadPool: NIOThreadPool = .singleton) {
         self.store = store
         self.timeLimit = timeLimit
+        self.maxPending = maxPending
         self.threadPool = threadPool
     }
 
     /// Runs `body` with a read-only connection; interrupted after the time limit.
     public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await threadPool.runIfActive { [self] in
+        let admitted = pending.withLockedValue { count -> Bool in
+            guard count < maxPending else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { throw QueryError.overloaded }
+        defer { pending.withLockedValue { $0 -= 1 } }
+        return try await threadPool.runIfActive { [self] in
             let connection = try checkout()
             defer { checkin(connection) }
             let deadline = Date().addingTimeInterval(timeLimit)

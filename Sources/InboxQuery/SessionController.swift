@@ -8,7 +8,7 @@ public struct SessionController<Context: RequestContext>: Sendable {
 
     public init(pool: ReadPool) { self.pool = pool }
 
-    public func addRoutes(to router: Router<Context>) {
+    public func addRoutes(to router: some RouterMethods<Context>) {
         router.get("/api/sessions") { request, _ in try await list(request) }
         router.get("/api/sessions/:sessionId") { _, context in try await show(context.pathParameter("sessionId")) }
         router.get("/api/sessions/:sessionId/qr.png") { _, context in try await qrImage(context.pathParameter("sessionId")) }

@@ -9,11 +9,35 @@ import ServiceLifecycle
 ///
 /// A thread rather than a task because SQLite calls block: on Swift's cooperative pool (two threads
 /// on a two-core machine) they would stall request handling.
+///
+/// The queue is bounded by count and by bytes: when it is full a webhook is refused at once
+/// (`Failure.busy`, 503 + Retry-After, the gateway retries) rather than held in memory. Nothing
+/// that was queued is ever dropped: on shutdown the thread commits all of it before it exits.
 public final class DeliveryWriter: Service, @unchecked Sendable {
     /// Why a submission was not stored.
     public enum Failure: Error, Equatable {
         /// The database refused the batch (busy, full, read-only) or the writer is stopping.
         case unavailable
+        /// The queue is full: the writer is behind.
+        case busy
+    }
+
+    /// Limits and housekeeping the writer applies.
+    public struct Settings: Sendable {
+        /// The most deliveries one transaction takes.
+        public var maxBatch = 512
+        /// The most deliveries waiting for the writer.
+        public var maxQueuedDeliveries = 4096
+        /// The most body bytes waiting for the writer.
+        public var maxQueuedBytes = 32 << 20
+        /// How often failed deliveries are checked for a due retry, and housekeeping runs.
+        public var housekeepingInterval: TimeInterval = 1
+        /// Receipts waiting longer than this for their message are moved out of `pending_acks`.
+        public var pendingAckExpiry: TimeInterval = 7 * 86_400
+        /// Bodies of applied deliveries older than this are emptied; nil keeps every body.
+        public var retainBodies: TimeInterval?
+
+        public init() {}
     }
 
     private struct Pending {
@@ -21,30 +45,33 @@ public final class DeliveryWriter: Service, @unchecked Sendable {
         let continuation: CheckedContinuation<DeliveryResult, any Error>
     }
 
-    private let store: StoreConfiguration
-    private let maxBatch: Int
-    private let retryInterval: TimeInterval
+    /// Work for the writer thread, and how to refuse it if the writer never runs.
+    private struct WriterTask {
+        let run: (InboxWriter) -> Void
+        let refuse: () -> Void
+    }
+
+    private let owner: StoreOwner
+    private let settings: Settings
     private let logger: Logger
     private let onCommit: @Sendable ([IncomingDelivery], [DeliveryResult]) -> Void
 
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var queue: [Pending] = []
+    private var queuedBytes = 0
+    private var tasks: [WriterTask] = []
     private var stopping = false
     private var unavailable = false
     private var finished: CheckedContinuation<Void, Never>?
 
-    /// - Parameters:
-    ///   - maxBatch: the most deliveries one transaction takes.
-    ///   - retryInterval: how often failed deliveries are checked for a due retry.
-    ///   - onCommit: called on the writer thread after each commit, with what it stored.
+    /// - Parameter onCommit: called on the writer thread after each commit, with what it stored.
     public init(
-        store: StoreConfiguration, maxBatch: Int = 512, retryInterval: TimeInterval = 1, logger: Logger,
+        owner: StoreOwner, settings: Settings = Settings(), logger: Logger,
         onCommit: @escaping @Sendable ([IncomingDelivery], [DeliveryResult]) -> Void = { _, _ in }
     ) {
-        self.store = store
-        self.maxBatch = maxBatch
-        self.retryInterval = retryInterval
+        self.owner = owner
+        self.settings = settings
         self.logger = logger
         self.onCommit = onCommit
     }
@@ -58,7 +85,33 @@ public final class DeliveryWriter: Service, @unchecked Sendable {
                 continuation.resume(throwing: Failure.unavailable)
                 return
             }
+            guard queue.count < settings.maxQueuedDeliveries,
+                  queue.isEmpty || queuedBytes + delivery.body.count <= settings.maxQueuedBytes
+            else {
+                continuation.resume(throwing: Failure.busy)
+                return
+            }
             queue.append(Pending(delivery: delivery, continuation: continuation))
+            queuedBytes += delivery.body.count
+            condition.signal()
+        }
+    }
+
+    /// Runs `work` on the writer thread between two batches and returns its result. For
+    /// maintenance that must go through the one writer (e.g. a replay asked for over HTTP);
+    /// keep each piece short, it holds up webhooks while it runs.
+    public func perform<T: Sendable>(_ work: @escaping @Sendable (InboxWriter) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            condition.lock()
+            defer { condition.unlock() }
+            guard !stopping, !unavailable else {
+                continuation.resume(throwing: Failure.unavailable)
+                return
+            }
+            tasks.append(WriterTask(
+                run: { writer in continuation.resume(with: Result { try work(writer) }) },
+                refuse: { continuation.resume(throwing: Failure.unavailable) }
+            ))
             condition.signal()
         }
     }
@@ -74,13 +127,13 @@ public final class DeliveryWriter: Service, @unchecked Sendable {
     public func run() async throws {
         let writer: InboxWriter
         do {
-            writer = try InboxWriter(store)
+            writer = try owner.makeWriter()
         } catch {
             logger.critical("cannot open the database for writing", metadata: ["error": "\(error)"])
             failAll()
             throw error
         }
-        let checkpointer = WALCheckpointer(store: store)
+        let checkpointer = owner.makeCheckpointer()
         try checkpointer.start()
         defer { checkpointer.stop() }
         let sendableWriter = UncheckedBox(writer)
@@ -118,50 +171,85 @@ public final class DeliveryWriter: Service, @unchecked Sendable {
         condition.lock()
         unavailable = true
         let queued = queue
+        let pendingTasks = tasks
         queue.removeAll()
+        tasks.removeAll()
+        queuedBytes = 0
         condition.unlock()
         for pending in queued {
             pending.continuation.resume(throwing: Failure.unavailable)
+        }
+        for task in pendingTasks {
+            task.refuse()
         }
     }
 
     // MARK: - The writer thread
 
     private func loop(_ writer: InboxWriter, checkpointer: WALCheckpointer) {
-        var nextRetryCheck = Date()
+        var nextHousekeeping = Date()
         while true {
             condition.lock()
-            while queue.isEmpty, !stopping, Date() < nextRetryCheck.addingTimeInterval(retryInterval) {
-                _ = condition.wait(until: nextRetryCheck.addingTimeInterval(retryInterval))
+            while queue.isEmpty, tasks.isEmpty, !stopping, Date() < nextHousekeeping {
+                _ = condition.wait(until: nextHousekeeping)
             }
-            if queue.isEmpty, stopping {
+            if queue.isEmpty, tasks.isEmpty, stopping {
                 let done = finished
                 finished = nil
                 condition.unlock()
                 done?.resume()
                 return
             }
-            let count = min(queue.count, maxBatch)
+            let count = min(queue.count, settings.maxBatch)
             let batch = Array(queue.prefix(count))
             queue.removeFirst(count)
+            queuedBytes -= batch.reduce(0) { $0 + $1.delivery.body.count }
+            let work = tasks
+            tasks.removeAll()
             condition.unlock()
 
             if !batch.isEmpty {
                 commit(batch, writer: writer)
             }
+            for task in work { task.run(writer) }
             if checkpointer.takeRewindRequest() {
                 do { try writer.checkpoint() } catch { logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"]) }
             }
-            if Date() >= nextRetryCheck.addingTimeInterval(retryInterval) {
-                nextRetryCheck = Date()
-                do {
-                    let retried = try writer.retryDueFailures()
-                    if retried > 0 { logger.info("retried failed deliveries", metadata: ["count": "\(retried)"]) }
-                } catch {
-                    logger.warning("retrying failed deliveries did not commit", metadata: ["error": "\(error)"])
-                }
+            if Date() >= nextHousekeeping {
+                let more = housekeeping(writer)
+                nextHousekeeping = more ? Date() : Date().addingTimeInterval(settings.housekeepingInterval)
             }
         }
+    }
+
+    /// Due retries, expired receipts and retention, each a short transaction; true when a step
+    /// had more to do than one pass takes.
+    private func housekeeping(_ writer: InboxWriter) -> Bool {
+        var more = false
+        let now = Date()
+        do {
+            let retried = try writer.retryDueFailures(now: now)
+            if retried > 0 { logger.info("retried failed deliveries", metadata: ["count": "\(retried)"]) }
+            more = more || retried >= 100
+        } catch {
+            logger.warning("retrying failed deliveries did not commit", metadata: ["error": "\(error)"])
+        }
+        do {
+            let expired = try writer.expirePendingAcks(receivedBefore: now.addingTimeInterval(-settings.pendingAckExpiry), now: now)
+            if expired > 0 { logger.notice("expired receipts whose message never arrived", metadata: ["count": "\(expired)"]) }
+            more = more || expired >= 500
+        } catch {
+            logger.warning("expiring pending receipts did not commit", metadata: ["error": "\(error)"])
+        }
+        if let retain = settings.retainBodies {
+            do {
+                let cleared = try writer.removeOldBodies(receivedBefore: now.addingTimeInterval(-retain), now: now)
+                more = more || cleared >= 250
+            } catch {
+                logger.warning("removing old bodies did not commit", metadata: ["error": "\(error)"])
+            }
+        }
+        return more
     }
 
     private func commit(_ batch: [Pending], writer: InboxWriter) {

@@ -28,7 +28,7 @@ public struct WebhookController<Context: RequestContext>: Sendable {
         self.metrics = metrics
     }
 
-    public func addRoutes(to router: Router<Context>) {
+    public func addRoutes(to router: some RouterMethods<Context>) {
         for path in Self.paths {
             router.post(path) { request, context in
                 try await receive(request, context: context)
@@ -55,6 +55,8 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             let result: DeliveryResult
             do {
                 result = try await writer.submit(delivery)
+            } catch DeliveryWriter.Failure.busy {
+                throw WebhookError.storeBusy
             } catch {
                 throw WebhookError.storeUnavailable
             }
@@ -64,13 +66,13 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             case .stored(_, let status): outcome = status.rawValue
             }
             metrics.delivery(event: verified.envelope.event, outcome: outcome, duration: ContinuousClock.now - started)
-            logger.info("webhook delivery", metadata: [
+            logger.debug("webhook delivery", metadata: [
                 "outcome": "\(outcome)", "duration_ms": "\(Self.milliseconds(since: started))",
             ])
             return .json(bytes: result == .duplicate ? WebhookAnswers.duplicate : WebhookAnswers.accepted)
         } catch let error as WebhookError {
             metrics.rejected(reason: error.code)
-            let level: Logger.Level = error == .storeUnavailable ? .error : .notice
+            let level: Logger.Level = error == .storeUnavailable ? .error : (error == .storeBusy ? .warning : .notice)
             logger.log(level: level, "webhook rejected", metadata: [
                 "status": "\(error.status.code)", "reason": "\(error.code)",
                 "duration_ms": "\(Self.milliseconds(since: started))",

@@ -15,6 +15,8 @@ public enum WebhookError: Error, Equatable, APIError {
     case badEnvelope(EnvelopeError)
     /// The database could not take the write; the gateway should retry.
     case storeUnavailable
+    /// The writer's queue is full; the gateway should retry a little later.
+    case storeBusy
 
     public var status: HTTPResponse.Status {
         switch self {
@@ -23,7 +25,7 @@ public enum WebhookError: Error, Equatable, APIError {
              .futureTimestamp, .sessionMismatch:
             return .unauthorized
         case .badEnvelope: return .badRequest
-        case .storeUnavailable: return .serviceUnavailable
+        case .storeUnavailable, .storeBusy: return .serviceUnavailable
         }
     }
 
@@ -39,6 +41,7 @@ public enum WebhookError: Error, Equatable, APIError {
         case .sessionMismatch: return "session_mismatch"
         case .badEnvelope(let error): return error.code
         case .storeUnavailable: return "store_unavailable"
+        case .storeBusy: return "store_busy"
         }
     }
 
@@ -54,10 +57,11 @@ public enum WebhookError: Error, Equatable, APIError {
         case .sessionMismatch: return "the X-Webhook-Session header and the body's sessionId differ"
         case .badEnvelope(let error): return error.message
         case .storeUnavailable: return "the database cannot take the write right now; retry later"
+        case .storeBusy: return "the writer is behind and its queue is full; nothing was stored, retry shortly"
         }
     }
 
     public var headers: HTTPFields {
-        self == .storeUnavailable ? [.retryAfter: "1"] : [:]
+        self == .storeUnavailable || self == .storeBusy ? [.retryAfter: "1"] : [:]
     }
 }

@@ -20,6 +20,14 @@ public struct WebhookSecrets: Sendable {
         return [defaultKey]
     }
 
+    /// True when deliveries for `a` and `b` are checked against the same secrets: both unlisted
+    /// (the default secret), or the same listed session.
+    func sameSecrets(_ a: String?, _ b: String?) -> Bool {
+        let listedA = a.flatMap { sessionKeys[$0] != nil ? $0 : nil }
+        let listedB = b.flatMap { sessionKeys[$0] != nil ? $0 : nil }
+        return listedA == listedB
+    }
+
     /// Reads a secrets file: `{"sessionId": "secret"}` or `{"sessionId": ["new", "old"]}`.
     public static func parseSecretsFile(_ data: Data) throws(SecretsFileError) -> [String: [String]] {
         guard let object = try? JSONSerialization.jsonObject(with: data) else {

@@ -17,8 +17,9 @@ public struct WebhookTestController<Context: RequestContext>: Sendable {
         self.maxBodyBytes = maxBodyBytes
     }
 
-    public func addRoutes(to router: Router<Context>) {
-        router.get(RouterPath(stringLiteral: Self.connectivityPath)) { _, _ in
+    /// `open` takes the connectivity check (no token); `protected` the signature check.
+    public func addRoutes(open: some RouterMethods<Context>, protected router: some RouterMethods<Context>) {
+        open.get(RouterPath(stringLiteral: Self.connectivityPath)) { _, _ in
             let body: [String: Any] = [
                 "success": true, "message": "InboxLite is reachable", "timestamp": Timestamps.iso(Date()),
             ]

@@ -26,7 +26,10 @@ public struct WebhookVerifier: Sendable {
         public let sessionId: String?
     }
 
-    /// Checks a webhook; the body is parsed only as far as needed to find its session's secret.
+    /// Checks a webhook. Nothing of an unauthenticated body is decoded: without an
+    /// `X-Webhook-Session` header the secret is chosen by a bounded scan for the body's
+    /// `sessionId` (`SessionIdScanner`), the signature is checked, and only then is the body
+    /// parsed, once. The parsed `sessionId` must then belong to the same secret the scan chose.
     public func verify(body: [UInt8], headers: HTTPFields) throws(WebhookError) -> Verified {
         guard let signatureHeader = headers[.webhookSignature], !signatureHeader.isEmpty else {
             throw .missingSignature
@@ -38,16 +41,9 @@ public struct WebhookVerifier: Sendable {
         try checkFreshness(sent, source: "X-Webhook-Timestamp header")
 
         let headerSession = headers[.webhookSession].flatMap { $0.isEmpty ? nil : $0 }
-        var parsed: Result<WebhookEnvelope, EnvelopeError>?
-        var session = headerSession
-        if session == nil {
-            // No header: the secret is chosen by the body's sessionId, so peek at it first.
-            let attempt = Result { () throws(EnvelopeError) in try WebhookEnvelope.parse(body) }
-            parsed = attempt
-            session = try? attempt.get().sessionId
-        }
+        let claimedSession = headerSession ?? SessionIdScanner.scan(body)
         guard let signature = Self.decodeSignature(signatureHeader),
-              secrets.keys(for: session).contains(where: {
+              secrets.keys(for: claimedSession).contains(where: {
                   HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: body, using: $0)
               })
         else {
@@ -56,11 +52,16 @@ public struct WebhookVerifier: Sendable {
 
         let envelope: WebhookEnvelope
         do {
-            envelope = try (parsed ?? Result { () throws(EnvelopeError) in try WebhookEnvelope.parse(body) }).get()
+            envelope = try WebhookEnvelope.parse(body)
         } catch {
             throw .badEnvelope(error)
         }
         if let headerSession, let bodySession = envelope.sessionId, headerSession != bodySession {
+            throw .sessionMismatch
+        }
+        // The scan picked the secret; the parsed body must not claim a session with other secrets
+        // (a body built to fool the scan must not be accepted as a listed session's).
+        if headerSession == nil, !secrets.sameSecrets(claimedSession, envelope.sessionId) {
             throw .sessionMismatch
         }
         if let signedTime = envelope.signedTime {

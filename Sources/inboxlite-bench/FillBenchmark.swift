@@ -15,9 +15,10 @@ struct FillBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let store = StoreConfiguration(path: db)
-        try InboxDatabase.migrate(store, migrations: try Migration.load(from: URL(fileURLWithPath: migrations)))
-        let writer = try InboxWriter(store)
-        let checkpointer = WALCheckpointer(store: store)
+        let owner = try StoreOwner(store)
+        try owner.migrate(try Migration.load(from: URL(fileURLWithPath: migrations)))
+        let writer = try owner.makeWriter()
+        let checkpointer = owner.makeCheckpointer()
         try checkpointer.start()
         defer { checkpointer.stop() }
         var generator = SyntheticDeliveries.Generator(sessions: 4, contactsPerSession: conversations / 4, seed: 7)

@@ -16,10 +16,11 @@ struct WriterBenchmark: AsyncParsableCommand {
     func run() async throws {
         let path = db ?? FileManager.default.temporaryDirectory.appendingPathComponent("writer-bench-\(UUID().uuidString).sqlite").path
         let store = StoreConfiguration(path: path)
-        try InboxDatabase.migrate(store, migrations: try Migration.load(from: URL(fileURLWithPath: migrations)))
-        if noFts { try StoreSurgery.dropFullTextTriggers(store) }
-        let writer = try InboxWriter(store)
-        let checkpointer = WALCheckpointer(store: store)
+        let owner = try StoreOwner(store)
+        try owner.migrate(try Migration.load(from: URL(fileURLWithPath: migrations)))
+        if noFts { try StoreSurgery.dropFullTextTriggers(owner) }
+        let writer = try owner.makeWriter()
+        let checkpointer = owner.makeCheckpointer()
         try checkpointer.start()
         defer { checkpointer.stop() }
         let deliveries = SyntheticDeliveries.make(count: count)

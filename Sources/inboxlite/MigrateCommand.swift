@@ -10,7 +10,7 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let migrations = try Migration.load(from: try database.migrationsDirectory())
-            let applied = try InboxDatabase.migrate(try database.store(), migrations: migrations)
+            let applied = try StoreOwner(try database.store()).migrate(migrations)
             print(applied.isEmpty
                 ? "\(database.databasePath) is up to date (schema version \(migrations.last?.version ?? 0))"
                 : "applied \(applied.joined(separator: ", ")) to \(database.databasePath)")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import InboxLite
+import Logging
 import WebhookReceiver
 
 /// `inboxlite serve`: run the receiver until SIGTERM/SIGINT, then drain and exit 0.
@@ -31,21 +32,51 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest accepted webhook body in bytes (env INBOXLITE_MAX_BODY_BYTES; default 2097152).")
     var maxBodyBytes: Int?
 
+    @Option(help: "Seconds a stop may take before what is left is cancelled (env INBOXLITE_SHUTDOWN_GRACE; default 5).")
+    var shutdownGrace: Int?
+
+    @Option(help: "Deliveries that may wait for the writer; beyond, webhooks get 503 store_busy (env INBOXLITE_WRITER_QUEUE; default 4096).")
+    var writerQueue: Int?
+
+    @Option(help: "Concurrent /api/events clients (env INBOXLITE_MAX_EVENT_STREAMS; default 64).")
+    var maxEventStreams: Int?
+
+    @Option(help: "Queries running or waiting at once; beyond, 503 (env INBOXLITE_MAX_QUEUED_READS; default 64).")
+    var maxQueuedReads: Int?
+
+    @Option(help: "Days a receipt waits for its message before it is moved out of pending_acks (env INBOXLITE_PENDING_ACK_DAYS; default 7).")
+    var pendingAckDays: Int?
+
+    @Option(help: "Empty the bodies of applied deliveries older than DAYS (env INBOXLITE_RETAIN_BODIES; default: keep everything).")
+    var retainBodies: Int?
+
+    @Option(help: "Hours a failed delivery keeps health degraded (env INBOXLITE_FAILURE_WINDOW_HOURS; default 24).")
+    var failureWindowHours: Int?
+
     func run() async throws {
         let logger = try database.bootstrapLogging()
-        let configuration = try resolve()
+        let configuration = try resolve(logger: logger)
         let app = try await buildApplication(configuration: configuration, logger: logger)
-        try await app.runService()
+        try await runUntilSignalled(app, grace: configuration.shutdownGrace, logger: logger)
+        logger.notice("stopped")
     }
 
     /// Flags, then environment, then defaults; generated secrets are announced by path only.
-    func resolve() throws -> AppConfiguration {
+    func resolve(logger: Logger) throws -> AppConfiguration {
         let port = try integer(self.port, env: "INBOXLITE_PORT") ?? 8080
         guard (0...65535).contains(port) else { throw UsageFailure("--port must be between 0 and 65535") }
         let tolerance = try integer(timestampTolerance, env: "INBOXLITE_TIMESTAMP_TOLERANCE") ?? 300
         guard tolerance > 0 else { throw UsageFailure("--timestamp-tolerance must be positive") }
         let maxBody = try integer(maxBodyBytes, env: "INBOXLITE_MAX_BODY_BYTES") ?? 2_097_152
         guard maxBody > 0 else { throw UsageFailure("--max-body-bytes must be positive") }
+
+        let grace = try positive(shutdownGrace, env: "INBOXLITE_SHUTDOWN_GRACE", flag: "--shutdown-grace") ?? 5
+        let queue = try positive(writerQueue, env: "INBOXLITE_WRITER_QUEUE", flag: "--writer-queue") ?? 4096
+        let streams = try positive(maxEventStreams, env: "INBOXLITE_MAX_EVENT_STREAMS", flag: "--max-event-streams") ?? 64
+        let reads = try positive(maxQueuedReads, env: "INBOXLITE_MAX_QUEUED_READS", flag: "--max-queued-reads") ?? 64
+        let ackDays = try positive(pendingAckDays, env: "INBOXLITE_PENDING_ACK_DAYS", flag: "--pending-ack-days") ?? 7
+        let retainDays = try positive(retainBodies, env: "INBOXLITE_RETAIN_BODIES", flag: "--retain-bodies")
+        let failureHours = try positive(failureWindowHours, env: "INBOXLITE_FAILURE_WINDOW_HOURS", flag: "--failure-window-hours") ?? 24
 
         var sessionSecrets: [String: [String]] = [:]
         if let path = secretsFile ?? environment("INBOXLITE_SECRETS_FILE") {
@@ -66,13 +97,19 @@ struct ServeCommand: AsyncParsableCommand {
         let secret = try configuredOrGenerated(
             webhookSecret ?? environment("INBOXLITE_WEBHOOK_SECRET"),
             file: dataFolder.appendingPathComponent("webhook-secret").path,
-            what: "webhook secret", hint: "paste its contents into the gateway session's \"webhookSecret\""
+            what: "webhook secret", hint: "paste its contents into the gateway session's \"webhookSecret\"", logger: logger
         )
         let token = try configuredOrGenerated(
             apiToken ?? environment("INBOXLITE_API_TOKEN"),
             file: dataFolder.appendingPathComponent("api-token").path,
-            what: "API token", hint: "send it as Authorization: Bearer <token> to the query API"
+            what: "API token", hint: "send it as Authorization: Bearer <token> to the query API", logger: logger
         )
+        logger.notice("starting", metadata: [
+            "database": "\(database.databasePath)", "durability": "\(durability.rawValue)",
+            "per_session_secrets": "\(sessionSecrets.count)", "writer_queue": "\(queue)",
+            "max_event_streams": "\(streams)", "max_queued_reads": "\(reads)", "pending_ack_days": "\(ackDays)",
+            "retain_bodies_days": "\(retainDays.map(String.init) ?? "forever")", "shutdown_grace_s": "\(grace)",
+        ])
         return AppConfiguration(
             host: host ?? environment("INBOXLITE_HOST") ?? "127.0.0.1",
             port: port,
@@ -84,8 +121,22 @@ struct ServeCommand: AsyncParsableCommand {
             apiToken: token,
             timestampTolerance: TimeInterval(tolerance),
             maxBodyBytes: maxBody,
-            logLevel: logLevel
+            logLevel: logLevel,
+            shutdownGrace: .seconds(grace),
+            maxQueuedDeliveries: queue,
+            maxEventStreams: streams,
+            maxQueuedReads: reads,
+            pendingAckExpiry: TimeInterval(ackDays) * 86_400,
+            retainBodies: retainDays.map { TimeInterval($0) * 86_400 },
+            failureWindow: TimeInterval(failureHours) * 3600
         )
+    }
+
+    /// A whole number above zero from the flag or the environment; nil when neither is set.
+    private func positive(_ flag: Int?, env name: String, flag flagName: String) throws -> Int? {
+        guard let value = try integer(flag, env: name) else { return nil }
+        guard value > 0 else { throw UsageFailure("\(flagName) must be a positive whole number") }
+        return value
     }
 
     /// The flag's value, else the environment variable's (which must be a whole number).
@@ -96,11 +147,15 @@ struct ServeCommand: AsyncParsableCommand {
         return value
     }
 
-    private func configuredOrGenerated(_ value: String?, file: String, what: String, hint: String) throws -> String {
-        if let value { return value }
+    /// The configured value, else the one kept in `file` (generated on first run). Announced
+    /// through the logger (stderr, flushed per line) by path only: the value is never logged.
+    private func configuredOrGenerated(_ value: String?, file: String, what: String, hint: String, logger: Logger) throws -> String {
+        if let value {
+            logger.notice("\(what) from the command line or environment")
+            return value
+        }
         let (secret, created) = try SecretFile.loadOrCreate(at: file)
-        print("\(created ? "generated" : "using") \(what) in \(file) (mode 0600): \(hint)")
-        FileHandle.standardOutput.synchronizeFile()
+        logger.notice("\(created ? "generated" : "using") \(what) in \(file) (mode 0600): \(hint)")
         return secret
     }
 }

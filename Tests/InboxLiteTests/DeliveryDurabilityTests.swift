@@ -1,6 +1,6 @@
 import Foundation
 import HummingbirdTesting
-import InboxStore
+@testable import InboxStore
 import Testing
 
 @Suite("Deliveries: exactly once, committed before the answer")
@@ -100,11 +100,11 @@ struct DeliveryDurabilityTests {
             #expect(status == .ok)
         }
         // Simulate a delivery an older build could not apply: stored, marked failed, domain rows absent.
-        let writer = try InboxDatabase.openWriter(inbox.configuration.store)
-        try writer.execute("""
+        let owner = try StoreOwner(inbox.configuration.store)
+        try owner.execute("""
             DELETE FROM conversations; DELETE FROM message_acks; DELETE FROM messages; UPDATE webhook_deliveries SET status = 'failed', last_error = 'old build', applied_at = NULL;
             """)
-        let summary = try InboxWriter(inbox.configuration.store).replay(status: .failed)
+        let summary = try owner.makeWriter().replay(status: .failed)
         #expect(summary.applied == 1 && summary.total == 1)
         #expect(try inbox.count("messages") == 1)
         let delivery = try #require(try inbox.rows("SELECT status, attempts, last_error FROM webhook_deliveries").first)

@@ -191,7 +191,7 @@ struct EventApplicationTests {
         }
     }
 
-    @Test func unappliablePayloadIsStoredAsFailedWithItsErrorAndScheduledForRetry() async throws {
+    @Test func anInvalidPayloadIsStoredAsFailedOnceWithItsErrorAndNotRetried() async throws {
         let noId = Payload.envelope("message.received", data: #"{"body":"where is my id","from":"1@c.us"}"#)
         let inbox = try await deliver([noId, Payload.received(key: "OK")])
         defer { inbox.remove() }
@@ -200,8 +200,19 @@ struct EventApplicationTests {
         ).first)
         #expect(failed.string(0) == "failed")
         #expect(failed.string(1)?.contains("data.id") == true)
-        #expect(failed.string(2) != nil)
+        #expect(failed[2].isNull, "retrying cannot fix an invalid payload")
         #expect(try inbox.count("messages") == 1, "a failed delivery does not poison its batch")
+    }
+
+    @Test func aMessageIdThatIsNotTheDocumentedObjectFailsInsteadOfBeingInvented() async throws {
+        let stringId = Payload.envelope("message.received", data: #"{"id":"false_1@c.us_K1","body":"x","from":"1@c.us"}"#)
+        let noSerialized = Payload.envelope("message.received", data: #"{"id":{"id":"K2","remote":"1@c.us"},"body":"y"}"#)
+        let inbox = try await deliver([stringId, noSerialized])
+        defer { inbox.remove() }
+        #expect(try inbox.count("messages") == 0)
+        let errors = try inbox.rows("SELECT last_error FROM webhook_deliveries WHERE status = 'failed' ORDER BY id").map { $0.string(0) ?? "" }
+        #expect(errors.count == 2)
+        #expect(errors.first?.contains("data.id object") == true && errors.last?.contains("_serialized") == true)
     }
 
     @Test func missingOptionalFieldsNeverFailADelivery() async throws {

@@ -27,14 +27,14 @@ struct EventStreamTests {
                 let session = body.contains(#""sessionId":"other""#) ? "other" : "crm"
                 #expect(try await client.status(SignedWebhook(json: body, session: session)) == .ok)
             }
-            let (status, all) = try await events(client, "/api/events?max_events=3")
+            let (status, all) = try await events(client, "/api/events?max_events=3&last_event_id=0")
             #expect(status == .ok)
             #expect(ids(all) == [1, 3, 4], "ignored events are not streamed")
             #expect(all.contains("event: message.received\ndata: {\"event\":\"message.received\""))
 
             let (_, resumed) = try await events(client, "/api/events?max_events=2", lastEventID: "1")
             #expect(ids(resumed) == [3, 4])
-            let (_, filtered) = try await events(client, "/api/events?max_events=1&session=other")
+            let (_, filtered) = try await events(client, "/api/events?max_events=1&session=other", lastEventID: "0")
             #expect(ids(filtered) == [4])
             let (bad, _) = try await events(client, "/api/events", lastEventID: "yesterday")
             #expect(bad == .badRequest)
@@ -75,7 +75,7 @@ struct EventStreamTests {
 
     @Test func aSlowSubscriberIsCutOffInsteadOfSlowingTheWriter() async throws {
         let broadcaster = EventBroadcaster(bufferSize: 4)
-        let subscription = broadcaster.subscribe(session: nil)
+        let subscription = try broadcaster.subscribe(session: nil)
         broadcaster.publish((1...10).map { LiveEvent(id: Int64($0), event: "message.received", sessionId: "s", body: "{}") })
         var received: [Int64] = []
         for await item in subscription.stream {

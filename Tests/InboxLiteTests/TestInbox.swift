@@ -3,9 +3,10 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import InboxLite
-import InboxStore
+@testable import InboxStore
 import Logging
 import NIOCore
+import ServiceLifecycleTestKit
 import WebhookReceiver
 
 /// A real InboxLite on a real SQLite file in a fresh temp folder, plus helpers to sign webhooks
@@ -48,6 +49,41 @@ struct TestInbox {
         return try await app.test(setup) { client in try await test(client) }
     }
 
+    /// Runs the real application on a real socket (port 0) under a graceful-shutdown trigger.
+    /// `test` gets the bound port and `stop`, which triggers graceful shutdown (as SIGTERM would)
+    /// and returns how long the service took to finish; the service is stopped after `test` in
+    /// any case.
+    func live<Value: Sendable>(
+        _ test: @escaping @Sendable (_ port: Int, _ stop: @escaping @Sendable () async throws -> Duration) async throws -> Value
+    ) async throws -> Value {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try await buildApplication(configuration: configuration, logger: logger) { port in
+            portContinuation.yield(port)
+        }
+        return try await testGracefulShutdown { trigger in
+            // An unstructured task inherits the graceful-shutdown context of this scope.
+            let running = Task { try await app.run() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            let stop: @Sendable () async throws -> Duration = {
+                let started = ContinuousClock.now
+                trigger.triggerGracefulShutdown()
+                try await running.value
+                return ContinuousClock.now - started
+            }
+            do {
+                let value = try await test(port, stop)
+                _ = try await stop()
+                return value
+            } catch {
+                _ = try? await stop()
+                throw error
+            }
+        }
+    }
+
     /// Rows from the database through a read-only connection.
     func rows(_ sql: String, _ arguments: any SQLiteBindable...) throws -> [SQLiteRow] {
         let reader = try InboxDatabase.openReader(configuration.store)
@@ -73,6 +109,15 @@ struct SignedWebhook {
         if let timestamp { headers[.webhookTimestamp] = String(timestamp) }
         if let session { headers[.webhookSession] = session }
         if let event { headers[.webhookEvent] = event }
+    }
+}
+
+extension SignedWebhook {
+    /// The webhook as a raw HTTP/1.1 request, for `RawHTTPConnection`.
+    func rawRequest(path: String) -> String {
+        var text = "POST \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
+        for field in headers { text += "\(field.name.rawName): \(field.value)\r\n" }
+        return text + "\r\n" + String(decoding: body, as: UTF8.self)
     }
 }
 

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import InboxStore
+@testable import InboxStore
 import Testing
 
 @Suite("InboxWriter batches")
@@ -19,9 +19,10 @@ struct InboxWriterTests {
     @Test func aFailingDeliveryIsRecordedAndItsBatchNeighboursStillLand() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboxlite-writer-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = StoreConfiguration(path: folder.appendingPathComponent("db.sqlite").path)
-        try InboxDatabase.migrate(store, migrations: try Migration.load(from: MigrationTests.shipped))
-        let writer = try InboxWriter(store)
+        let owner = try StoreOwner(StoreConfiguration(path: folder.appendingPathComponent("db.sqlite").path))
+        try owner.migrate(try Migration.load(from: MigrationTests.shipped))
+        let writer = try owner.makeWriter()
+        let store = owner.configuration
 
         let bad = #"{"event":"message.received","sessionId":"s","data":{"body":"no id"}}"#
         let batch = try [delivery(message("A")), delivery(bad), delivery(message("B")), delivery(message("A"))]
@@ -41,20 +42,46 @@ struct InboxWriterTests {
         #expect(try reader.queryFirst("SELECT count(*) FROM webhook_deliveries")?.int(0) == 3)
     }
 
-    @Test func dueFailuresAreRetriedWithBackoff() throws {
+    @Test func anInvalidPayloadFailsOnceAndIsNotRetried() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboxlite-writer-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = StoreConfiguration(path: folder.appendingPathComponent("db.sqlite").path)
-        try InboxDatabase.migrate(store, migrations: try Migration.load(from: MigrationTests.shipped))
-        let writer = try InboxWriter(store)
+        let owner = try StoreOwner(StoreConfiguration(path: folder.appendingPathComponent("db.sqlite").path))
+        try owner.migrate(try Migration.load(from: MigrationTests.shipped))
+        let writer = try owner.makeWriter()
         let start = Date()
         _ = try writer.commit([delivery(#"{"event":"message.ack","sessionId":"s","data":{"ack":3}}"#)], now: start)
 
+        #expect(try writer.retryDueFailures(now: start.addingTimeInterval(86_400)) == 0, "retrying cannot fix it")
+        let reader = try InboxDatabase.openReader(owner.configuration)
+        let row = try #require(try reader.queryFirst("SELECT status, attempts, next_attempt_at, last_error FROM webhook_deliveries"))
+        #expect(row.string(0) == "failed" && row.int(1) == 1 && row[2].isNull)
+        #expect(row.string(3)?.contains("messageId") == true)
+    }
+
+    @Test func aDatabaseErrorIsRetriedWithBackoffUntilItApplies() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboxlite-writer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let owner = try StoreOwner(StoreConfiguration(path: folder.appendingPathComponent("db.sqlite").path))
+        try owner.migrate(try Migration.load(from: MigrationTests.shipped))
+        let writer = try owner.makeWriter()
+        // A broken schema (not the payload) makes the message fail to apply.
+        try owner.execute("ALTER TABLE conversations RENAME TO conversations_away")
+        let start = Date()
+        let results = try writer.commit([delivery(message("R1"))], now: start)
+        guard case .stored(_, .failed) = results[0] else {
+            Issue.record("expected a failure, got \(results)")
+            return
+        }
         #expect(try writer.retryDueFailures(now: start.addingTimeInterval(1)) == 0, "not due before its backoff")
         #expect(try writer.retryDueFailures(now: start.addingTimeInterval(3)) == 1)
-        let reader = try InboxDatabase.openReader(store)
+        let reader = try InboxDatabase.openReader(owner.configuration)
         let row = try #require(try reader.queryFirst("SELECT status, attempts, next_attempt_at FROM webhook_deliveries"))
         #expect(row.string(0) == "failed" && row.int(1) == 2)
         #expect(row.string(2).flatMap(Timestamps.parse).map { $0 > start.addingTimeInterval(6) } == true, "backoff doubles")
+
+        try owner.execute("ALTER TABLE conversations_away RENAME TO conversations")
+        #expect(try writer.retryDueFailures(now: start.addingTimeInterval(60)) == 1)
+        #expect(try reader.queryFirst("SELECT status FROM webhook_deliveries")?.string(0) == "applied")
+        #expect(try reader.queryFirst("SELECT count(*) FROM messages")?.int(0) == 1)
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import InboxStore
+@testable import InboxStore
 import Testing
 
 @Suite("ISO 8601 times")

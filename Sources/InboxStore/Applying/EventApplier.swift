@@ -21,6 +21,10 @@ struct EventApplier {
         let envelope: WebhookEnvelope
         let receivedAt: Date
         let now: String
+
+        /// The exact `data` bytes of the envelope, as text for `messages.data` / `session_events.data`.
+        var dataJSON: String { String(decoding: envelope.dataJSON, as: UTF8.self) }
+        var receivedAtText: String { Timestamps.iso(receivedAt) }
     }
 
     func apply(_ delivery: Delivery) throws -> Outcome {
@@ -70,9 +74,9 @@ struct EventApplier {
         try db.run(
             """
             INSERT INTO session_events (session_id, delivery_id, event, event_time, data, received_at)
-            VALUES (?, ?, ?, ?, COALESCE((SELECT body -> '$.data' FROM webhook_deliveries WHERE id = ?), '{}'), ?)
+            VALUES (?, ?, ?, ?, ?, ?)
             """,
-            session, delivery.id, delivery.envelope.event, changedAt, delivery.id, Timestamps.iso(delivery.receivedAt)
+            session, delivery.id, delivery.envelope.event, changedAt, delivery.dataJSON, Timestamps.iso(delivery.receivedAt)
         )
         let latest = try db.queryFirst("SELECT status_changed_at FROM sessions WHERE session_id = ?", session)?.string(0)
         if let latest, changedAt < latest { return }
@@ -111,9 +115,7 @@ struct EventApplier {
     // MARK: - Messages
 
     private func applyMessage(_ payload: MessagePayload, outgoing: Bool, session: String, delivery: Delivery) throws {
-        // A message without a time is filed at the time it was received, so it still sorts.
-        var message = payload
-        if message.timestamp == nil { message.timestamp = Int64(delivery.receivedAt.timeIntervalSince1970) }
+        let message = payload
         guard let chat = message.chat(outgoing: outgoing), !chat.isEmpty else {
             throw PayloadError("\(delivery.envelope.event) has no chat (data.id.remote, data.from or data.to)")
         }
@@ -138,59 +140,76 @@ struct EventApplier {
             rowId = Int64(existing.int(0) ?? 0)
             let current = MessageStatus(rawValue: existing.string(1) ?? "") ?? baseStatus
             status = current.rank >= baseStatus.rank ? current : baseStatus
+            // Only what this delivery carries changes: a field it lacks keeps its stored value.
             try db.run(
                 """
                 UPDATE messages SET wa_key_id = COALESCE(?, wa_key_id), contact = ?, author = COALESCE(?, author),
                     body = COALESCE(?, body), type = COALESCE(?, type), timestamp = COALESCE(?, timestamp),
-                    has_media = ?, is_forwarded = ?, is_status = ?, quoted_msg_id = COALESCE(?, quoted_msg_id),
-                    status = ?, data = (SELECT body -> '$.data' FROM webhook_deliveries WHERE id = ?), updated_at = ?
+                    has_media = COALESCE(?, has_media), is_forwarded = COALESCE(?, is_forwarded),
+                    is_status = max(is_status, ?), quoted_msg_id = COALESCE(?, quoted_msg_id),
+                    status = ?, data = ?, updated_at = ?
                 WHERE id = ?
                 """,
                 message.waKeyId, chat, message.author, message.body, message.type, message.timestamp,
                 message.hasMedia, message.isForwarded, isStatus, message.quotedMsgId,
-                status.rawValue, delivery.id, delivery.now, rowId
+                status.rawValue, delivery.dataJSON, delivery.now, rowId
             )
         } else {
             status = baseStatus
+            // A message without a time is filed at the time it was received, so it still sorts.
+            let timestamp = message.timestamp ?? Int64(delivery.receivedAt.timeIntervalSince1970)
             try db.run(
                 """
                 INSERT INTO messages (message_id, wa_key_id, session_id, contact, from_me, author, body, type, timestamp,
                     has_media, is_forwarded, is_status, quoted_msg_id, status, data, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                    (SELECT body -> '$.data' FROM webhook_deliveries WHERE id = ?), ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 message.messageId, message.waKeyId, session, chat, outgoing, message.author, message.body,
-                message.type, message.timestamp, message.hasMedia, message.isForwarded, isStatus,
-                message.quotedMsgId, status.rawValue, delivery.id, delivery.now, delivery.now
+                message.type, timestamp, message.hasMedia ?? false, message.isForwarded ?? false, isStatus,
+                message.quotedMsgId, status.rawValue, delivery.dataJSON, delivery.now, delivery.now
             )
             rowId = db.lastInsertRowID
             if !isStatus {
-                try countInConversation(rowId: rowId, session: session, chat: chat, outgoing: outgoing, timestamp: message.timestamp ?? 0)
+                try countInConversation(rowId: rowId, session: session, chat: chat, outgoing: outgoing, timestamp: timestamp)
             }
         }
 
         // Receipts: one carried on the message itself, and any that arrived before it.
-        var acks: [AckCode] = []
-        if let code = message.ack, let ack = AckCode(rawValue: Int(code)) { acks.append(ack) }
+        var best: Receipt?
+        if let code = message.ack, let ack = AckCode(rawValue: Int(code)) {
+            best = Receipt(ack: ack, time: delivery.receivedAtText, receivedAt: delivery.receivedAtText)
+        }
         let shortId = message.waKeyId ?? message.messageId
         let pending = try db.query(
-            "SELECT ack, delivery_id, received_at FROM pending_acks WHERE session_id = ? AND message_ref IN (?, ?) ORDER BY id",
+            """
+            SELECT ack, delivery_id, received_at, ack_at FROM pending_acks
+            WHERE session_id = ? AND message_ref IN (?, ?) ORDER BY id
+            """,
             session, message.messageId, shortId
         )
         if !pending.isEmpty {
             for row in pending {
                 guard let ack = row.int(0).flatMap(AckCode.init(rawValue:)) else { continue }
-                acks.append(ack)
-                try recordAck(ack, messageRow: rowId, deliveryId: Int64(row.int(1) ?? 0), receivedAt: row.string(2) ?? delivery.now)
+                let receivedAt = row.string(2) ?? delivery.now
+                let receipt = Receipt(ack: ack, time: row.string(3) ?? receivedAt, receivedAt: receivedAt)
+                try recordAck(receipt, messageRow: rowId, deliveryId: Int64(row.int(1) ?? 0))
+                if best.map({ receipt.ack.status.rank > $0.ack.status.rank }) ?? true { best = receipt }
             }
             try db.run(
                 "DELETE FROM pending_acks WHERE session_id = ? AND message_ref IN (?, ?)",
                 session, message.messageId, shortId
             )
         }
-        if let best = acks.max(by: { $0.status.rank < $1.status.rank }) {
+        if let best {
             try raise(rowId: rowId, from: status, to: best, now: delivery.now)
         }
+    }
+
+    /// One receipt: its code, its own time (payload, else arrival) and its arrival time.
+    struct Receipt {
+        let ack: AckCode
+        let time: String
+        let receivedAt: String
     }
 
     /// Keeps the chat's `conversations` row current for a newly stored message: count, newest
@@ -240,10 +259,10 @@ struct EventApplier {
     }
 
     /// Appends a receipt to the message's ack history.
-    private func recordAck(_ ack: AckCode, messageRow: Int64, deliveryId: Int64, receivedAt: String) throws {
+    private func recordAck(_ receipt: Receipt, messageRow: Int64, deliveryId: Int64) throws {
         try db.run(
-            "INSERT INTO message_acks (message_id, ack, status, delivery_id, received_at) VALUES (?, ?, ?, ?, ?)",
-            messageRow, ack.rawValue, ack.status.rawValue, deliveryId, receivedAt
+            "INSERT INTO message_acks (message_id, ack, status, delivery_id, received_at, ack_at) VALUES (?, ?, ?, ?, ?, ?)",
+            messageRow, receipt.ack.rawValue, receipt.ack.status.rawValue, deliveryId, receipt.receivedAt, receipt.time
         )
     }
 
@@ -286,27 +305,33 @@ struct EventApplier {
             "SELECT id, status FROM messages WHERE +session_id = ? AND (message_id = ? OR wa_key_id = ?)",
             session, ack.messageId, ack.messageId
         )
+        let receipt = Receipt(
+            ack: ack.ack, time: ack.time.map(Timestamps.iso) ?? delivery.receivedAtText, receivedAt: delivery.receivedAtText
+        )
         guard !targets.isEmpty else {
             try db.run(
-                "INSERT INTO pending_acks (session_id, message_ref, ack, delivery_id, received_at) VALUES (?, ?, ?, ?, ?)",
-                session, ack.messageId, ack.ack.rawValue, delivery.id, Timestamps.iso(delivery.receivedAt)
+                """
+                INSERT INTO pending_acks (session_id, message_ref, ack, delivery_id, received_at, ack_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                session, ack.messageId, ack.ack.rawValue, delivery.id, receipt.receivedAt, receipt.time
             )
             return
         }
         for target in targets {
             let current = MessageStatus(rawValue: target.string(1) ?? "") ?? .pending
             let rowId = Int64(target.int(0) ?? 0)
-            try recordAck(ack.ack, messageRow: rowId, deliveryId: delivery.id, receivedAt: Timestamps.iso(delivery.receivedAt))
-            try raise(rowId: rowId, from: current, to: ack.ack, now: delivery.now)
+            try recordAck(receipt, messageRow: rowId, deliveryId: delivery.id)
+            try raise(rowId: rowId, from: current, to: receipt, now: delivery.now)
         }
     }
 
-    /// Moves a message's status up to `ack`'s, never down.
-    private func raise(rowId: Int64, from current: MessageStatus, to ack: AckCode, now: String) throws {
-        guard ack.status.rank > current.rank else { return }
+    /// Moves a message's status up to the receipt's, never down.
+    private func raise(rowId: Int64, from current: MessageStatus, to receipt: Receipt, now: String) throws {
+        guard receipt.ack.status.rank > current.rank else { return }
         try db.run(
-            "UPDATE messages SET status = ?, ack = ?, ack_at = ?, updated_at = ? WHERE id = ?",
-            ack.status.rawValue, ack.rawValue, now, now, rowId
+            "UPDATE messages SET status = ?, ack = ?, ack_at = ?, ack_received_at = ?, updated_at = ? WHERE id = ?",
+            receipt.ack.status.rawValue, receipt.ack.rawValue, receipt.time, receipt.receivedAt, now, rowId
         )
     }
 }

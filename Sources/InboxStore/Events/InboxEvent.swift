@@ -11,6 +11,18 @@ public enum InboxEvent: Sendable, Equatable {
     /// An event this build does not apply (e.g. `conversation.created`): stored as `ignored`.
     case other(String)
 
+    /// Decodes an envelope's `data` for `event`; unknown events are `.other`.
+    static func decode(_ event: String, data: JSONValue?) throws(PayloadError) -> InboxEvent {
+        switch event {
+        case "message.received": return .messageReceived(try MessagePayload(from: data, event: event))
+        case "message.sent": return .messageSent(try MessagePayload(from: data, event: event))
+        case "message.ack": return .messageAck(try AckPayload(from: data))
+        case "session.qr": return .sessionQR(try QRPayload(from: data))
+        case "session.connected": return .sessionConnected(ConnectedPayload(from: data))
+        case "session.disconnected": return .sessionDisconnected(DisconnectedPayload(from: data))
+        default: return .other(event)
+        }
+    }
 }
 
 /// Why a well-formed envelope cannot be applied. Kept as the delivery's `last_error`.
@@ -35,9 +47,11 @@ public struct MessagePayload: Sendable, Equatable {
     public var body: String?
     public var type: String?
     public var timestamp: Int64?
-    public var hasMedia: Bool
-    public var isForwarded: Bool
-    public var isStatus: Bool
+    /// Flags are nil when the payload leaves them out, so a re-delivery that lacks one never
+    /// overwrites what an earlier delivery stored.
+    public var hasMedia: Bool?
+    public var isForwarded: Bool?
+    public var isStatus: Bool?
     public var quotedMsgId: String?
     /// The sender's push name when the payload carries one (`notifyName`, `_data.notifyName`…).
     public var displayName: String?
@@ -52,29 +66,23 @@ public struct MessagePayload: Sendable, Equatable {
 
     /// True for status updates (`status@broadcast`), which are kept but are not a conversation.
     public var isStatusBroadcast: Bool {
-        isStatus || remote == "status@broadcast" || from == "status@broadcast" || to == "status@broadcast"
+        isStatus == true || remote == "status@broadcast" || from == "status@broadcast" || to == "status@broadcast"
     }
 
-    init(from data: KeyedDecodingContainer<AnyKey>?, event: String) throws(PayloadError) {
+    init(from data: JSONValue?, event: String) throws(PayloadError) {
         guard let data else { throw PayloadError("\(event) has no data object") }
-        if let id = data.object("id") {
-            guard let serialized = id.string("_serialized"), !serialized.isEmpty else {
-                throw PayloadError("\(event) has no data.id._serialized")
-            }
-            messageId = serialized
-            waKeyId = id.string("id")
-            remote = id.string("remote")
-            fromMe = id.bool("fromMe")
-        } else if let serialized = data.string("id"), !serialized.isEmpty {
-            // Some gateways send the serialized id as a plain string: fromMe_remote_keyId[_suffix].
-            messageId = serialized
-            let parts = serialized.split(separator: "_")
-            waKeyId = parts.count >= 3 ? String(parts[2]) : nil
-            remote = parts.count >= 2 ? String(parts[1]) : nil
-            fromMe = parts.first.map { $0 == "true" }
-        } else {
-            throw PayloadError("\(event) has no data.id")
+        // The documented id object is required: a message is never filed under a key made up
+        // from other fields, which a later delivery of the same message could not find again.
+        guard let id = data.object("id") else {
+            throw PayloadError("\(event) has no data.id object")
         }
+        guard case .string(let serialized)? = id["_serialized"], !serialized.isEmpty else {
+            throw PayloadError("\(event) has no data.id._serialized")
+        }
+        messageId = serialized
+        waKeyId = id.string("id")
+        remote = id.string("remote")
+        fromMe = id.bool("fromMe")
         if let explicit = data.bool("fromMe") { fromMe = explicit }
         from = data.string("from")
         to = data.string("to")
@@ -84,9 +92,9 @@ public struct MessagePayload: Sendable, Equatable {
         if let raw = data.int("timestamp") {
             timestamp = raw > 100_000_000_000 ? raw / 1000 : raw
         }
-        hasMedia = data.bool("hasMedia") ?? false
-        isForwarded = data.bool("isForwarded") ?? false
-        isStatus = data.bool("isStatus") ?? false
+        hasMedia = data.bool("hasMedia")
+        isForwarded = data.bool("isForwarded")
+        isStatus = data.bool("isStatus")
         quotedMsgId = data.string("quotedMsgId")
         displayName = data.string("notifyName") ?? data.string("pushName") ?? data.string("pushname")
             ?? data.object("_data")?.string("notifyName")
@@ -101,7 +109,7 @@ public struct AckPayload: Sendable, Equatable {
     public var ack: AckCode
     public var timestamp: Int64?
 
-    init(from data: KeyedDecodingContainer<AnyKey>?) throws(PayloadError) {
+    init(from data: JSONValue?) throws(PayloadError) {
         guard let data else { throw PayloadError("message.ack has no data object") }
         guard let reference = data.string("messageId") ?? data.object("id")?.string("_serialized")
             ?? data.string("id"), !reference.isEmpty
@@ -116,6 +124,12 @@ public struct AckPayload: Sendable, Equatable {
         self.ack = ack
         timestamp = data.int("timestamp")
     }
+
+    /// The receipt's own time from the payload (unix seconds or milliseconds), if it has one.
+    public var time: Date? {
+        guard let timestamp, timestamp > 0 else { return nil }
+        return Date(timeIntervalSince1970: timestamp > 100_000_000_000 ? Double(timestamp) / 1000 : Double(timestamp))
+    }
 }
 
 /// `session.qr` data.
@@ -124,7 +138,7 @@ public struct QRPayload: Sendable, Equatable {
     public var expiresAt: Date?
     public var eventTime: Date?
 
-    init(from data: KeyedDecodingContainer<AnyKey>?) throws(PayloadError) {
+    init(from data: JSONValue?) throws(PayloadError) {
         guard let qrCode = data?.string("qrCode") ?? data?.string("qr"), !qrCode.isEmpty else {
             throw PayloadError("session.qr has no data.qrCode")
         }
@@ -139,7 +153,7 @@ public struct ConnectedPayload: Sendable, Equatable {
     public var phoneNumber: String?
     public var eventTime: Date?
 
-    init(from data: KeyedDecodingContainer<AnyKey>?) {
+    init(from data: JSONValue?) {
         phoneNumber = data?.string("phoneNumber")
         eventTime = data?.string("timestamp").flatMap(Timestamps.parse)
     }
@@ -150,7 +164,7 @@ public struct DisconnectedPayload: Sendable, Equatable {
     public var reason: String?
     public var eventTime: Date?
 
-    init(from data: KeyedDecodingContainer<AnyKey>?) {
+    init(from data: JSONValue?) {
         reason = data?.string("reason")
         eventTime = data?.string("timestamp").flatMap(Timestamps.parse)
     }

@@ -12,78 +12,59 @@ public struct WebhookEnvelope: Sendable {
     public let timestamp: String?
     /// The decoded event, or why it cannot be applied.
     public let payload: Result<InboxEvent, PayloadError>
+    /// The exact bytes of the `data` member as signed (`messages.data`, `session_events.data`);
+    /// `{}` when the body has none.
+    public let dataJSON: [UInt8]
 
-    /// Parses a raw webhook body.
-    public static func parse(_ body: some Collection<UInt8>) throws(EnvelopeError) -> WebhookEnvelope {
-        let data = Data(body)
+    /// Parses a raw webhook body (once, after it has been authenticated).
+    public static func parse(_ body: [UInt8]) throws(EnvelopeError) -> WebhookEnvelope {
+        let document: JSONParser.Document
         do {
-            return try JSONDecoder().decode(Decoded.self, from: data).envelope
-        } catch let error as EnvelopeError {
-            throw error
-        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
-            throw .notAnObject
+            document = try JSONParser.parse(body)
         } catch {
-            throw .malformedJSON
+            throw .malformedJSON(error.reason)
         }
+        let root = document.value
+        guard root.isObject else { throw .notAnObject }
+        guard let eventValue = root["event"] else { throw .missingEvent }
+        guard case .string(let event) = eventValue, !event.isEmpty else {
+            throw .invalidField("event", "must be a non-empty string")
+        }
+        var sessionId: String?
+        switch root["sessionId"] {
+        case nil, .null?: sessionId = nil
+        case .string(let value)?: sessionId = value
+        default: throw .invalidField("sessionId", "must be a string")
+        }
+        var timestamp: String?
+        switch root["timestamp"] {
+        case nil, .null?: timestamp = nil
+        case .string(let value)? where Timestamps.parse(value) != nil: timestamp = value
+        default: throw .invalidField("timestamp", "must be an ISO 8601 date-time")
+        }
+        let data = root.object("data")
+        let payload: Result<InboxEvent, PayloadError>
+        do {
+            payload = .success(try InboxEvent.decode(event, data: data))
+        } catch {
+            payload = .failure(error)
+        }
+        let dataJSON = data != nil ? document.memberRanges["data"].map { Array(body[$0]) } : nil
+        return WebhookEnvelope(
+            event: event, sessionId: sessionId, timestamp: timestamp, payload: payload,
+            dataJSON: dataJSON ?? Array("{}".utf8)
+        )
     }
 
     /// The envelope's signed timestamp, parsed; nil when absent.
     public var signedTime: Date? {
         timestamp.flatMap(Timestamps.parse)
     }
-
-    private struct Decoded: Decodable {
-        let envelope: WebhookEnvelope
-
-        init(from decoder: any Decoder) throws {
-            let root = try decoder.container(keyedBy: AnyKey.self)
-            guard root.contains(AnyKey("event")) else { throw EnvelopeError.missingEvent }
-            guard let event = try? root.decode(String.self, forKey: AnyKey("event")), !event.isEmpty else {
-                throw EnvelopeError.invalidField("event", "must be a non-empty string")
-            }
-            var sessionId: String?
-            if root.contains(AnyKey("sessionId")), !((try? root.decodeNil(forKey: AnyKey("sessionId"))) ?? false) {
-                guard let value = try? root.decode(String.self, forKey: AnyKey("sessionId")) else {
-                    throw EnvelopeError.invalidField("sessionId", "must be a string")
-                }
-                sessionId = value
-            }
-            var timestamp: String?
-            if root.contains(AnyKey("timestamp")), !((try? root.decodeNil(forKey: AnyKey("timestamp"))) ?? false) {
-                guard let value = try? root.decode(String.self, forKey: AnyKey("timestamp")),
-                      Timestamps.parse(value) != nil
-                else {
-                    throw EnvelopeError.invalidField("timestamp", "must be an ISO 8601 date-time")
-                }
-                timestamp = value
-            }
-            let data = root.object("data")
-            let payload: Result<InboxEvent, PayloadError>
-            do {
-                payload = .success(try Self.decodeEvent(event, data: data))
-            } catch {
-                payload = .failure(error)
-            }
-            envelope = WebhookEnvelope(event: event, sessionId: sessionId, timestamp: timestamp, payload: payload)
-        }
-
-        private static func decodeEvent(_ event: String, data: KeyedDecodingContainer<AnyKey>?) throws(PayloadError) -> InboxEvent {
-            switch event {
-            case "message.received": return .messageReceived(try MessagePayload(from: data, event: event))
-            case "message.sent": return .messageSent(try MessagePayload(from: data, event: event))
-            case "message.ack": return .messageAck(try AckPayload(from: data))
-            case "session.qr": return .sessionQR(try QRPayload(from: data))
-            case "session.connected": return .sessionConnected(ConnectedPayload(from: data))
-            case "session.disconnected": return .sessionDisconnected(DisconnectedPayload(from: data))
-            default: return .other(event)
-            }
-        }
-    }
 }
 
 /// Why a body is not a webhook envelope at all.
 public enum EnvelopeError: Error, Sendable, Equatable {
-    case malformedJSON
+    case malformedJSON(String)
     case notAnObject
     case missingEvent
     case invalidField(String, String)
@@ -101,7 +82,7 @@ public enum EnvelopeError: Error, Sendable, Equatable {
     /// What is wrong, for a human.
     public var message: String {
         switch self {
-        case .malformedJSON: return "the body is not valid JSON"
+        case .malformedJSON(let reason): return "the body is not valid JSON: \(reason)"
         case .notAnObject: return "the body must be a JSON object"
         case .missingEvent: return "the body has no \"event\" field"
         case .invalidField(let name, let problem): return "\"\(name)\" \(problem)"

@@ -14,7 +14,9 @@ public final class SQLiteConnection {
     /// Opens (and, for a writer, creates) the database at `path`.
     /// - Parameter readOnly: opens with `SQLITE_OPEN_READONLY` and `PRAGMA query_only`, so the
     ///   connection cannot write even by mistake.
-    public init(path: String, readOnly: Bool = false) throws {
+    /// - Parameter queryOnly: for read-only connections, also refuse writes of any kind (default).
+    /// Internal: other modules get connections from `InboxDatabase.openReader` or `StoreOwner`.
+    init(path: String, readOnly: Bool = false, queryOnly: Bool = true) throws {
         self.path = path
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
         flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
@@ -27,7 +29,7 @@ public final class SQLiteConnection {
         }
         handle = db
         sqlite3_extended_result_codes(db, 1)
-        if readOnly {
+        if readOnly, queryOnly {
             try execute("PRAGMA query_only = ON")
         }
     }
@@ -178,8 +180,12 @@ public final class SQLiteConnection {
                 rc = sqlite3_bind_int64(statement, index, value)
             case .real(let value):
                 rc = sqlite3_bind_double(statement, index, value)
-            case .text(let value):
-                rc = sqlite3_bind_text(statement, index, value, -1, csqlite_transient())
+            case .text(var value):
+                // With the byte count, not -1: SQLite would stop at the first NUL.
+                rc = value.withUTF8 { utf8 in
+                    sqlite3_bind_text(statement, index, utf8.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
+                                      Int32(utf8.count), csqlite_transient())
+                }
             case .blob(let value):
                 rc = value.withUnsafeBytes { buffer in
                     sqlite3_bind_blob(statement, index, buffer.baseAddress, Int32(buffer.count), csqlite_transient())
@@ -209,7 +215,13 @@ public final class SQLiteConnection {
             case SQLITE_FLOAT:
                 values.append(.real(sqlite3_column_double(statement, column)))
             case SQLITE_TEXT:
-                values.append(.text(String(cString: sqlite3_column_text(statement, column))))
+                // By byte count, not as a C string: text may contain NUL.
+                let length = Int(sqlite3_column_bytes(statement, column))
+                if let pointer = sqlite3_column_text(statement, column), length > 0 {
+                    values.append(.text(String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)))
+                } else {
+                    values.append(.text(""))
+                }
             case SQLITE_BLOB:
                 let length = Int(sqlite3_column_bytes(statement, column))
                 if let pointer = sqlite3_column_blob(statement, column), length > 0 {

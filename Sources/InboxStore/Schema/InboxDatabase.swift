@@ -29,9 +29,9 @@ public struct StoreConfiguration: Sendable {
 /// The writer connection goes to exactly one owner (the delivery writer); everything else gets a
 /// read-only connection that SQLite itself stops from writing.
 public enum InboxDatabase {
-    /// Creates the database folder if needed and applies pending migrations.
+    /// Creates the database folder if needed and applies pending migrations (through `StoreOwner`).
     @discardableResult
-    public static func migrate(_ configuration: StoreConfiguration, migrations: [Migration]) throws -> [String] {
+    static func migrate(_ configuration: StoreConfiguration, migrations: [Migration]) throws -> [String] {
         let writer = try openWriter(configuration)
         return try Migrator(migrations: migrations).migrate(writer)
     }
@@ -45,7 +45,7 @@ public enum InboxDatabase {
     ///
     /// Automatic checkpoints are off: `WALCheckpointer` runs them on its own thread, so a commit
     /// never waits for the WAL to be copied back into the database file.
-    public static func openWriter(_ configuration: StoreConfiguration) throws -> SQLiteConnection {
+    static func openWriter(_ configuration: StoreConfiguration) throws -> SQLiteConnection {
         _ = configureLibrary
         let folder = URL(fileURLWithPath: configuration.path).deletingLastPathComponent().path
         if !FileManager.default.fileExists(atPath: folder) {
@@ -66,7 +66,7 @@ public enum InboxDatabase {
     }
 
     /// Opens the connection the checkpointer uses: it only copies WAL frames into the database.
-    public static func openCheckpointer(_ configuration: StoreConfiguration) throws -> SQLiteConnection {
+    static func openCheckpointer(_ configuration: StoreConfiguration) throws -> SQLiteConnection {
         _ = configureLibrary
         let connection = try SQLiteConnection(path: configuration.path)
         try connection.execute("PRAGMA busy_timeout = \(configuration.busyTimeoutMilliseconds)")
@@ -79,5 +79,28 @@ public enum InboxDatabase {
         let connection = try SQLiteConnection(path: configuration.path, readOnly: true)
         try connection.execute("PRAGMA busy_timeout = \(configuration.busyTimeoutMilliseconds)")
         return connection
+    }
+
+    /// Writes a consistent copy of the database to `destination` while the service keeps running.
+    ///
+    /// `VACUUM INTO` on a read-only connection reads one snapshot (WAL mode: the writer is never
+    /// blocked, it only keeps appending to the log meanwhile) and writes a compact copy. The copy is
+    /// written next to the destination and renamed into place, so a partial file never appears.
+    public static func backup(_ configuration: StoreConfiguration, to destination: String) throws {
+        _ = configureLibrary
+        guard !FileManager.default.fileExists(atPath: destination) else {
+            throw SQLiteError(code: 1, message: "\(destination) already exists; choose a new file")
+        }
+        let partial = destination + ".partial"
+        try? FileManager.default.removeItem(atPath: partial)
+        let connection = try SQLiteConnection(path: configuration.path, readOnly: true, queryOnly: false)
+        try connection.execute("PRAGMA busy_timeout = \(configuration.busyTimeoutMilliseconds)")
+        do {
+            _ = try connection.run("VACUUM INTO ?", partial)
+            try FileManager.default.moveItem(atPath: partial, toPath: destination)
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
     }
 }

@@ -9,10 +9,11 @@ public final class InboxWriter {
     /// After this many attempts a failed delivery waits for `inboxlite replay`.
     public static let maxAttempts = 12
 
-    private let db: SQLiteConnection
+    let db: SQLiteConnection
     private let applier: EventApplier
 
-    public init(_ configuration: StoreConfiguration) throws {
+    /// Only `StoreOwner` makes writers: holding its lock is what makes this the only one.
+    init(_ configuration: StoreConfiguration) throws {
         db = try InboxDatabase.openWriter(configuration)
         applier = EventApplier(db: db)
     }
@@ -50,6 +51,7 @@ public final class InboxWriter {
                     processing_ms, applied_at)
                 VALUES (?, ?, ?, ?, ?, 'applied', ?, ?) ON CONFLICT (body_sha256) DO NOTHING
                 """,
+                // The parser accepted the body, so it is valid UTF-8: stored as text, byte for byte.
                 delivery.envelope.event, delivery.sessionId, delivery.bodySHA256,
                 String(decoding: delivery.body, as: UTF8.self), Timestamps.iso(delivery.receivedAt),
                 (latency * 1000).rounded() / 1000, nowText
@@ -104,22 +106,34 @@ public final class InboxWriter {
     public func replay(status: DeliveryStatus, chunk: Int = 500, now: Date = Date()) throws -> ReplaySummary {
         var summary = ReplaySummary()
         var afterId: Int64 = 0
-        while true {
-            let rows = try db.query(
-                """
-                SELECT id, session_id, body, received_at, attempts FROM webhook_deliveries
-                WHERE status = ? AND id > ? ORDER BY id LIMIT ?
-                """,
-                status.rawValue, afterId, chunk
-            )
-            guard let last = rows.last else { return summary }
-            afterId = Int64(last.int(0) ?? 0)
-            try db.transaction {
-                for row in rows {
-                    summary.count(try reapply(row, now: now))
-                }
+        while let step = try replayChunk(status: status, after: afterId, chunk: chunk, now: now) {
+            summary.add(step.summary)
+            afterId = step.lastId
+        }
+        return summary
+    }
+
+    /// Re-applies up to `chunk` deliveries with `status` and an id above `after`, in one
+    /// transaction; nil when there are none left. The service runs one chunk at a time between
+    /// webhook batches, so a long replay never holds the writer for long.
+    public func replayChunk(status: DeliveryStatus, after afterId: Int64, chunk: Int = 500, now: Date = Date())
+        throws -> (summary: ReplaySummary, lastId: Int64)?
+    {
+        let rows = try db.query(
+            """
+            SELECT id, session_id, body, received_at, attempts FROM webhook_deliveries
+            WHERE status = ? AND id > ? ORDER BY id LIMIT ?
+            """,
+            status.rawValue, afterId, chunk
+        )
+        guard let last = rows.last else { return nil }
+        var summary = ReplaySummary()
+        try db.transaction {
+            for row in rows {
+                summary.count(try reapply(row, now: now))
             }
         }
+        return (summary, Int64(last.int(0) ?? 0))
     }
 
     /// Runs a passive WAL checkpoint on the writer's own connection, between transactions, so it
@@ -139,15 +153,20 @@ public final class InboxWriter {
             return status
         } catch let error as SQLiteError where error.isTransient {
             throw error  // the database, not the payload: the whole batch must be retried
+        } catch let error as PayloadError {
+            // The payload itself is invalid: retrying cannot fix it, so it fails once, for good.
+            try record(id: delivery.id, status: .failed, attempts: attempts, error: error.message, retry: false, now: now)
+            return .failed
         } catch {
             try record(id: delivery.id, status: .failed, attempts: attempts, error: "\(error)", now: now)
             return .failed
         }
     }
 
-    /// Writes a delivery's outcome; a failure gets its next retry time (none after `maxAttempts`).
-    private func record(id: Int64, status: DeliveryStatus, attempts: Int, error: String?, now: Date) throws {
-        let nextAttempt: String? = status == .failed && attempts < Self.maxAttempts
+    /// Writes a delivery's outcome; a retryable failure gets its next retry time (none after
+    /// `maxAttempts`).
+    private func record(id: Int64, status: DeliveryStatus, attempts: Int, error: String?, retry: Bool = true, now: Date) throws {
+        let nextAttempt: String? = status == .failed && retry && attempts < Self.maxAttempts
             ? Timestamps.iso(now.addingTimeInterval(Self.backoff(afterAttempt: attempts))) : nil
         try db.run(
             """
@@ -202,4 +221,10 @@ public struct ReplaySummary: Sendable, Equatable {
     }
 
     public var total: Int { applied + ignored + failed }
+
+    public mutating func add(_ other: ReplaySummary) {
+        applied += other.applied
+        ignored += other.ignored
+        failed += other.failed
+    }
 }

@@ -24,7 +24,8 @@ public final class WALCheckpointer: @unchecked Sendable {
 
     private let restartFrames: Int
 
-    public init(store: StoreConfiguration, interval: TimeInterval = 0.25, restartFrames: Int = 16_384) {
+    /// Made by `StoreOwner`: its connection writes (checkpoints) to the database.
+    init(store: StoreConfiguration, interval: TimeInterval = 0.25, restartFrames: Int = 16_384) {
         self.store = store
         self.interval = interval
         self.restartFrames = restartFrames

@@ -1,0 +1,89 @@
+import Foundation
+
+/// A parsed JSON document, read with lenient accessors.
+///
+/// Gateways are loose with JSON types (a timestamp as text, a flag as 0/1). The accessors accept the
+/// plausible spellings and return nil for anything else, so a missing or odd optional field never
+/// fails a delivery; required fields are checked by the payload types that read them.
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    /// An integer literal that fits in 64 bits.
+    case integer(Int64)
+    /// Any other number.
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    /// Members in document order; a repeated key keeps its last value (`member(_:)` finds it).
+    case object([(String, JSONValue)])
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case let (.bool(a), .bool(b)): return a == b
+        case let (.integer(a), .integer(b)): return a == b
+        case let (.double(a), .double(b)): return a == b
+        case let (.string(a), .string(b)): return a == b
+        case let (.array(a), .array(b)): return a == b
+        case let (.object(a), .object(b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+
+    /// The value of member `name` of an object (the last one when repeated); nil otherwise.
+    public subscript(_ name: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.last { $0.0 == name }?.1
+    }
+
+    /// True when this is an object.
+    public var isObject: Bool {
+        if case .object = self { return true }
+        return false
+    }
+
+    /// A string, or an integer spelled as text; nil for anything else (null included).
+    public var stringValue: String? {
+        switch self {
+        case .string(let value): return value
+        case .integer(let value): return String(value)
+        default: return nil
+        }
+    }
+
+    /// An integer, a whole-valued float, or an integer spelled as text.
+    public var intValue: Int64? {
+        switch self {
+        case .integer(let value): return value
+        case .double(let value) where value.isFinite && abs(value) < 9e18: return Int64(value)
+        case .string(let text): return Int64(text.trimmingCharacters(in: .whitespaces))
+        default: return nil
+        }
+    }
+
+    /// true/false, 0/1, or "true"/"false"/"1"/"0".
+    public var boolValue: Bool? {
+        switch self {
+        case .bool(let value): return value
+        case .integer(let value): return value != 0
+        case .string(let text):
+            switch text.lowercased() {
+            case "true", "1": return true
+            case "false", "0": return false
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    /// Member accessors for payload readers: `data.string("body")`.
+    public func string(_ name: String) -> String? { self[name]?.stringValue }
+    public func int(_ name: String) -> Int64? { self[name]?.intValue }
+    public func bool(_ name: String) -> Bool? { self[name]?.boolValue }
+    /// Member `name` when it is an object.
+    public func object(_ name: String) -> JSONValue? {
+        guard let value = self[name], value.isObject else { return nil }
+        return value
+    }
+}
