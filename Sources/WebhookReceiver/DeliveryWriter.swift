@@ -135,7 +135,11 @@ public final class DeliveryWriter: Service, @unchecked Sendable {
         }
         let checkpointer = owner.makeCheckpointer()
         try checkpointer.start()
-        defer { checkpointer.stop() }
+        defer {
+            checkpointer.stop()
+            // Written, drained and checkpointed: another process may own the database now.
+            owner.release()
+        }
         let sendableWriter = UncheckedBox(writer)
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {

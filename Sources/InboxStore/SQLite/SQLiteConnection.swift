@@ -14,9 +14,8 @@ public final class SQLiteConnection {
     /// Opens (and, for a writer, creates) the database at `path`.
     /// - Parameter readOnly: opens with `SQLITE_OPEN_READONLY` and `PRAGMA query_only`, so the
     ///   connection cannot write even by mistake.
-    /// - Parameter queryOnly: for read-only connections, also refuse writes of any kind (default).
     /// Internal: other modules get connections from `InboxDatabase.openReader` or `StoreOwner`.
-    init(path: String, readOnly: Bool = false, queryOnly: Bool = true) throws {
+    init(path: String, readOnly: Bool = false) throws {
         self.path = path
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
         flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
@@ -29,7 +28,7 @@ public final class SQLiteConnection {
         }
         handle = db
         sqlite3_extended_result_codes(db, 1)
-        if readOnly, queryOnly {
+        if readOnly {
             try execute("PRAGMA query_only = ON")
         }
     }
@@ -115,6 +114,26 @@ public final class SQLiteConnection {
             _ = try? run("ROLLBACK TO \(name)")
             _ = try? run("RELEASE \(name)")
             throw error
+        }
+    }
+
+    /// Copies this connection's database into a new file at `path` with SQLite's online backup
+    /// API, in one step: the copy is read from one snapshot. In WAL mode that read never blocks
+    /// the writer; the file at `path` is created or overwritten.
+    public func backup(to path: String) throws {
+        var destination: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &destination, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        defer { sqlite3_close_v2(destination) }
+        guard rc == SQLITE_OK, let destination else {
+            throw SQLiteError(code: rc, message: "cannot create \(path)")
+        }
+        guard let backup = sqlite3_backup_init(destination, "main", handle, "main") else {
+            throw SQLiteError(code: sqlite3_extended_errcode(destination), message: String(cString: sqlite3_errmsg(destination)))
+        }
+        let step = sqlite3_backup_step(backup, -1)
+        let finish = sqlite3_backup_finish(backup)
+        guard step == SQLITE_DONE, finish == SQLITE_OK else {
+            throw SQLiteError(code: step == SQLITE_DONE ? finish : step, message: String(cString: sqlite3_errmsg(destination)))
         }
     }
 

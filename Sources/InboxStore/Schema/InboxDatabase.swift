@@ -83,9 +83,10 @@ public enum InboxDatabase {
 
     /// Writes a consistent copy of the database to `destination` while the service keeps running.
     ///
-    /// `VACUUM INTO` on a read-only connection reads one snapshot (WAL mode: the writer is never
-    /// blocked, it only keeps appending to the log meanwhile) and writes a compact copy. The copy is
-    /// written next to the destination and renamed into place, so a partial file never appears.
+    /// SQLite's online backup API on a read-only connection copies one snapshot (WAL mode: the
+    /// writer is never blocked, it only keeps appending to the log meanwhile). (`VACUUM INTO`
+    /// fails on this schema's generated columns with SQLite 3.40.) The copy is written next to the
+    /// destination, checked, and renamed into place, so a partial file never appears.
     public static func backup(_ configuration: StoreConfiguration, to destination: String) throws {
         _ = configureLibrary
         guard !FileManager.default.fileExists(atPath: destination) else {
@@ -93,10 +94,11 @@ public enum InboxDatabase {
         }
         let partial = destination + ".partial"
         try? FileManager.default.removeItem(atPath: partial)
-        let connection = try SQLiteConnection(path: configuration.path, readOnly: true, queryOnly: false)
-        try connection.execute("PRAGMA busy_timeout = \(configuration.busyTimeoutMilliseconds)")
+        let connection = try openReader(configuration)
         do {
-            _ = try connection.run("VACUUM INTO ?", partial)
+            try connection.backup(to: partial)
+            let check = try SQLiteConnection(path: partial, readOnly: true).queryFirst("PRAGMA quick_check")?.string(0)
+            guard check == "ok" else { throw SQLiteError(code: 11, message: "the copy failed its check: \(check ?? "no answer")") }
             try FileManager.default.moveItem(atPath: partial, toPath: destination)
         } catch {
             try? FileManager.default.removeItem(atPath: partial)

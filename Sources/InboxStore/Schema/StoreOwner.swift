@@ -14,6 +14,8 @@ import Glibc
 public final class StoreOwner: @unchecked Sendable {
     public let configuration: StoreConfiguration
     private let descriptor: Int32
+    private let released = NSLock()
+    private var isReleased = false
 
     /// Where the lock of the database at `databasePath` lives.
     public static func lockPath(for databasePath: String) -> String { databasePath + ".lock" }
@@ -37,7 +39,17 @@ public final class StoreOwner: @unchecked Sendable {
     }
 
     deinit {
-        // Closing the descriptor releases the lock.
+        release()
+    }
+
+    /// Gives up ownership: call once the writer has drained and stopped. Closing the descriptor
+    /// releases the lock (also at exit, however the process ends).
+    public func release() {
+        released.lock()
+        defer { released.unlock() }
+        guard !isReleased else { return }
+        isReleased = true
+        _ = ftruncate(descriptor, 0)
         close(descriptor)
     }
 
@@ -69,7 +81,9 @@ public final class StoreOwner: @unchecked Sendable {
     }
 
     private func record(_ service: RunningService) {
-        guard let data = try? JSONEncoder().encode(service) else { return }
+        released.lock()
+        defer { released.unlock() }
+        guard !isReleased, let data = try? JSONEncoder().encode(service) else { return }
         _ = ftruncate(descriptor, 0)
         _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
     }
