@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Query benchmark: fills a database with ~1,000,000 messages over 20,000 conversations through the
 # store's write path, then measures p50/p99 of the conversation list, a thread page, a contact
-# search and a full-text search, each under 16 concurrent connections (wrk, release build).
+# search, a full-text search, delivery stats and health, each under 16 concurrent connections
+# (wrk, release build). BENCH_SETS="stats health" measures only those.
 #   usage: scripts/bench-query.sh [DELIVERIES=1125000] [CONNECTIONS=16] [SECONDS=10]
 #   BENCH_DB=path reuses (or keeps) a filled database.
 set -euo pipefail
@@ -40,14 +41,17 @@ sets = {
   "thread page": [f"/api/conversations/{q(s)}/{q(c)}/messages?limit=50" for s, c in convs],
   "contact search": [f"/api/contacts?q={n[-7:-2]}&limit=20" for n in numbers],
   "full-text search": [f"/api/search?q={q(rng.choice(words) + ' ' + rng.choice(words))}&limit=20" for _ in range(2000)],
+  "stats": ["/api/webhooks/stats"],
+  "health": ["/api/webhooks/health"],
 }
 for name, urls in sets.items():
     open(f"{work}/{name.replace(' ', '_')}.txt", "w").write("\n".join(urls) + "\n")
-print(f"database: {db.execute('select count(*) from messages').fetchone()[0]} messages, "
+print(f"database: {db.execute('select count(*) from webhook_deliveries').fetchone()[0]} deliveries, "
+      f"{db.execute('select count(*) from messages').fetchone()[0]} messages, "
       f"{db.execute('select count(*) from conversations').fetchone()[0]} conversations, "
       f"{db.execute('select count(*) from contacts').fetchone()[0]} contacts")
 PY
-for name in conversation_list thread_page contact_search full-text_search; do
+for name in ${BENCH_SETS:-conversation_list thread_page contact_search full-text_search stats health}; do
   out=$(BENCH_URLS="$WORK/$name.txt" BENCH_TOKEN=bench wrk -t1 -c"$C" -d"${SECONDS_EACH}s" --timeout 5s \
         -s scripts/bench_query.lua "http://127.0.0.1:$PORT" | grep BENCH)
   echo "$name (c=$C): ${out#BENCH }"

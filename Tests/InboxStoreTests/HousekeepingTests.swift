@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 @testable import InboxStore
 import Testing
@@ -6,18 +5,12 @@ import Testing
 @Suite("Housekeeping keeps tables bounded")
 struct HousekeepingTests {
     private func delivery(_ json: String, receivedAt: Date) throws -> IncomingDelivery {
-        let body = Array(json.utf8)
-        let envelope = try WebhookEnvelope.parse(body)
-        return IncomingDelivery(body: body, bodySHA256: SHA256.hash(data: body).hexString,
-                                sessionId: envelope.sessionId, receivedAt: receivedAt, envelope: envelope)
+        try StoreFixture.delivery(json, receivedAt: receivedAt)
     }
 
     @Test func receiptsWaitingLongerThanTheExpiryAreMovedOutAndCounted() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboxlite-housekeeping-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let owner = try StoreOwner(StoreConfiguration(path: folder.appendingPathComponent("db.sqlite").path))
-        try owner.migrate(try Migration.load(from: MigrationTests.shipped))
-        let writer = try owner.makeWriter()
+        let fixture = try StoreFixture()
+        let (owner, writer) = (fixture.owner, fixture.writer)
         let now = Date()
         let old = now.addingTimeInterval(-8 * 86_400)
         _ = try writer.commit([
@@ -33,16 +26,11 @@ struct HousekeepingTests {
     }
 
     @Test func retentionEmptiesOnlyOldAppliedBodiesInSmallPasses() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboxlite-housekeeping-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let owner = try StoreOwner(StoreConfiguration(path: folder.appendingPathComponent("db.sqlite").path))
-        try owner.migrate(try Migration.load(from: MigrationTests.shipped))
-        let writer = try owner.makeWriter()
+        let fixture = try StoreFixture()
+        let (owner, writer) = (fixture.owner, fixture.writer)
         let now = Date()
         let old = now.addingTimeInterval(-40 * 86_400)
-        func message(_ key: String) -> String {
-            #"{"event":"message.received","sessionId":"s","data":{"id":{"id":"\#(key)","remote":"1@c.us","_serialized":"false_1@c.us_\#(key)_in"},"body":"hi"}}"#
-        }
+        let message = StoreFixture.message
         _ = try writer.commit((0..<5).map { try delivery(message("O\($0)"), receivedAt: old) }
             + [try delivery(#"{"event":"message.received","sessionId":"s","data":{}}"#, receivedAt: old)]  // failed: kept
             + [try delivery(message("N1"), receivedAt: now)], now: now)

@@ -5,23 +5,12 @@ import Testing
 
 @Suite("InboxWriter batches")
 struct InboxWriterTests {
-    private func delivery(_ json: String) throws -> IncomingDelivery {
-        let body = Array(json.utf8)
-        let envelope = try WebhookEnvelope.parse(body)
-        return IncomingDelivery(body: body, bodySHA256: SHA256.hash(data: body).hexString,
-                                sessionId: envelope.sessionId, receivedAt: Date(), envelope: envelope)
-    }
-
-    private func message(_ key: String) -> String {
-        #"{"event":"message.received","sessionId":"s","data":{"id":{"id":"\#(key)","remote":"1@c.us","_serialized":"false_1@c.us_\#(key)_in"},"body":"hi"}}"#
-    }
+    private func delivery(_ json: String) throws -> IncomingDelivery { try StoreFixture.delivery(json) }
+    private func message(_ key: String) -> String { StoreFixture.message(key) }
 
     @Test func aFailingDeliveryIsRecordedAndItsBatchNeighboursStillLand() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboxlite-writer-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let owner = try StoreOwner(StoreConfiguration(path: folder.appendingPathComponent("db.sqlite").path))
-        try owner.migrate(try Migration.load(from: MigrationTests.shipped))
-        let writer = try owner.makeWriter()
+        let fixture = try StoreFixture()
+        let (owner, writer) = (fixture.owner, fixture.writer)
         let store = owner.configuration
 
         let bad = #"{"event":"message.received","sessionId":"s","data":{"body":"no id"}}"#
@@ -43,11 +32,8 @@ struct InboxWriterTests {
     }
 
     @Test func anInvalidPayloadFailsOnceAndIsNotRetried() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboxlite-writer-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let owner = try StoreOwner(StoreConfiguration(path: folder.appendingPathComponent("db.sqlite").path))
-        try owner.migrate(try Migration.load(from: MigrationTests.shipped))
-        let writer = try owner.makeWriter()
+        let fixture = try StoreFixture()
+        let (owner, writer) = (fixture.owner, fixture.writer)
         let start = Date()
         _ = try writer.commit([delivery(#"{"event":"message.ack","sessionId":"s","data":{"ack":3}}"#)], now: start)
 
@@ -59,11 +45,8 @@ struct InboxWriterTests {
     }
 
     @Test func aDatabaseErrorIsRetriedWithBackoffUntilItApplies() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboxlite-writer-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let owner = try StoreOwner(StoreConfiguration(path: folder.appendingPathComponent("db.sqlite").path))
-        try owner.migrate(try Migration.load(from: MigrationTests.shipped))
-        let writer = try owner.makeWriter()
+        let fixture = try StoreFixture()
+        let (owner, writer) = (fixture.owner, fixture.writer)
         // A broken schema (not the payload) makes the message fail to apply.
         try owner.execute("ALTER TABLE conversations RENAME TO conversations_away")
         let start = Date()

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Parsing of the unauthenticated headers a webhook carries. Pure Swift with no dependencies, so
+/// the fuzz target (`scripts/fuzz.sh`) compiles it together with the envelope decoding.
+enum SignatureHeaders {
+    /// Milliseconds since the epoch; values below 10^12 are taken as seconds.
+    static func parseEpoch(_ text: String) -> Date? {
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite, value > 0 else {
+            return nil
+        }
+        return Date(timeIntervalSince1970: value < 1e12 ? value : value / 1000)
+    }
+
+    /// The 32 signature bytes from `sha256=<hex>` or bare hex, either case; nil if malformed.
+    static func decodeSignature(_ header: String) -> [UInt8]? {
+        var hex = Substring(header.trimmingCharacters(in: .whitespaces))
+        if hex.lowercased().hasPrefix("sha256=") { hex = hex.dropFirst(7) }
+        let digits = Array(hex.utf8)
+        guard digits.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        var index = 0
+        while index < 64 {
+            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}
