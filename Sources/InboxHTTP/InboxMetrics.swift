@@ -38,11 +38,12 @@ public final class InboxMetrics: Sendable {
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
     ]
 
-    /// A webhook answered: `outcome` is applied, ignored, failed or duplicate.
-    public func delivery(event: String, outcome: String, duration: Duration) {
+    /// A webhook answered: `event` is InboxLite's name for it (`message.received`, … or `other`),
+    /// `outcome` is applied, ignored, failed or duplicate.
+    public func delivery(provider: String, event: String, outcome: String, duration: Duration) {
         registry.makeCounter(
-            descriptor: .inbox("webhook_deliveries", unit: "total", help: "Accepted webhook deliveries by event and outcome."),
-            labels: [("event", Self.boundedEvent(event)), ("outcome", outcome)]
+            descriptor: .inbox("webhook_deliveries", unit: "total", help: "Accepted webhook deliveries by gateway, event and outcome."),
+            labels: [("event", Self.boundedEvent(event)), ("outcome", outcome), ("provider", provider)]
         ).increment()
         ingestLatency.record(duration)
     }
@@ -79,7 +80,7 @@ public final class InboxMetrics: Sendable {
     /// Event names come from senders; only known ones become label values.
     static func boundedEvent(_ event: String) -> String {
         ["message.received", "message.sent", "message.ack", "session.qr", "session.connected", "session.disconnected",
-         "conversation.created", "conversation.updated"].contains(event) ? event : "other"
+         "session.pending"].contains(event) ? event : "other"
     }
 }
 

@@ -43,6 +43,11 @@ public struct AppConfiguration: Sendable {
     public var retainBodies: TimeInterval?
     /// Failed deliveries newer than this keep health `degraded`.
     public var failureWindow: TimeInterval
+    /// Gateway secrets; a gateway without one is off (404 `provider_disabled`).
+    public var metaAppSecret: String?
+    public var metaVerifyToken: String?
+    public var wahaHMACKey: String?
+    public var evolutionToken: String?
 
     public init(
         host: String = "127.0.0.1",
@@ -67,7 +72,11 @@ public struct AppConfiguration: Sendable {
         maxQueuedReads: Int = 64,
         pendingAckExpiry: TimeInterval = 7 * 86_400,
         retainBodies: TimeInterval? = nil,
-        failureWindow: TimeInterval = 86_400
+        failureWindow: TimeInterval = 86_400,
+        metaAppSecret: String? = nil,
+        metaVerifyToken: String? = nil,
+        wahaHMACKey: String? = nil,
+        evolutionToken: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -92,6 +101,26 @@ public struct AppConfiguration: Sendable {
         self.pendingAckExpiry = pendingAckExpiry
         self.retainBodies = retainBodies
         self.failureWindow = failureWindow
+        self.metaAppSecret = metaAppSecret
+        self.metaVerifyToken = metaVerifyToken
+        self.wahaHMACKey = wahaHMACKey
+        self.evolutionToken = evolutionToken
+    }
+
+    /// The authenticator of each gateway that has its secret configured.
+    func authenticator(for provider: Provider) -> (any WebhookAuthenticator)? {
+        switch provider {
+        case .inboxHub:
+            return WebhookVerifier(
+                secrets: WebhookSecrets(defaultSecret: webhookSecret, perSession: sessionSecrets), tolerance: timestampTolerance
+            )
+        case .meta:
+            return metaAppSecret.map { HMACHeaderVerifier.meta(appSecret: $0, perSession: sessionSecrets) }
+        case .waha:
+            return wahaHMACKey.map { HMACHeaderVerifier.waha(hmacKey: $0, perSession: sessionSecrets, tolerance: timestampTolerance) }
+        case .evolution:
+            return evolutionToken.map { EvolutionVerifier(token: $0, perSession: sessionSecrets) }
+        }
     }
 
     /// The writer's limits and housekeeping.

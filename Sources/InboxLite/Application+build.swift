@@ -45,6 +45,11 @@ public func buildApplication(
         secrets: WebhookSecrets(defaultSecret: configuration.webhookSecret, perSession: configuration.sessionSecrets),
         tolerance: configuration.timestampTolerance
     )
+    let gateways = Provider.allCases.filter { configuration.authenticator(for: $0) != nil }
+    logger.notice("gateways", metadata: [
+        "on": "\(gateways.map(\.rawValue).joined(separator: ", "))",
+        "off": "\(Provider.allCases.filter { !gateways.contains($0) }.map(\.rawValue).joined(separator: ", "))",
+    ])
 
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(JSONErrorMiddleware())
@@ -55,7 +60,13 @@ public func buildApplication(
         Response.json(bytes: Array(#"{"status":"ok"}"#.utf8))
     }
     OpenAPIDocument.addRoutes(to: router)
-    WebhookController(verifier: verifier, writer: writer, maxBodyBytes: configuration.maxBodyBytes, metrics: metrics)
+    for provider in Provider.allCases {
+        WebhookController(
+            provider: provider, authenticator: configuration.authenticator(for: provider), writer: writer,
+            maxBodyBytes: configuration.maxBodyBytes, metrics: metrics
+        ).addRoutes(to: router)
+    }
+    MetaSubscriptionController(enabled: configuration.metaAppSecret != nil, verifyToken: configuration.metaVerifyToken)
         .addRoutes(to: router)
 
     // Everything else needs the API token.
@@ -118,10 +129,10 @@ public func runUntilSignalled(_ app: some ApplicationProtocol, grace: Duration, 
 enum LiveEvents {
     static func from(_ deliveries: [IncomingDelivery], _ results: [DeliveryResult]) -> [LiveEvent] {
         zip(deliveries, results).compactMap { delivery, result in
-            guard case .stored(let id, .applied) = result, LiveEvent.streamed.contains(delivery.envelope.event) else {
+            guard case .stored(let id, .applied) = result, let event = delivery.envelope.inboxEvent else {
                 return nil
             }
-            return LiveEvent(id: id, event: delivery.envelope.event, sessionId: delivery.sessionId,
+            return LiveEvent(id: id, event: event, sessionId: delivery.sessionId,
                              body: String(decoding: delivery.body, as: UTF8.self))
         }
     }

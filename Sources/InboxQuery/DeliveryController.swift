@@ -18,7 +18,7 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
     }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
-        router.get("/api/webhooks/stats") { _, _ in try await stats() }
+        router.get("/api/webhooks/stats") { request, _ in try await stats(provider: try request.providerParameter()) }
         router.get("/api/webhooks/health") { _, _ in try await health() }
         router.get("/api/webhooks/deliveries") { request, _ in try await deliveries(request) }
     }
@@ -41,10 +41,12 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
 
     /// Answered from `delivery_counts` (kept by triggers in the writer's transactions) and the
     /// newest row by id: constant time however long the log is.
-    func stats() async throws -> Response {
+    func stats(provider: String?) async throws -> Response {
         let body = try await pool.read { db -> Stats.Body in
-            let counts = try DeliveryCounts(db)
-            let last = try db.queryFirst("SELECT received_at FROM webhook_deliveries ORDER BY id DESC LIMIT 1")?.string(0)
+            let counts = try DeliveryCounts(db, provider: provider)
+            let last = try provider.map {
+                try db.queryFirst("SELECT received_at FROM webhook_deliveries WHERE provider = ? ORDER BY id DESC LIMIT 1", $0)?.string(0)
+            } ?? db.queryFirst("SELECT received_at FROM webhook_deliveries ORDER BY id DESC LIMIT 1")?.string(0)
             return Stats.Body(
                 totalDeliveries: counts.total, successfulDeliveries: counts.byStatus[.applied, default: 0],
                 failedDeliveries: counts.byStatus[.failed, default: 0], ignoredDeliveries: counts.byStatus[.ignored, default: 0],
@@ -145,6 +147,7 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
         query.and("status = ?", ifPresent: status)
         query.and("event = ?", ifPresent: try request.parameter("event"))
         query.and("session_id = ?", ifPresent: try request.parameter("session"))
+        query.and("provider = ?", ifPresent: try request.providerParameter())
         if page.after != nil { query.and("id < ?", try page.int(0)) }
         let rows = try await query.fetch(pool, orderBy: "id DESC", limit: page.limit + 1, DeliveryView.init)
         return QueryResponse.json(Page(fetched: rows, limit: page.limit) { [String($0.id)] })
@@ -158,8 +161,13 @@ struct DeliveryCounts {
     var total = 0
     var processingMilliseconds = 0.0
 
-    init(_ db: SQLiteConnection) throws {
-        for row in try db.query("SELECT event, status, deliveries, processing_ms_total FROM delivery_counts WHERE deliveries > 0") {
+    /// All gateways, or one.
+    init(_ db: SQLiteConnection, provider: String? = nil) throws {
+        let rows = try db.query(
+            "SELECT event, status, deliveries, processing_ms_total FROM delivery_counts WHERE deliveries > 0 AND (? IS NULL OR provider = ?)",
+            provider, provider
+        )
+        for row in rows {
             let count = row.int(2) ?? 0
             if let status = row.string(1).flatMap(DeliveryStatus.init(rawValue:)) { byStatus[status, default: 0] += count }
             byEvent[row.string(0) ?? "", default: 0] += count

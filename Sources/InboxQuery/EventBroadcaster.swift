@@ -1,7 +1,9 @@
 import Foundation
 import NIOConcurrencyHelpers
 
-/// An applied change, as the live stream sends it: the delivery id, its event and raw body.
+/// An applied change, as the live stream sends it: the delivery id, InboxLite's name for what it
+/// did (`message.received`, `message.ack`, `session.qr`, … whatever the gateway called it) and
+/// the raw body.
 public struct LiveEvent: Sendable, Equatable {
     public let id: Int64
     public let event: String
@@ -15,13 +17,6 @@ public struct LiveEvent: Sendable, Equatable {
         self.body = body
     }
 
-    /// The events the stream carries.
-    public static let streamed: Set<String> = [
-        "message.received", "message.sent", "message.ack", "session.qr", "session.connected", "session.disconnected",
-    ]
-
-    /// `streamed` as an SQL list, for the backlog query (fixed names, never user input).
-    static let streamedSQLList = streamed.sorted().map { "'\($0)'" }.joined(separator: ", ")
 }
 
 /// Fans committed changes out to live-stream subscribers without ever making the writer wait.

@@ -135,8 +135,8 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
     static func backlog(pool: ReadPool, after: Int64, session: String?, limit: Int) async throws -> [LiveEvent] {
         try await pool.read { db in
             var sql = """
-                SELECT id, event, session_id, body FROM webhook_deliveries
-                WHERE id > ? AND status = 'applied' AND event IN (\(LiveEvent.streamedSQLList))
+                SELECT id, inbox_event, session_id, body FROM webhook_deliveries
+                WHERE id > ? AND status = 'applied' AND inbox_event IS NOT NULL
                 """
             var arguments: [any SQLiteBindable] = [after]
             if let session {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import InboxStore
 
 /// `limit` and `cursor` of a list request, validated.
 ///
@@ -123,6 +124,17 @@ extension RequestContext {
     func pathParameter(_ name: String) throws -> String {
         guard let raw = parameters.get(name), let value = raw.removingPercentEncoding, !value.isEmpty else {
             throw QueryError.badParameter(name, "is missing")
+        }
+        return value
+    }
+}
+
+extension Request {
+    /// `?provider=`: one of the gateways, or a 400 naming it.
+    func providerParameter() throws -> String? {
+        guard let value = try parameter("provider") else { return nil }
+        guard Provider(rawValue: value) != nil else {
+            throw QueryError.badParameter("provider", "must be one of \(Provider.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return value
     }

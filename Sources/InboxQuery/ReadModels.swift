@@ -5,6 +5,7 @@ import InboxStore
 
 public struct SessionView: JSONWritable, Equatable {
     public let sessionId: String
+    public let provider: String
     public let status: String
     public let isConnected: Bool
     public let phoneNumber: String?
@@ -26,11 +27,12 @@ public struct SessionView: JSONWritable, Equatable {
         (SELECT received_at FROM webhook_deliveries d WHERE d.session_id = s.session_id ORDER BY d.id DESC LIMIT 1),
         (SELECT COALESCE(sum(message_count), 0) FROM conversations c WHERE c.session_id = s.session_id),
         (SELECT count(*) FROM conversations c WHERE c.session_id = s.session_id),
-        s.created_at, s.updated_at
+        s.created_at, s.updated_at, s.provider
         """
 
     init(_ row: SQLiteRow) {
         sessionId = row.string(1) ?? ""
+        provider = row.string(14) ?? ""
         status = row.string(2) ?? ""
         isConnected = row.bool(3)
         phoneNumber = row.string(4)
@@ -197,7 +199,9 @@ public struct AckView: JSONWritable, Equatable {
 
 public struct DeliveryView: JSONWritable, Equatable {
     public let id: Int64
+    public let provider: String
     public let event: String
+    public let inboxEvent: String?
     public let sessionId: String?
     public let bodySha256: String
     public let receivedAt: String
@@ -212,8 +216,8 @@ public struct DeliveryView: JSONWritable, Equatable {
     public var body: String?
 
     static func columns(includeBody: Bool) -> String {
-        "id, event, session_id, body_sha256, received_at, status, attempts, last_error, processing_ms, applied_at, next_attempt_at, body_removed_at"
-            + (includeBody ? ", body" : "")
+        "id, event, session_id, body_sha256, received_at, status, attempts, last_error, processing_ms, applied_at, next_attempt_at, "
+            + "body_removed_at, provider, inbox_event" + (includeBody ? ", body" : "")
     }
 
     init(_ row: SQLiteRow) {
@@ -229,14 +233,17 @@ public struct DeliveryView: JSONWritable, Equatable {
         appliedAt = row.string(9)
         nextAttemptAt = row.string(10)
         bodyRemovedAt = row.string(11)
-        body = row.values.count > 12 && bodyRemovedAt == nil ? row.string(12) : nil
+        provider = row.string(12) ?? ""
+        inboxEvent = row.string(13)
+        body = row.values.count > 14 && bodyRemovedAt == nil ? row.string(14) : nil
     }
 }
 
 extension SessionView {
     public func write(to json: inout JSONWriter) {
         json.object { json in
-            json.field("session_id", sessionId); json.field("status", status); json.field("is_connected", isConnected)
+            json.field("session_id", sessionId); json.field("provider", provider); json.field("status", status)
+            json.field("is_connected", isConnected)
             json.field("phone_number", phoneNumber); json.field("has_qr_code", hasQrCode)
             json.field("qr_expires_at", qrExpiresAt); json.field("disconnect_reason", disconnectReason)
             json.field("status_changed_at", statusChangedAt); json.field("last_event_at", lastEventAt)
@@ -305,8 +312,8 @@ extension AckView {
 extension DeliveryView {
     public func write(to json: inout JSONWriter) {
         json.object { json in
-            json.field("id", id); json.field("event", event); json.field("session_id", sessionId)
-            json.field("body_sha256", bodySha256); json.field("received_at", receivedAt); json.field("status", status)
+            json.field("id", id); json.field("provider", provider); json.field("event", event)
+            json.field("inbox_event", inboxEvent); json.field("session_id", sessionId); json.field("body_sha256", bodySha256); json.field("received_at", receivedAt); json.field("status", status)
             json.field("attempts", attempts); json.field("last_error", lastError); json.field("processing_ms", processingMs)
             json.field("applied_at", appliedAt); json.field("next_attempt_at", nextAttemptAt)
             json.field("body_removed_at", bodyRemovedAt); json.field("body", body)

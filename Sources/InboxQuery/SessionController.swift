@@ -17,12 +17,9 @@ public struct SessionController<Context: RequestContext>: Sendable {
     func list(_ request: Request) async throws -> Response {
         let page = try PageRequest(request, keyParts: 1)
         let after = page.after == nil ? 0 : try page.int(0)
-        let rows = try await pool.read { db in
-            try db.query(
-                "SELECT \(SessionView.columns) FROM sessions s WHERE s.id > ? ORDER BY s.id LIMIT ?",
-                after, page.limit + 1
-            ).map { (Int64($0.int(0) ?? 0), SessionView($0)) }
-        }
+        var query = SelectQuery("SELECT \(SessionView.columns) FROM sessions s WHERE s.id > ?", after)
+        query.and("s.provider = ?", ifPresent: try request.providerParameter())
+        let rows = try await query.fetch(pool, orderBy: "s.id", limit: page.limit + 1) { (Int64($0.int(0) ?? 0), SessionView($0)) }
         let ids = Dictionary(uniqueKeysWithValues: rows.map { ($0.1.sessionId, $0.0) })
         return QueryResponse.json(Page(fetched: rows.map(\.1), limit: page.limit) { [String(ids[$0.sessionId] ?? 0)] })
     }

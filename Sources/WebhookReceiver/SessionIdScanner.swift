@@ -1,7 +1,7 @@
 /// Finds the `sessionId` a webhook body claims without parsing it: the receiver must choose the
 /// session's secret before it may decode anything.
 ///
-/// The scan is bounded (the first `limit` bytes) and strict: it takes the first `"sessionId"` key
+/// The scan is bounded (the first `limit` bytes) and strict: it takes the first key of that name
 /// followed by `:` and a plain string without escapes. Whatever it finds is only a claim used to
 /// pick a secret; after the signature checks out, the parsed body must agree with it.
 enum SessionIdScanner {
@@ -10,8 +10,10 @@ enum SessionIdScanner {
     /// Session ids are short; a longer value is not a session id.
     static let maxLength = 256
 
-    static func scan(_ body: [UInt8]) -> String? {
-        let key = Array(#""sessionId""#.utf8)
+    /// The string value of the first member named `name` (Inbox Hub `sessionId`, WAHA `session`,
+    /// Evolution `instance`, Meta `phone_number_id`).
+    static func scan(_ body: [UInt8], key name: String = "sessionId") -> String? {
+        let key = Array("\"\(name)\"".utf8)
         let end = min(body.count, limit)
         guard end >= key.count else { return nil }
         var index = 0

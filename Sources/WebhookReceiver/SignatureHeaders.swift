@@ -13,14 +13,19 @@ enum SignatureHeaders {
 
     /// The 32 signature bytes from `sha256=<hex>` or bare hex, either case; nil if malformed.
     static func decodeSignature(_ header: String) -> [UInt8]? {
+        decodeHex(header, prefix: "sha256=", bytes: 32)
+    }
+
+    /// `bytes` bytes from hex (either case) after an optional `prefix`; nil if malformed.
+    static func decodeHex(_ header: String, prefix: String, bytes count: Int) -> [UInt8]? {
         var hex = Substring(header.trimmingCharacters(in: .whitespaces))
-        if hex.lowercased().hasPrefix("sha256=") { hex = hex.dropFirst(7) }
+        if hex.lowercased().hasPrefix(prefix) { hex = hex.dropFirst(prefix.count) }
         let digits = Array(hex.utf8)
-        guard digits.count == 64 else { return nil }
+        guard digits.count == count * 2 else { return nil }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
+        bytes.reserveCapacity(count)
         var index = 0
-        while index < 64 {
+        while index < digits.count {
             guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
             bytes.append(high << 4 | low)
             index += 2

@@ -5,46 +5,65 @@ import InboxHTTP
 import InboxStore
 import Logging
 
-/// The webhook endpoint the gateway posts to.
+/// A gateway's webhook endpoints.
 ///
-/// Order of checks: size, signature and timestamps, then the body. Nothing is stored unless every
-/// check passes, and the answer 200 goes out only after the delivery is committed.
+/// Order of checks: size, credentials (signature, token, timestamps), then the body. Nothing is
+/// stored unless every check passes, and the answer 200 goes out only after the delivery is
+/// committed. A gateway without its secret configured is off: its endpoints answer 404
+/// `provider_disabled` without reading the body.
 public struct WebhookController<Context: RequestContext>: Sendable {
-    /// Our own path, and the Frappe path of the integrator guide, so a CRM configured per the guide
-    /// can switch to InboxLite without touching the gateway.
-    public static var paths: [RouterPath] {
+    /// Inbox Hub: our own path, and the Frappe path of the integrator guide, so a CRM configured
+    /// per the guide can switch to InboxLite without touching the gateway.
+    public static var inboxHubPaths: [RouterPath] {
         ["/webhooks/inbox-hub", "/api/method/xappiens_whatsapp.api.webhook.handle_webhook"]
     }
 
-    let verifier: WebhookVerifier
+    /// Each gateway's POST paths (Evolution's "webhook by events" mode appends a suffix, which is
+    /// accepted and not trusted: the body's `event` decides).
+    public static func paths(for provider: Provider) -> [RouterPath] {
+        switch provider {
+        case .inboxHub: return inboxHubPaths
+        case .meta: return ["/webhooks/meta"]
+        case .waha: return ["/webhooks/waha"]
+        case .evolution: return ["/webhooks/evolution", "/webhooks/evolution/:eventSuffix"]
+        }
+    }
+
+    let provider: Provider
+    let authenticator: (any WebhookAuthenticator)?
     let writer: DeliveryWriter
     let maxBodyBytes: Int
     let metrics: InboxMetrics
 
-    public init(verifier: WebhookVerifier, writer: DeliveryWriter, maxBodyBytes: Int, metrics: InboxMetrics) {
-        self.verifier = verifier
+    /// - Parameter authenticator: nil when the gateway is not configured (its endpoints are off).
+    public init(
+        provider: Provider, authenticator: (any WebhookAuthenticator)?, writer: DeliveryWriter, maxBodyBytes: Int, metrics: InboxMetrics
+    ) {
+        self.provider = provider
+        self.authenticator = authenticator
         self.writer = writer
         self.maxBodyBytes = maxBodyBytes
         self.metrics = metrics
     }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
-        for path in Self.paths {
+        for path in Self.paths(for: provider) {
             router.post(path) { request, context in
                 try await receive(request, context: context)
             }
         }
     }
 
-
     func receive(_ request: Request, context: Context) async throws -> Response {
         let receivedAt = Date()
         let started = ContinuousClock.now
         var logger = context.logger
+        logger[metadataKey: "provider"] = "\(provider.rawValue)"
         if let session = request.headers[.webhookSession] { logger[metadataKey: "session"] = "\(session)" }
         do {
+            guard let authenticator else { throw WebhookError.providerDisabled(provider.rawValue) }
             let body = try await collect(request)
-            let verified = try verifier.verify(body: body, headers: request.headers)
+            let verified = try authenticator.verify(body: body, headers: request.headers, query: request.uri.query)
             logger[metadataKey: "event"] = "\(verified.envelope.event)"
             if let session = verified.sessionId { logger[metadataKey: "session"] = "\(session)" }
 
@@ -65,7 +84,8 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             case .duplicate: outcome = "duplicate"
             case .stored(_, let status): outcome = status.rawValue
             }
-            metrics.delivery(event: verified.envelope.event, outcome: outcome, duration: ContinuousClock.now - started)
+            metrics.delivery(provider: provider.rawValue, event: verified.envelope.inboxEvent ?? "other", outcome: outcome,
+                             duration: ContinuousClock.now - started)
             logger.debug("webhook delivery", metadata: [
                 "outcome": "\(outcome)", "duration_ms": "\(Self.milliseconds(since: started))",
             ])

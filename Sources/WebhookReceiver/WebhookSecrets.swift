@@ -6,25 +6,30 @@ import Foundation
 /// A session listed in the secrets file accepts only its own secrets (several at once while a
 /// secret is rotated); every other session uses the default secret.
 public struct WebhookSecrets: Sendable {
-    private let defaultKey: SymmetricKey
-    private let sessionKeys: [String: [SymmetricKey]]
+    private let defaultSecret: String
+    private let perSession: [String: [String]]
 
     public init(defaultSecret: String, perSession: [String: [String]] = [:]) {
-        defaultKey = SymmetricKey(data: Data(defaultSecret.utf8))
-        sessionKeys = perSession.mapValues { $0.map { SymmetricKey(data: Data($0.utf8)) } }
+        self.defaultSecret = defaultSecret
+        self.perSession = perSession
     }
 
-    /// The keys a delivery for `session` may be signed with.
+    /// The secrets a delivery for `session` may use.
+    func secrets(for session: String?) -> [String] {
+        if let session, let secrets = perSession[session] { return secrets }
+        return [defaultSecret]
+    }
+
+    /// The same, as HMAC keys.
     func keys(for session: String?) -> [SymmetricKey] {
-        if let session, let keys = sessionKeys[session] { return keys }
-        return [defaultKey]
+        secrets(for: session).map { SymmetricKey(data: Data($0.utf8)) }
     }
 
     /// True when deliveries for `a` and `b` are checked against the same secrets: both unlisted
     /// (the default secret), or the same listed session.
     func sameSecrets(_ a: String?, _ b: String?) -> Bool {
-        let listedA = a.flatMap { sessionKeys[$0] != nil ? $0 : nil }
-        let listedB = b.flatMap { sessionKeys[$0] != nil ? $0 : nil }
+        let listedA = a.flatMap { perSession[$0] != nil ? $0 : nil }
+        let listedB = b.flatMap { perSession[$0] != nil ? $0 : nil }
         return listedA == listedB
     }
 
@@ -66,11 +71,29 @@ public enum SecretsFileError: Error, CustomStringConvertible {
     }
 }
 
-/// Signs bodies the way the gateway does; used by `inboxlite sign`, `send-test` and the tests.
+/// Signs bodies the way the gateways do; used by `inboxlite sign`, `send-test` and the tests.
 public enum WebhookSigner {
-    /// `sha256=<lowercase hex HMAC-SHA256 of body>`.
+    /// `sha256=<lowercase hex HMAC-SHA256 of body>` (Inbox Hub `X-Webhook-Signature`, Meta
+    /// `X-Hub-Signature-256`).
     public static func signature(for body: some DataProtocol, secret: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + Array(code).map { String(format: "%02x", $0) }.joined()
+        "sha256=" + hex(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
+    }
+
+    /// Lowercase hex HMAC-SHA512 of body (WAHA `X-Webhook-Hmac`).
+    public static func sha512Hex(for body: some DataProtocol, secret: String) -> String {
+        hex(HMAC<SHA512>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
+    }
+
+    /// An HS256 JWT as Evolution's `jwt_key` mode sends it, valid for `lifetime` seconds.
+    public static func evolutionJWT(token: String, now: Date = Date(), lifetime: TimeInterval = 600) -> String {
+        let header = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let issued = Int(now.timeIntervalSince1970)
+        let claims = Base64URL.encode(Array(#"{"iat":\#(issued),"exp":\#(issued + Int(lifetime)),"app":"evolution","action":"webhook"}"#.utf8))
+        let signature = HMAC<SHA256>.authenticationCode(for: Array("\(header).\(claims)".utf8), using: SymmetricKey(data: Data(token.utf8)))
+        return "\(header).\(claims).\(Base64URL.encode(Array(signature)))"
+    }
+
+    private static func hex(_ code: some Sequence<UInt8>) -> String {
+        code.map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -7,7 +7,8 @@ import InboxStore
 /// Decides whether a webhook really comes from the gateway, now: HMAC-SHA256 of the exact body with
 /// the session's secret (constant-time), a fresh `X-Webhook-Timestamp`, and a fresh signed envelope
 /// `timestamp` — the header is not covered by the signature, the body is.
-public struct WebhookVerifier: Sendable {
+public struct WebhookVerifier: WebhookAuthenticator {
+    public let provider = Provider.inboxHub
     public let secrets: WebhookSecrets
     /// How far a timestamp may be from now, either way.
     public let tolerance: TimeInterval
@@ -19,11 +20,8 @@ public struct WebhookVerifier: Sendable {
         self.now = now
     }
 
-    /// A webhook that passed every check.
-    public struct Verified: Sendable {
-        public let envelope: WebhookEnvelope
-        /// The body's `sessionId`, else the `X-Webhook-Session` header.
-        public let sessionId: String?
+    public func verify(body: [UInt8], headers: HTTPFields, query: String?) throws(WebhookError) -> Verified {
+        try verify(body: body, headers: headers)
     }
 
     /// Checks a webhook. Nothing of an unauthenticated body is decoded: without an
@@ -32,7 +30,7 @@ public struct WebhookVerifier: Sendable {
     /// parsed, once. The parsed `sessionId` must then belong to the same secret the scan chose.
     public func verify(body: [UInt8], headers: HTTPFields) throws(WebhookError) -> Verified {
         guard let signatureHeader = headers[.webhookSignature], !signatureHeader.isEmpty else {
-            throw .missingSignature
+            throw .missingSignature()
         }
         guard let timestampHeader = headers[.webhookTimestamp], !timestampHeader.isEmpty else {
             throw .missingTimestamp
@@ -47,7 +45,7 @@ public struct WebhookVerifier: Sendable {
                   HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: body, using: $0)
               })
         else {
-            throw .invalidSignature
+            throw .invalidSignature()
         }
 
         let envelope: WebhookEnvelope

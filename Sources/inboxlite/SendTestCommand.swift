@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InboxStore
 import WebhookReceiver
 
 #if canImport(FoundationNetworking)
@@ -13,34 +14,43 @@ struct SendTestCommand: AsyncParsableCommand {
         commandName: "send-test", abstract: "Post signed sample webhooks to URL and print the answers."
     )
 
-    @Option(help: "The receiver's webhook URL, e.g. http://127.0.0.1:8080/webhooks/inbox-hub.")
+    @Option(help: "The receiver's base URL (http://127.0.0.1:8080) or a full webhook URL.")
     var url: String
 
-    @Option(help: "The webhook secret (env INBOXLITE_WEBHOOK_SECRET).")
+    @Option(help: "The gateway to imitate: inbox-hub (default), meta, waha or evolution.")
+    var provider: String = "inbox-hub"
+
+    @Option(help: "The gateway's secret: webhook secret, Meta app secret, WAHA HMAC key or Evolution token (env INBOXLITE_WEBHOOK_SECRET).")
     var secret: String?
 
-    @Option(help: "Send only this event (default: every event).")
+    @Option(help: "Send only this event (default: every mapped event).")
     var event: String?
 
-    @Option(help: "Session id to send as.")
+    @Option(help: "Session to send as (Inbox Hub sessionId, WAHA session, Evolution instance, Meta phone_number_id).")
     var session: String = "inboxlite_test"
 
     func run() async throws {
+        guard let provider = Provider(rawValue: provider) else {
+            throw UsageFailure("--provider must be inbox-hub, meta, waha or evolution")
+        }
         guard let secret = secret ?? environment("INBOXLITE_WEBHOOK_SECRET") else {
             throw UsageFailure("--secret is required (or set INBOXLITE_WEBHOOK_SECRET)")
         }
-        guard let target = URL(string: url), target.scheme == "http" || target.scheme == "https" else {
+        guard let base = URL(string: url), base.scheme == "http" || base.scheme == "https" else {
             throw UsageFailure("--url must be an http(s) URL")
         }
-        let events = event.map { [$0] } ?? SampleWebhooks.events
+        let events = event.map { [$0] } ?? GatewaySamples.events(provider)
         let key = String(UInt64.random(in: 0...UInt64.max), radix: 16, uppercase: true)
         var failures = 0
         for name in events {
             let now = Date()
-            let body = SampleWebhooks.body(event: name, session: session, key: key, now: now)
+            let body = GatewaySamples.body(provider, event: name, session: session, key: key, now: now)
+            // A bare base URL gets the gateway's path; a full webhook URL is used as given.
+            let target = base.path.isEmpty || base.path == "/"
+                ? URL(string: GatewaySamples.path(provider, event: name), relativeTo: base)!.absoluteURL : base
             var request = URLRequest(url: target)
             request.httpMethod = "POST"
-            for (field, value) in SampleWebhooks.headers(body: body, event: name, session: session, secret: secret, now: now) {
+            for (field, value) in GatewaySamples.headers(provider, body: body, event: name, session: session, secret: secret, now: now) {
                 request.setValue(value, forHTTPHeaderField: field)
             }
             request.httpBody = Data(body)

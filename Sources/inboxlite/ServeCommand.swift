@@ -53,6 +53,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Hours a failed delivery keeps health degraded (env INBOXLITE_FAILURE_WINDOW_HOURS; default 24).")
     var failureWindowHours: Int?
 
+    @Option(help: "Meta app secret: turns on /webhooks/meta (env INBOXLITE_META_APP_SECRET).")
+    var metaAppSecret: String?
+
+    @Option(help: "Meta verify token for the subscribe handshake (env INBOXLITE_META_VERIFY_TOKEN).")
+    var metaVerifyToken: String?
+
+    @Option(help: "WAHA HMAC key: turns on /webhooks/waha (env INBOXLITE_WAHA_HMAC_KEY).")
+    var wahaHmacKey: String?
+
+    @Option(help: "Evolution API token: turns on /webhooks/evolution (env INBOXLITE_EVOLUTION_TOKEN).")
+    var evolutionToken: String?
+
     func run() async throws {
         let logger = try database.bootstrapLogging()
         let configuration = try resolve(logger: logger)
@@ -128,7 +140,11 @@ struct ServeCommand: AsyncParsableCommand {
             maxQueuedReads: reads,
             pendingAckExpiry: TimeInterval(ackDays) * 86_400,
             retainBodies: retainDays.map { TimeInterval($0) * 86_400 },
-            failureWindow: TimeInterval(failureHours) * 3600
+            failureWindow: TimeInterval(failureHours) * 3600,
+            metaAppSecret: metaAppSecret ?? environment("INBOXLITE_META_APP_SECRET"),
+            metaVerifyToken: metaVerifyToken ?? environment("INBOXLITE_META_VERIFY_TOKEN"),
+            wahaHMACKey: wahaHmacKey ?? environment("INBOXLITE_WAHA_HMAC_KEY"),
+            evolutionToken: evolutionToken ?? environment("INBOXLITE_EVOLUTION_TOKEN")
         )
     }
 

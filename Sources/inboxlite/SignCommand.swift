@@ -5,11 +5,15 @@ import WebhookReceiver
 /// `inboxlite sign`: the signature the gateway would send for a body.
 struct SignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sign", abstract: "Print sha256=<hex> HMAC-SHA256 of FILE (or stdin) with the secret."
+        commandName: "sign",
+        abstract: "Print the HMAC of FILE (or stdin): sha256=<hex> (Inbox Hub, Meta) or <hex> SHA-512 (WAHA)."
     )
 
     @Option(help: "The webhook secret (env INBOXLITE_WEBHOOK_SECRET).")
     var secret: String?
+
+    @Option(help: "sha256 (Inbox Hub X-Webhook-Signature, Meta X-Hub-Signature-256) or sha512 (WAHA X-Webhook-Hmac).")
+    var algorithm: String = "sha256"
 
     @Argument(help: "File to sign; standard input when omitted.")
     var file: String?
@@ -27,6 +31,10 @@ struct SignCommand: AsyncParsableCommand {
         } else {
             body = FileHandle.standardInput.readDataToEndOfFile()
         }
-        print(WebhookSigner.signature(for: body, secret: secret))
+        switch algorithm {
+        case "sha256": print(WebhookSigner.signature(for: body, secret: secret))
+        case "sha512": print(WebhookSigner.sha512Hex(for: body, secret: secret))
+        default: throw UsageFailure("--algorithm must be sha256 or sha512")
+        }
     }
 }

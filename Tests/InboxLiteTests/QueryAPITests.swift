@@ -309,8 +309,8 @@ struct QueryAPITests {
             try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer test-token"]) { response in
                 #expect(response.status == .ok)
                 let text = String(buffer: response.body)
-                #expect(text.contains(#"inboxlite_webhook_deliveries_total{event="message.received",outcome="applied"} 1"#))
-                #expect(text.contains(#"inboxlite_webhook_deliveries_total{event="message.sent",outcome="duplicate"} 1"#))
+                #expect(text.contains(#"inboxlite_webhook_deliveries_total{event="message.received",outcome="applied",provider="inbox-hub"} 1"#))
+                #expect(text.contains(#"inboxlite_webhook_deliveries_total{event="message.sent",outcome="duplicate",provider="inbox-hub"} 1"#))
                 #expect(text.contains(#"inboxlite_webhook_rejected_total{reason="invalid_signature"} 1"#))
                 #expect(text.contains(#"inboxlite_query_seconds_count{endpoint="/api/conversations",status="200"} 1"#))
                 #expect(text.contains("inboxlite_writer_batch_size_count"))

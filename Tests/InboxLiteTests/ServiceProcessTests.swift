@@ -76,6 +76,8 @@ struct ServiceProcessTests {
         _ = await stream.read(timeout: 5) { $0.contains("\r\n\r\n") }
         let webhook = SignedWebhook(json: Payload.received(key: "P1"), secret: secret)
         #expect(try await RawHTTPConnection.request(port: port, webhook.rawRequest(path: "/webhooks/inbox-hub")).0 == 200)
+        let ignored = SignedWebhook(json: Payload.envelope("conversation.created", data: "{}"), secret: secret)
+        #expect(try await RawHTTPConnection.request(port: port, ignored.rawRequest(path: "/webhooks/inbox-hub")).0 == 200)
         let wrongToken = "GET /api/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)x\r\nConnection: close\r\n\r\n"
         #expect(try await RawHTTPConnection.request(port: port, wrongToken).0 == 401)
         #expect(await stream.read(timeout: 5) { $0.contains("event: message.received") }.contains("id: 1"))
@@ -87,7 +89,7 @@ struct ServiceProcessTests {
         // replay goes through the running service instead of writing itself.
         let (replayCode, replayOutput) = try Self.run(["replay", "--db", database, "--status", "ignored"])
         #expect(replayCode == 0, "\(replayOutput)")
-        #expect(replayOutput.contains("through the running service at \(base)"), "\(replayOutput)")
+        #expect(replayOutput.contains("through the running service at \(base): 1 ignored deliveries"), "\(replayOutput)")
         // A backup while it runs is a consistent, complete database.
         let copy = folder.appendingPathComponent("backup.sqlite").path
         let (backupCode, backupOutput) = try Self.run(["backup", "--db", database, "--to", copy])
@@ -95,7 +97,7 @@ struct ServiceProcessTests {
         let backup = try InboxDatabase.openReader(StoreConfiguration(path: copy))
         #expect(try backup.queryFirst("PRAGMA integrity_check")?.string(0) == "ok")
         #expect(try backup.queryFirst("SELECT count(*) FROM messages")?.int(0) == 1)
-        #expect(try backup.queryFirst("SELECT count(*) FROM webhook_deliveries")?.int(0) == 1)
+        #expect(try backup.queryFirst("SELECT count(*) FROM webhook_deliveries")?.int(0) == 2)
 
         // SIGTERM with the stream still open: it ends with `event: shutdown` and the process exits 0.
         let stopping = ContinuousClock.now

@@ -22,43 +22,67 @@ struct EventApplier {
         let receivedAt: Date
         let now: String
 
-        /// The exact `data` bytes of the envelope, as text for `messages.data` / `session_events.data`.
-        var dataJSON: String { String(decoding: envelope.dataJSON, as: UTF8.self) }
+        /// The gateway's object for the event being applied (`messages.data`, `session_events.data`).
+        var data = "{}"
         var receivedAtText: String { Timestamps.iso(receivedAt) }
     }
 
+    /// Applies every event of the delivery; `ignored` when none of them changes anything.
     func apply(_ delivery: Delivery) throws -> Outcome {
-        let event: InboxEvent
+        let events: [RoutedEvent]
         switch delivery.envelope.payload {
-        case .success(let decoded): event = decoded
+        case .success(let decoded): events = decoded
         case .failure(let error): throw error
         }
-        if case .other = event { return .ignored }
-        guard let sessionId = delivery.sessionId, !sessionId.isEmpty else {
-            throw PayloadError("\(delivery.envelope.event) has no sessionId (body or X-Webhook-Session)")
+        var outcome = Outcome.ignored
+        for routed in events {
+            if case .other = routed.event { continue }
+            guard let sessionId = routed.session ?? delivery.sessionId, !sessionId.isEmpty else {
+                throw PayloadError("\(delivery.envelope.event) has no sessionId (body or X-Webhook-Session)")
+            }
+            var context = delivery
+            context.data = String(decoding: routed.dataJSON, as: UTF8.self)
+            try ensureSession(sessionId, provider: delivery.envelope.provider, now: delivery.now)
+            switch routed.event {
+            case .messageReceived(let message):
+                try applyMessage(message, outgoing: false, session: sessionId, delivery: context)
+            case .messageSent(let message):
+                try applyMessage(message, outgoing: true, session: sessionId, delivery: context)
+            case .messageAck(let ack):
+                try applyAck(ack, session: sessionId, delivery: context)
+            case .sessionQR, .sessionConnected, .sessionDisconnected, .sessionPending:
+                try applySessionEvent(routed.event, session: sessionId, delivery: context)
+            case .sessionSeen(let phone):
+                try markSeen(sessionId, phoneNumber: phone, now: delivery.now)
+            case .other:
+                continue
+            }
+            if routed.event.kind != nil { outcome = .applied }
         }
-        try ensureSession(sessionId, now: delivery.now)
-        switch event {
-        case .messageReceived(let message):
-            try applyMessage(message, outgoing: false, session: sessionId, delivery: delivery)
-        case .messageSent(let message):
-            try applyMessage(message, outgoing: true, session: sessionId, delivery: delivery)
-        case .messageAck(let ack):
-            try applyAck(ack, session: sessionId, delivery: delivery)
-        case .sessionQR, .sessionConnected, .sessionDisconnected:
-            try applySessionEvent(event, session: sessionId, delivery: delivery)
-        case .other:
-            return .ignored
-        }
-        return .applied
+        return outcome
     }
 
     // MARK: - Sessions
 
-    private func ensureSession(_ sessionId: String, now: String) throws {
+    private func ensureSession(_ sessionId: String, provider: Provider, now: String) throws {
         try db.run(
-            "INSERT INTO sessions (session_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (session_id) DO NOTHING",
-            sessionId, now, now
+            """
+            INSERT INTO sessions (session_id, provider, created_at, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (session_id) DO NOTHING
+            """,
+            sessionId, provider.rawValue, now, now
+        )
+    }
+
+    /// A gateway without session events delivered for this session: it is connected. Only a
+    /// session no event has set yet is changed, so this never overrides a real status change.
+    private func markSeen(_ sessionId: String, phoneNumber: String?, now: String) throws {
+        try db.run(
+            """
+            UPDATE sessions SET status = 'Connected', is_connected = 1, phone_number = COALESCE(phone_number, ?),
+                updated_at = ? WHERE session_id = ? AND status_changed_at IS NULL AND (status <> 'Connected' OR phone_number IS NULL)
+            """,
+            phoneNumber, now, sessionId
         )
     }
 
@@ -68,6 +92,7 @@ struct EventApplier {
         case .sessionQR(let qr): eventTime = qr.eventTime
         case .sessionConnected(let connected): eventTime = connected.eventTime
         case .sessionDisconnected(let disconnected): eventTime = disconnected.eventTime
+        case .sessionPending(let time): eventTime = time
         default: return
         }
         let changedAt = Timestamps.iso(eventTime ?? delivery.envelope.signedTime ?? delivery.receivedAt)
@@ -76,7 +101,7 @@ struct EventApplier {
             INSERT INTO session_events (session_id, delivery_id, event, event_time, data, received_at)
             VALUES (?, ?, ?, ?, ?, ?)
             """,
-            session, delivery.id, delivery.envelope.event, changedAt, delivery.dataJSON, Timestamps.iso(delivery.receivedAt)
+            session, delivery.id, delivery.envelope.event, changedAt, delivery.data, Timestamps.iso(delivery.receivedAt)
         )
         let latest = try db.queryFirst("SELECT status_changed_at FROM sessions WHERE session_id = ?", session)?.string(0)
         if let latest, changedAt < latest { return }
@@ -107,6 +132,14 @@ struct EventApplier {
                 """,
                 disconnected.reason ?? "unknown", changedAt, delivery.now, session
             )
+        case .sessionPending:
+            try db.run(
+                """
+                UPDATE sessions SET status = 'Pending', is_connected = 0, qr_code = NULL, qr_expires_at = NULL,
+                    status_changed_at = ?, updated_at = ? WHERE session_id = ?
+                """,
+                changedAt, delivery.now, session
+            )
         default:
             return
         }
@@ -125,11 +158,11 @@ struct EventApplier {
             try upsertContact(
                 chat, session: session, isGroup: isGroup,
                 name: (isGroup || outgoing) ? nil : message.displayName,
-                timestamp: message.timestamp, now: delivery.now
+                timestamp: message.timestamp, lid: message.lid, now: delivery.now
             )
             if isGroup, !outgoing, let author = message.author, !author.isEmpty {
                 try upsertContact(author, session: session, isGroup: false, name: message.displayName,
-                                  timestamp: message.timestamp, now: delivery.now)
+                                  timestamp: message.timestamp, lid: nil, now: delivery.now)
             }
         }
 
@@ -152,7 +185,7 @@ struct EventApplier {
                 """,
                 message.waKeyId, chat, message.author, message.body, message.type, message.timestamp,
                 message.hasMedia, message.isForwarded, isStatus, message.quotedMsgId,
-                status.rawValue, delivery.dataJSON, delivery.now, rowId
+                status.rawValue, delivery.data, delivery.now, rowId
             )
         } else {
             status = baseStatus
@@ -166,7 +199,7 @@ struct EventApplier {
                 """,
                 message.messageId, message.waKeyId, session, chat, outgoing, message.author, message.body,
                 message.type, timestamp, message.hasMedia ?? false, message.isForwarded ?? false, isStatus,
-                message.quotedMsgId, status.rawValue, delivery.dataJSON, delivery.now, delivery.now
+                message.quotedMsgId, status.rawValue, delivery.data, delivery.now, delivery.now
             )
             rowId = db.lastInsertRowID
             if !isStatus {
@@ -210,6 +243,8 @@ struct EventApplier {
         let ack: AckCode
         let time: String
         let receivedAt: String
+        var errorCode: Int64? = nil
+        var errorTitle: String? = nil
     }
 
     /// Keeps the chat's `conversations` row current for a newly stored message: count, newest
@@ -261,28 +296,33 @@ struct EventApplier {
     /// Appends a receipt to the message's ack history.
     private func recordAck(_ receipt: Receipt, messageRow: Int64, deliveryId: Int64) throws {
         try db.run(
-            "INSERT INTO message_acks (message_id, ack, status, delivery_id, received_at, ack_at) VALUES (?, ?, ?, ?, ?, ?)",
-            messageRow, receipt.ack.rawValue, receipt.ack.status.rawValue, deliveryId, receipt.receivedAt, receipt.time
+            """
+            INSERT INTO message_acks (message_id, ack, status, delivery_id, received_at, ack_at, error_code, error_title)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            messageRow, receipt.ack.rawValue, receipt.ack.status.rawValue, deliveryId, receipt.receivedAt, receipt.time,
+            receipt.errorCode, receipt.errorTitle
         )
     }
 
     private func upsertContact(
-        _ jid: String, session: String, isGroup: Bool, name: String?, timestamp: Int64?, now: String
+        _ jid: String, session: String, isGroup: Bool, name: String?, timestamp: Int64?, lid: String?, now: String
     ) throws {
         try db.run(
             """
             INSERT INTO contacts (whatsapp_id, session_id, phone_number, is_group, display_name,
-                first_message_at, last_message_at, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                first_message_at, last_message_at, created_at, updated_at, lid)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (whatsapp_id) DO UPDATE SET
                 display_name = COALESCE(excluded.display_name, display_name),
+                lid = COALESCE(excluded.lid, lid),
                 first_message_at = min(COALESCE(first_message_at, excluded.first_message_at),
                                        COALESCE(excluded.first_message_at, first_message_at)),
                 last_message_at = max(COALESCE(last_message_at, excluded.last_message_at),
                                       COALESCE(excluded.last_message_at, last_message_at)),
                 updated_at = excluded.updated_at
             """,
-            jid, session, isGroup ? nil : Self.phoneNumber(of: jid), isGroup, name, timestamp, timestamp, now, now
+            jid, session, isGroup ? nil : Self.phoneNumber(of: jid), isGroup, name, timestamp, timestamp, now, now, lid
         )
     }
 
@@ -300,21 +340,26 @@ struct EventApplier {
     // MARK: - Receipts
 
     private func applyAck(_ ack: AckPayload, session: String, delivery: Delivery) throws {
-        let targets = try db.query(
-            // `+session_id` keeps the planner on the two id indexes: a session's messages are many.
-            "SELECT id, status FROM messages WHERE +session_id = ? AND (message_id = ? OR wa_key_id = ?)",
-            session, ack.messageId, ack.messageId
-        )
+        let key = ack.keyId ?? ack.messageId
+        var targets = try findMessages(ack.messageId, key: key, session: session)
         let receipt = Receipt(
-            ack: ack.ack, time: ack.time.map(Timestamps.iso) ?? delivery.receivedAtText, receivedAt: delivery.receivedAtText
+            ack: ack.ack, time: ack.time.map(Timestamps.iso) ?? delivery.receivedAtText, receivedAt: delivery.receivedAtText,
+            errorCode: ack.errorCode, errorTitle: ack.errorTitle
         )
+        if targets.isEmpty, let chat = ack.createsOutgoingMessageTo {
+            // Meta never sends the outgoing message itself: its first status creates the row.
+            var message = MessagePayload(messageId: ack.messageId, waKeyId: key, chat: chat, fromMe: true)
+            message.timestamp = ack.timestamp
+            try applyMessage(message, outgoing: true, session: session, delivery: delivery)
+            targets = try findMessages(ack.messageId, key: key, session: session)
+        }
         guard !targets.isEmpty else {
             try db.run(
                 """
                 INSERT INTO pending_acks (session_id, message_ref, ack, delivery_id, received_at, ack_at)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """,
-                session, ack.messageId, ack.ack.rawValue, delivery.id, receipt.receivedAt, receipt.time
+                session, key, ack.ack.rawValue, delivery.id, receipt.receivedAt, receipt.time
             )
             return
         }
@@ -324,6 +369,15 @@ struct EventApplier {
             try recordAck(receipt, messageRow: rowId, deliveryId: delivery.id)
             try raise(rowId: rowId, from: current, to: receipt, now: delivery.now)
         }
+    }
+
+    /// The session's messages a receipt refers to, by full id or by bare key.
+    private func findMessages(_ messageId: String, key: String, session: String) throws -> [SQLiteRow] {
+        // `+session_id` keeps the planner on the two id indexes: a session's messages are many.
+        try db.query(
+            "SELECT id, status FROM messages WHERE +session_id = ? AND (message_id = ? OR wa_key_id = ?)",
+            session, messageId, key
+        )
     }
 
     /// Moves a message's status up to the receipt's, never down.

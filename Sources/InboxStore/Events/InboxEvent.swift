@@ -1,6 +1,7 @@
 import Foundation
 
-/// A webhook event InboxLite knows how to apply, decoded from the envelope's `data`.
+/// A webhook event InboxLite knows how to apply, whatever gateway sent it: each dialect decodes
+/// its own payloads into these, and one set of rules (`EventApplier`) files them into the tables.
 public enum InboxEvent: Sendable, Equatable {
     case messageReceived(MessagePayload)
     case messageSent(MessagePayload)
@@ -8,10 +9,30 @@ public enum InboxEvent: Sendable, Equatable {
     case sessionQR(QRPayload)
     case sessionConnected(ConnectedPayload)
     case sessionDisconnected(DisconnectedPayload)
+    /// The gateway is starting or connecting (WAHA `STARTING`, Evolution `connecting`).
+    case sessionPending(eventTime: Date?)
+    /// A gateway without session events (Meta) is connected whenever it delivers: the session row
+    /// is created Connected with this phone number, and nothing else changes.
+    case sessionSeen(phoneNumber: String?)
     /// An event this build does not apply (e.g. `conversation.created`): stored as `ignored`.
     case other(String)
 
-    /// Decodes an envelope's `data` for `event`; unknown events are `.other`.
+    /// InboxLite's own name for what the event did (what the live stream sends); nil when it
+    /// changes nothing worth streaming.
+    public var kind: String? {
+        switch self {
+        case .messageReceived: return "message.received"
+        case .messageSent: return "message.sent"
+        case .messageAck: return "message.ack"
+        case .sessionQR: return "session.qr"
+        case .sessionConnected: return "session.connected"
+        case .sessionDisconnected: return "session.disconnected"
+        case .sessionPending: return "session.pending"
+        case .sessionSeen, .other: return nil
+        }
+    }
+
+    /// Inbox Hub: decodes an envelope's `data` for `event`; unknown events are `.other`.
     static func decode(_ event: String, data: JSONValue?) throws(PayloadError) -> InboxEvent {
         switch event {
         case "message.received": return .messageReceived(try MessagePayload(from: data, event: event))
@@ -22,6 +43,22 @@ public enum InboxEvent: Sendable, Equatable {
         case "session.disconnected": return .sessionDisconnected(DisconnectedPayload(from: data))
         default: return .other(event)
         }
+    }
+}
+
+/// One decoded event with where it belongs: a delivery carries one (Inbox Hub, WAHA, Evolution)
+/// or many (a Meta batch).
+public struct RoutedEvent: Sendable, Equatable {
+    /// The InboxLite session id; nil means the delivery's own session.
+    public var session: String?
+    public var event: InboxEvent
+    /// The gateway's object for this event, stored as `messages.data` / `session_events.data`.
+    public var dataJSON: [UInt8]
+
+    public init(session: String?, event: InboxEvent, dataJSON: [UInt8]) {
+        self.session = session
+        self.event = event
+        self.dataJSON = dataJSON
     }
 }
 
@@ -57,6 +94,16 @@ public struct MessagePayload: Sendable, Equatable {
     public var displayName: String?
     /// An ack code some gateways include on the message itself.
     public var ack: Int64?
+    /// The chat's WhatsApp privacy id when the gateway addressed it by `@lid` (Evolution).
+    public var lid: String?
+
+    /// A message decoded by a gateway dialect.
+    init(messageId: String, waKeyId: String?, chat: String, fromMe: Bool) {
+        self.messageId = messageId
+        self.waKeyId = waKeyId
+        self.remote = chat
+        self.fromMe = fromMe
+    }
 
     /// The chat JID: the other party for one-to-one chats, the group for group chats.
     public func chat(outgoing: Bool) -> String? {
@@ -106,8 +153,25 @@ public struct MessagePayload: Sendable, Equatable {
 public struct AckPayload: Sendable, Equatable {
     /// As sent: the short key id (`data.id.id`) per the guide, but a long id is matched too.
     public var messageId: String
+    /// The bare WhatsApp key when `messageId` is a serialized id (WAHA group acks carry a
+    /// participant suffix, so they match by key).
+    public var keyId: String?
     public var ack: AckCode
     public var timestamp: Int64?
+    /// Meta `failed` statuses: the first error's code and title.
+    public var errorCode: Int64?
+    public var errorTitle: String?
+    /// Meta sends no outgoing message, only statuses: a status for an unknown message creates the
+    /// outgoing row (to this chat) instead of waiting in `pending_acks` for a message that never comes.
+    public var createsOutgoingMessageTo: String?
+
+    /// A receipt decoded by a gateway dialect.
+    init(messageId: String, keyId: String?, ack: AckCode, timestamp: Int64?) {
+        self.messageId = messageId
+        self.keyId = keyId
+        self.ack = ack
+        self.timestamp = timestamp
+    }
 
     init(from data: JSONValue?) throws(PayloadError) {
         guard let data else { throw PayloadError("message.ack has no data object") }
@@ -134,9 +198,15 @@ public struct AckPayload: Sendable, Equatable {
 
 /// `session.qr` data.
 public struct QRPayload: Sendable, Equatable {
-    public var qrCode: String
+    /// The QR as a data URL; nil when the gateway does not send the image (WAHA).
+    public var qrCode: String?
     public var expiresAt: Date?
     public var eventTime: Date?
+
+    init(qrCode: String?, eventTime: Date?) {
+        self.qrCode = qrCode
+        self.eventTime = eventTime
+    }
 
     init(from data: JSONValue?) throws(PayloadError) {
         guard let qrCode = data?.string("qrCode") ?? data?.string("qr"), !qrCode.isEmpty else {
@@ -153,6 +223,11 @@ public struct ConnectedPayload: Sendable, Equatable {
     public var phoneNumber: String?
     public var eventTime: Date?
 
+    init(phoneNumber: String?, eventTime: Date?) {
+        self.phoneNumber = phoneNumber
+        self.eventTime = eventTime
+    }
+
     init(from data: JSONValue?) {
         phoneNumber = data?.string("phoneNumber")
         eventTime = data?.string("timestamp").flatMap(Timestamps.parse)
@@ -163,6 +238,11 @@ public struct ConnectedPayload: Sendable, Equatable {
 public struct DisconnectedPayload: Sendable, Equatable {
     public var reason: String?
     public var eventTime: Date?
+
+    init(reason: String?, eventTime: Date?) {
+        self.reason = reason
+        self.eventTime = eventTime
+    }
 
     init(from data: JSONValue?) {
         reason = data?.string("reason")

@@ -1,64 +1,99 @@
 import Foundation
 
-/// The signed JSON body the gateway posts: `{"event", "sessionId", "data", "timestamp"}`.
+/// A webhook body, parsed (once, after it was authenticated) and decoded by its gateway's dialect.
 ///
 /// Parsing has two outcomes that must stay apart: a body that is not a usable envelope at all is
-/// rejected (`EnvelopeError`, HTTP 400, nothing stored), while an envelope whose `data` cannot be
+/// rejected (`EnvelopeError`, HTTP 400, nothing stored), while an envelope whose payload cannot be
 /// applied is accepted and stored as a failed delivery (`payload` holds the `PayloadError`).
 public struct WebhookEnvelope: Sendable {
+    public let provider: Provider
+    /// The gateway's own event name (`message.received`, `message.any`, `messages.upsert`, Meta's
+    /// change field `messages`); stored as `webhook_deliveries.event`.
     public let event: String
+    /// The InboxLite session id the body names (Inbox Hub `sessionId`, `waha:<session>`,
+    /// `evolution:<instance>`, `meta:<phone_number_id>` of the first change).
     public let sessionId: String?
-    /// The envelope's ISO 8601 `timestamp` as sent, when present.
-    public let timestamp: String?
-    /// The decoded event, or why it cannot be applied.
-    public let payload: Result<InboxEvent, PayloadError>
-    /// The exact bytes of the `data` member as signed (`messages.data`, `session_events.data`);
-    /// `{}` when the body has none.
-    public let dataJSON: [UInt8]
+    /// The envelope's own timestamp, when it has one (checked for freshness).
+    public let signedTime: Date?
+    /// The decoded events, or why they cannot be applied.
+    public let payload: Result<[RoutedEvent], PayloadError>
 
-    /// Parses a raw webhook body (once, after it has been authenticated).
-    public static func parse(_ body: [UInt8]) throws(EnvelopeError) -> WebhookEnvelope {
+    public init(provider: Provider, event: String, sessionId: String?, signedTime: Date?,
+                payload: Result<[RoutedEvent], PayloadError>) {
+        self.provider = provider
+        self.event = event
+        self.sessionId = sessionId
+        self.signedTime = signedTime
+        self.payload = payload
+    }
+
+    /// Parses a raw body with the dialect of `provider`.
+    public static func parse(_ body: [UInt8], provider: Provider = .inboxHub) throws(EnvelopeError) -> WebhookEnvelope {
         let document: JSONParser.Document
         do {
             document = try JSONParser.parse(body)
         } catch {
             throw .malformedJSON(error.reason)
         }
-        let root = document.value
-        guard root.isObject else { throw .notAnObject }
-        guard let eventValue = root["event"] else { throw .missingEvent }
-        guard case .string(let event) = eventValue, !event.isEmpty else {
-            throw .invalidField("event", "must be a non-empty string")
+        guard document.value.isObject else { throw .notAnObject }
+        switch provider {
+        case .inboxHub: return try InboxHubDialect.envelope(document, body: body)
+        case .meta: return try MetaDialect.envelope(document, body: body)
+        case .waha: return try WAHADialect.envelope(document, body: body)
+        case .evolution: return try EvolutionDialect.envelope(document, body: body)
         }
+    }
+
+    /// InboxLite's name for what this delivery does (the first event that does something): what
+    /// the live stream sends and `webhook_deliveries.inbox_event` keeps.
+    public var inboxEvent: String? {
+        guard case .success(let events) = payload else { return nil }
+        return events.lazy.compactMap(\.event.kind).first
+    }
+
+    /// The exact bytes of a top-level member, `{}` when absent.
+    static func member(_ name: String, of document: JSONParser.Document, body: [UInt8]) -> [UInt8] {
+        guard document.value.object(name) != nil, let range = document.memberRanges[name] else { return Array("{}".utf8) }
+        return Array(body[range])
+    }
+
+    /// A required non-empty string member, or the envelope error naming it.
+    static func requiredString(_ name: String, in root: JSONValue) throws(EnvelopeError) -> String {
+        guard let value = root[name] else {
+            throw name == "event" ? .missingEvent : .invalidField(name, "is required")
+        }
+        guard case .string(let text) = value, !text.isEmpty else { throw .invalidField(name, "must be a non-empty string") }
+        return text
+    }
+}
+
+/// Inbox Hub: `{"event", "sessionId", "data", "timestamp"}` (the integrator guide's envelope).
+enum InboxHubDialect {
+    static func envelope(_ document: JSONParser.Document, body: [UInt8]) throws(EnvelopeError) -> WebhookEnvelope {
+        let root = document.value
+        let event = try WebhookEnvelope.requiredString("event", in: root)
         var sessionId: String?
         switch root["sessionId"] {
         case nil, .null?: sessionId = nil
         case .string(let value)?: sessionId = value
         default: throw .invalidField("sessionId", "must be a string")
         }
-        var timestamp: String?
+        var signedTime: Date?
         switch root["timestamp"] {
-        case nil, .null?: timestamp = nil
-        case .string(let value)? where Timestamps.parse(value) != nil: timestamp = value
+        case nil, .null?: signedTime = nil
+        case .string(let value)?:
+            guard let time = Timestamps.parse(value) else { throw .invalidField("timestamp", "must be an ISO 8601 date-time") }
+            signedTime = time
         default: throw .invalidField("timestamp", "must be an ISO 8601 date-time")
         }
-        let data = root.object("data")
-        let payload: Result<InboxEvent, PayloadError>
+        let payload: Result<[RoutedEvent], PayloadError>
         do {
-            payload = .success(try InboxEvent.decode(event, data: data))
+            let decoded = try InboxEvent.decode(event, data: root.object("data"))
+            payload = .success([RoutedEvent(session: nil, event: decoded, dataJSON: WebhookEnvelope.member("data", of: document, body: body))])
         } catch {
             payload = .failure(error)
         }
-        let dataJSON = data != nil ? document.memberRanges["data"].map { Array(body[$0]) } : nil
-        return WebhookEnvelope(
-            event: event, sessionId: sessionId, timestamp: timestamp, payload: payload,
-            dataJSON: dataJSON ?? Array("{}".utf8)
-        )
-    }
-
-    /// The envelope's signed timestamp, parsed; nil when absent.
-    public var signedTime: Date? {
-        timestamp.flatMap(Timestamps.parse)
+        return WebhookEnvelope(provider: .inboxHub, event: event, sessionId: sessionId, signedTime: signedTime, payload: payload)
     }
 }
 

@@ -48,13 +48,13 @@ public final class InboxWriter {
             let inserted = try db.run(
                 """
                 INSERT INTO webhook_deliveries (event, session_id, body_sha256, body, received_at, status,
-                    processing_ms, applied_at)
-                VALUES (?, ?, ?, ?, ?, 'applied', ?, ?) ON CONFLICT (body_sha256) DO NOTHING
+                    processing_ms, applied_at, provider, inbox_event)
+                VALUES (?, ?, ?, ?, ?, 'applied', ?, ?, ?, ?) ON CONFLICT (body_sha256) DO NOTHING
                 """,
                 // The parser accepted the body, so it is valid UTF-8: stored as text, byte for byte.
                 delivery.envelope.event, delivery.sessionId, delivery.bodySHA256,
                 String(decoding: delivery.body, as: UTF8.self), Timestamps.iso(delivery.receivedAt),
-                (latency * 1000).rounded() / 1000, nowText
+                (latency * 1000).rounded() / 1000, nowText, delivery.envelope.provider.rawValue, delivery.envelope.inboxEvent
             )
             guard inserted == 1 else {
                 results.append(.duplicate)
@@ -88,7 +88,7 @@ public final class InboxWriter {
     public func retryDueFailures(now: Date = Date(), limit: Int = 100) throws -> Int {
         let due = try db.query(
             """
-            SELECT id, session_id, body, received_at, attempts FROM webhook_deliveries
+            SELECT id, session_id, body, received_at, attempts, provider FROM webhook_deliveries
             INDEXED BY webhook_deliveries_retry_due
             WHERE status = 'failed' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
             """,
@@ -121,7 +121,7 @@ public final class InboxWriter {
     {
         let rows = try db.query(
             """
-            SELECT id, session_id, body, received_at, attempts FROM webhook_deliveries
+            SELECT id, session_id, body, received_at, attempts, provider FROM webhook_deliveries
             WHERE status = ? AND id > ? ORDER BY id LIMIT ?
             """,
             status.rawValue, afterId, chunk
@@ -149,7 +149,8 @@ public final class InboxWriter {
         do {
             let outcome = try db.savepoint("apply_delivery") { try applier.apply(delivery) }
             let status: DeliveryStatus = outcome == .applied ? .applied : .ignored
-            try record(id: delivery.id, status: status, attempts: attempts, error: nil, now: now)
+            try record(id: delivery.id, status: status, attempts: attempts, error: nil, now: now,
+                       inboxEvent: delivery.envelope.inboxEvent)
             return status
         } catch let error as SQLiteError where error.isTransient {
             throw error  // the database, not the payload: the whole batch must be retried
@@ -165,26 +166,29 @@ public final class InboxWriter {
 
     /// Writes a delivery's outcome; a retryable failure gets its next retry time (none after
     /// `maxAttempts`).
-    private func record(id: Int64, status: DeliveryStatus, attempts: Int, error: String?, retry: Bool = true, now: Date) throws {
+    private func record(
+        id: Int64, status: DeliveryStatus, attempts: Int, error: String?, retry: Bool = true, now: Date, inboxEvent: String? = nil
+    ) throws {
         let nextAttempt: String? = status == .failed && retry && attempts < Self.maxAttempts
             ? Timestamps.iso(now.addingTimeInterval(Self.backoff(afterAttempt: attempts))) : nil
         try db.run(
             """
             UPDATE webhook_deliveries SET status = ?, attempts = ?, last_error = ?,
-                applied_at = ?, next_attempt_at = ? WHERE id = ?
+                applied_at = ?, next_attempt_at = ?, inbox_event = ? WHERE id = ?
             """,
-            status.rawValue, attempts, error, status == .failed ? nil : Timestamps.iso(now), nextAttempt, id
+            status.rawValue, attempts, error, status == .failed ? nil : Timestamps.iso(now), nextAttempt,
+            status == .applied ? inboxEvent : nil, id
         )
     }
 
-    /// Re-applies a stored delivery row (`id, session_id, body, received_at, attempts`).
+    /// Re-applies a stored delivery row (`id, session_id, body, received_at, attempts, provider`).
     private func reapply(_ row: SQLiteRow, now: Date) throws -> DeliveryStatus {
         let id = Int64(row.int(0) ?? 0)
         let attempts = (row.int(4) ?? 1) + 1
         let receivedAt = row.string(3).flatMap(Timestamps.parse) ?? now
         let envelope: WebhookEnvelope
         do {
-            envelope = try WebhookEnvelope.parse(row[2].bytes ?? [])
+            envelope = try WebhookEnvelope.parse(row[2].bytes ?? [], provider: row.string(5).flatMap(Provider.init(rawValue:)) ?? .inboxHub)
         } catch {
             try db.run(
                 "UPDATE webhook_deliveries SET attempts = ?, last_error = ?, next_attempt_at = NULL WHERE id = ?",
