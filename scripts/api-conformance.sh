@@ -8,9 +8,14 @@ BIN=${1:-.build/debug/inboxlite}
 [ -x "$BIN" ] || swift build --product inboxlite
 python3 -m schemathesis.cli --version >/dev/null 2>&1 ||
   python3 -m pip install -q --disable-pip-version-check "schemathesis==4.32.5"
+python3 -c 'import openapi_spec_validator' 2>/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check "openapi-spec-validator"
+# The checked-in description must be a valid OpenAPI 3.1 document before anything is tested against it.
+python3 -m openapi_spec_validator openapi.yaml
 WORK=$(mktemp -d /tmp/inboxlite-st.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN" serve --db "$WORK/db.sqlite" --port "$PORT" --webhook-secret st-secret --api-token st-token \
+  --meta-app-secret st-meta --meta-verify-token st-verify --waha-hmac-key st-waha --evolution-token st-evo \
   --log-level error >"$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -24,6 +29,9 @@ for _ in range(200):
 PY
 # Some data, so reads return rows and not only empty pages.
 "$BIN" send-test --url "http://127.0.0.1:$PORT/webhooks/inbox-hub" --secret st-secret >/dev/null
+"$BIN" send-test --provider waha --url "http://127.0.0.1:$PORT" --secret st-waha --session st >/dev/null
+"$BIN" send-test --provider evolution --url "http://127.0.0.1:$PORT" --secret st-evo --session st >/dev/null
+"$BIN" send-test --provider meta --url "http://127.0.0.1:$PORT" --secret st-meta --session 420000000000002 >/dev/null
 # /api/events is an endless stream by design; it has its own tests.
 python3 -m schemathesis.cli run "http://127.0.0.1:$PORT/openapi.yaml" -H "Authorization: Bearer st-token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \

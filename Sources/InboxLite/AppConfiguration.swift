@@ -10,6 +10,8 @@ public struct AppConfiguration: Sendable {
     public var port: Int
     public var databasePath: String
     public var migrationsDirectory: URL
+    /// The OpenAPI description served at `/openapi.yaml`.
+    public var openAPIDocument: URL
     public var durability: Durability
     /// The secret for every session without its own entry in `sessionSecrets`.
     public var webhookSecret: String
@@ -54,6 +56,7 @@ public struct AppConfiguration: Sendable {
         port: Int = 8080,
         databasePath: String,
         migrationsDirectory: URL,
+        openAPIDocument: URL,
         durability: Durability = .normal,
         webhookSecret: String,
         sessionSecrets: [String: [String]] = [:],
@@ -82,6 +85,7 @@ public struct AppConfiguration: Sendable {
         self.port = port
         self.databasePath = databasePath
         self.migrationsDirectory = migrationsDirectory
+        self.openAPIDocument = openAPIDocument
         self.durability = durability
         self.webhookSecret = webhookSecret
         self.sessionSecrets = sessionSecrets

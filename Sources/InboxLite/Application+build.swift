@@ -59,7 +59,10 @@ public func buildApplication(
     router.get("/healthz") { _, _ in
         Response.json(bytes: Array(#"{"status":"ok"}"#.utf8))
     }
-    OpenAPIDocument.addRoutes(to: router)
+    guard let document = FileManager.default.contents(atPath: configuration.openAPIDocument.path) else {
+        throw ConfigurationError("cannot read the OpenAPI document \(configuration.openAPIDocument.path)")
+    }
+    OpenAPIDocument.addRoutes(to: router, document: Array(document))
     for provider in Provider.allCases {
         WebhookController(
             provider: provider, authenticator: configuration.authenticator(for: provider), writer: writer,
@@ -136,4 +139,10 @@ enum LiveEvents {
                              body: String(decoding: delivery.body, as: UTF8.self))
         }
     }
+}
+
+/// A setting that cannot be used; the message says which and why.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

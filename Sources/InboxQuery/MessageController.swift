@@ -22,8 +22,12 @@ public struct MessageController<Context: RequestContext>: Sendable {
             ) else { return nil }
             let message = MessageView(row)
             let acks = try db.query(
-                "SELECT ack, status, received_at, ack_at FROM message_acks WHERE message_id = ? ORDER BY id", message.id
-            ).map { AckView(ack: $0.int(0) ?? 0, status: $0.string(1) ?? "", receivedAt: $0.string(2) ?? "", ackAt: $0.string(3)) }
+                "SELECT ack, status, received_at, ack_at, error_code, error_title FROM message_acks WHERE message_id = ? ORDER BY id",
+                message.id
+            ).map {
+                AckView(ack: $0.int(0) ?? 0, status: $0.string(1) ?? "", receivedAt: $0.string(2) ?? "", ackAt: $0.string(3),
+                        errorCode: $0.int(4), errorTitle: $0.string(5))
+            }
             return (message, acks, row.string(MessageView.columnCount) ?? "{}")
         }
         guard let (message, acks, data) = found else { throw QueryError.notFound("message \(messageId)") }

@@ -61,10 +61,11 @@ public struct ContactView: JSONWritable, Equatable {
     public let lastMessageTime: String?
     public let createdAt: String
     public let updatedAt: String
+    public let lid: String?
 
     static let columns = """
         id, whatsapp_id, session_id, phone_number, is_group, display_name, first_message_at, first_message_time,
-        last_message_at, last_message_time, created_at, updated_at
+        last_message_at, last_message_time, created_at, updated_at, lid
         """
 
     init(_ row: SQLiteRow) {
@@ -80,6 +81,7 @@ public struct ContactView: JSONWritable, Equatable {
         lastMessageTime = row.string(9)
         createdAt = row.string(10) ?? ""
         updatedAt = row.string(11) ?? ""
+        lid = row.string(12)
     }
 }
 
@@ -195,6 +197,9 @@ public struct AckView: JSONWritable, Equatable {
     public let receivedAt: String
     /// The receipt's own time (from the payload when it had one, else its arrival).
     public let ackAt: String?
+    /// Meta `failed` statuses: why.
+    public var errorCode: Int? = nil
+    public var errorTitle: String? = nil
 }
 
 public struct DeliveryView: JSONWritable, Equatable {
@@ -260,7 +265,7 @@ extension ContactView {
             json.field("phone_number", phoneNumber); json.field("is_group", isGroup); json.field("display_name", displayName)
             json.field("first_message_at", firstMessageAt); json.field("first_message_time", firstMessageTime)
             json.field("last_message_at", lastMessageAt); json.field("last_message_time", lastMessageTime)
-            json.field("created_at", createdAt); json.field("updated_at", updatedAt)
+            json.field("created_at", createdAt); json.field("updated_at", updatedAt); json.field("lid", lid)
         }
     }
 }
@@ -304,7 +309,7 @@ extension AckView {
     public func write(to json: inout JSONWriter) {
         json.object { json in
             json.field("ack", ack); json.field("status", status); json.field("ack_at", ackAt)
-            json.field("received_at", receivedAt)
+            json.field("received_at", receivedAt); json.field("error_code", errorCode); json.field("error_title", errorTitle)
         }
     }
 }

@@ -102,6 +102,9 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let migrations = try database.migrationsDirectory()
+        guard let openAPI = OpenAPILocator.find(explicit: environment("INBOXLITE_OPENAPI")) else {
+            throw UsageFailure("cannot find openapi.yaml; install it next to the migrations or set INBOXLITE_OPENAPI")
+        }
         let durability = try database.resolvedDurability()
         let logLevel = try database.resolvedLogLevel()
         // Secrets are generated last, once every other setting is known to be valid.
@@ -127,6 +130,7 @@ struct ServeCommand: AsyncParsableCommand {
             port: port,
             databasePath: database.databasePath,
             migrationsDirectory: migrations,
+            openAPIDocument: openAPI,
             durability: durability,
             webhookSecret: secret,
             sessionSecrets: sessionSecrets,

@@ -29,6 +29,7 @@ struct TestInbox {
             host: "127.0.0.1", port: 0,
             databasePath: folder.appendingPathComponent("inbox.sqlite").path,
             migrationsDirectory: Self.migrations,
+            openAPIDocument: Self.migrations.deletingLastPathComponent().appendingPathComponent("openapi.yaml"),
             webhookSecret: Self.secret, sessionSecrets: sessionSecrets,
             apiToken: "test-token", timestampTolerance: 300, maxBodyBytes: maxBodyBytes,
             logLevel: .warning
