@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100000}; C=${2:-64}; shift $(( $# > 2 ? 2 : $# )) || true
-command -v wrk >/dev/null || { sudo_cmd=$(command -v sudo || true); $sudo_cmd apt-get install -y wrk >/dev/null; }
+command -v wrk >/dev/null || { sudo_cmd=$(command -v sudo || true); $sudo_cmd apt-get update -qq >/dev/null; $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
 
 swift build -c release --product inboxlite >/dev/null
 BIN=.build/release/inboxlite

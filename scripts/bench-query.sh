@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DELIVERIES=${1:-1125000}; C=${2:-16}; SECONDS_EACH=${3:-10}
-command -v wrk >/dev/null || { sudo_cmd=$(command -v sudo || true); $sudo_cmd apt-get install -y wrk >/dev/null; }
+command -v wrk >/dev/null || { sudo_cmd=$(command -v sudo || true); $sudo_cmd apt-get update -qq >/dev/null; $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
 swift build -c release >/dev/null
 WORK=$(mktemp -d /tmp/inboxlite-qbench.XXXXXX)
 DB=${BENCH_DB:-$WORK/inbox.sqlite}

@@ -36,3 +36,12 @@ struct JSONParserTests {
         #expect((try? parse(String(repeating: "[", count: 64) + String(repeating: "]", count: 64))) != nil, "64 levels are fine")
     }
 }
+
+@Suite("Gateway dialects: edge cases the fuzzer found")
+struct DialectEdgeCaseTests {
+    @Test func aMetaChangeWithAnEmptyFieldStillHasAnEventName() throws {
+        let body = #"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"","value":{}}]}]}"#
+        let envelope = try WebhookEnvelope.parse(Array(body.utf8), provider: .meta)
+        #expect(envelope.event == "unknown")
+    }
+}

@@ -16,7 +16,8 @@ enum MetaDialect {
         for entry in entries {
             guard case .array(let changes)? = entry["changes"] else { continue }
             for change in changes {
-                let field = change.string("field") ?? "unknown"
+                // Never an empty name: it becomes `webhook_deliveries.event` (found by the fuzzer).
+                let field = change.string("field").flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
                 firstField = firstField ?? field
                 guard field == "messages", let value = change.object("value") else {
                     events.append(RoutedEvent(session: nil, event: .other(field), dataJSON: change.serialized))
@@ -71,10 +72,13 @@ enum MetaDialect {
 
     private static func message(_ message: JSONValue, names: [String: String]) throws(PayloadError) -> InboxEvent {
         guard let id = message.string("id"), !id.isEmpty else { throw PayloadError("a Meta message has no id") }
-        guard let from = message.string("from"), !from.isEmpty else { throw PayloadError("Meta message \(id) has no from") }
+        // Since 2026 a user with a username may come without `from`, only a business-scoped user id.
+        guard let from = message.string("from") ?? message.string("from_user_id"), !from.isEmpty else {
+            throw PayloadError("Meta message \(id) has no from (nor from_user_id)")
+        }
         let type = message.string("type") ?? "unknown"
         if ["reaction", "edit", "revoke", "unsupported", "system", "order"].contains(type) { return .other("message.\(type)") }
-        let sender = JID.normalize(from)
+        let sender = from.contains(".") ? from : JID.normalize(from)
         let group = message.string("group_id").map { $0.contains("@") ? $0 : $0 + "@g.us" }
         var payload = MessagePayload(messageId: id, waKeyId: id, chat: group ?? sender, fromMe: false)
         payload.from = sender
@@ -111,9 +115,10 @@ enum MetaDialect {
         default: return .other("status.\(status.string("status") ?? "unknown")")
         }
         var ack = AckPayload(messageId: id, keyId: id, ack: code, timestamp: status.int("timestamp"))
-        if let recipient = status.string("recipient_id") {
+        if let recipient = status.string("recipient_id") ?? status.string("recipient_user_id") {
             ack.createsOutgoingMessageTo = status.string("recipient_type") == "group"
-                ? (recipient.contains("@") ? recipient : recipient + "@g.us") : JID.normalize(recipient)
+                ? (recipient.contains("@") ? recipient : recipient + "@g.us")
+                : (recipient.contains(".") ? recipient : JID.normalize(recipient))
         }
         if case .array(let errors)? = status["errors"], let first = errors.first {
             ack.errorCode = first.int("code")
