@@ -11,6 +11,8 @@ install -m 0755 .build/release/inboxlite "$PREFIX/bin/inboxlite"
 # The binary looks for ../share/inboxlite/Migrations next to itself.
 install -m 0644 Migrations/*.sql "$PREFIX/share/inboxlite/Migrations/"
 install -m 0644 openapi.yaml "$PREFIX/share/inboxlite/openapi.yaml"
+install -d "$PREFIX/share/inboxlite/Console"
+install -m 0644 Console/* "$PREFIX/share/inboxlite/Console/"
 install -m 0644 README.md "$PREFIX/share/doc/inboxlite/README.md"
 id inboxlite >/dev/null 2>&1 || useradd --system --home-dir /var/lib/inboxlite --shell /usr/sbin/nologin inboxlite
 install -d -m 0700 /etc/inboxlite

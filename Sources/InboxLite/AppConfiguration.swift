@@ -12,6 +12,8 @@ public struct AppConfiguration: Sendable {
     public var migrationsDirectory: URL
     /// The OpenAPI description served at `/openapi.yaml`.
     public var openAPIDocument: URL
+    /// The operator console's files, served at `/`; nil serves no console.
+    public var consoleDirectory: URL?
     public var durability: Durability
     /// The secret for every session without its own entry in `sessionSecrets`.
     public var webhookSecret: String
@@ -57,6 +59,7 @@ public struct AppConfiguration: Sendable {
         databasePath: String,
         migrationsDirectory: URL,
         openAPIDocument: URL,
+        consoleDirectory: URL? = nil,
         durability: Durability = .normal,
         webhookSecret: String,
         sessionSecrets: [String: [String]] = [:],
@@ -86,6 +89,7 @@ public struct AppConfiguration: Sendable {
         self.databasePath = databasePath
         self.migrationsDirectory = migrationsDirectory
         self.openAPIDocument = openAPIDocument
+        self.consoleDirectory = consoleDirectory
         self.durability = durability
         self.webhookSecret = webhookSecret
         self.sessionSecrets = sessionSecrets

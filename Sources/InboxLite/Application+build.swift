@@ -63,6 +63,11 @@ public func buildApplication(
         throw ConfigurationError("cannot read the OpenAPI document \(configuration.openAPIDocument.path)")
     }
     OpenAPIDocument.addRoutes(to: router, document: Array(document))
+    if let console = configuration.consoleDirectory {
+        try ConsoleController<AppRequestContext>(directory: console).addRoutes(to: router)
+    } else {
+        logger.notice("no Console folder found: the operator console is not served")
+    }
     for provider in Provider.allCases {
         WebhookController(
             provider: provider, authenticator: configuration.authenticator(for: provider), writer: writer,

@@ -40,3 +40,12 @@ public enum OpenAPILocator {
         ResourceLocator.find("openapi.yaml", explicit: explicit) { FileManager.default.isReadableFile(atPath: $0.path) }
     }
 }
+
+/// The operator console's files (`INBOXLITE_CONSOLE`).
+public enum ConsoleLocator {
+    public static func find(explicit: String?) -> URL? {
+        ResourceLocator.find("Console", explicit: explicit) {
+            FileManager.default.isReadableFile(atPath: $0.appendingPathComponent("index.html").path)
+        }
+    }
+}

@@ -131,6 +131,7 @@ struct ServeCommand: AsyncParsableCommand {
             databasePath: database.databasePath,
             migrationsDirectory: migrations,
             openAPIDocument: openAPI,
+            consoleDirectory: ConsoleLocator.find(explicit: environment("INBOXLITE_CONSOLE")),
             durability: durability,
             webhookSecret: secret,
             sessionSecrets: sessionSecrets,

@@ -30,6 +30,7 @@ struct TestInbox {
             databasePath: folder.appendingPathComponent("inbox.sqlite").path,
             migrationsDirectory: Self.migrations,
             openAPIDocument: Self.migrations.deletingLastPathComponent().appendingPathComponent("openapi.yaml"),
+            consoleDirectory: Self.migrations.deletingLastPathComponent().appendingPathComponent("Console"),
             webhookSecret: Self.secret, sessionSecrets: sessionSecrets,
             apiToken: "test-token", timestampTolerance: 300, maxBodyBytes: maxBodyBytes,
             logLevel: .warning

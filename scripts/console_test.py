@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""End-to-end test of the operator console in headless Chromium (Selenium), against a live server.
+
+usage: scripts/console_test.py BINARY [SCREENSHOT_DIR]
+
+Signs in (a wrong token first), posts signed webhooks the way Inbox Hub does and checks that the
+page follows without a reload: the QR code appears, a new message shows in the list and its thread,
+an ack turns the ticks, hostile text stays text, search folds accents, the console logs no errors
+and a 375 px wide window does not scroll sideways. Screenshots go to SCREENSHOT_DIR (printed).
+"""
+import hashlib, hmac, json, os, socket, subprocess, sys, tempfile, time, urllib.request
+from datetime import datetime, timezone
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
+
+BINARY = sys.argv[1]
+SHOTS = sys.argv[2] if len(sys.argv) > 2 else tempfile.mkdtemp(prefix="inboxlite-console-")
+os.makedirs(SHOTS, exist_ok=True)
+SECRET, TOKEN = "console-secret", "console-token"
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+work = tempfile.mkdtemp(prefix="inboxlite-console-db-")
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+base = f"http://127.0.0.1:{port}"
+server = subprocess.Popen([BINARY, "serve", "--db", f"{work}/db.sqlite", "--port", str(port), "--webhook-secret", SECRET,
+                           "--api-token", TOKEN, "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+failures = []
+
+
+def check(condition, what):
+    print(("  ok   " if condition else "  FAIL ") + what)
+    if not condition:
+        failures.append(what)
+
+
+def post(event, data, session="crm"):
+    now = datetime.now(timezone.utc)
+    body = json.dumps({"event": event, "sessionId": session, "data": data,
+                       "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"}).encode()
+    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(f"{base}/webhooks/inbox-hub", data=body, method="POST", headers={
+        "Content-Type": "application/json", "X-Webhook-Signature": signature, "X-Webhook-Session": session,
+        "X-Webhook-Timestamp": str(int(time.time() * 1000))})
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200, response.status
+
+
+def message(key, body, from_me=False, ts=None, chat="34612345678@c.us"):
+    direction = "true" if from_me else "false"
+    return {"id": {"fromMe": from_me, "remote": chat, "id": key, "_serialized": f"{direction}_{chat}_{key}"},
+            "body": body, "type": "chat", "timestamp": ts or int(time.time()), "from": chat, "to": "34657032985@c.us",
+            "fromMe": from_me, "notifyName": None if from_me else "Ana"}
+
+
+def wait(driver, condition, seconds=5):
+    return WebDriverWait(driver, seconds, poll_frequency=0.05).until(lambda d: condition(d))
+
+
+driver = None
+try:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)
+            break
+        except Exception:
+            time.sleep(0.1)
+    # The page and its assets: CSP without inline scripts, no framing, no sniffing, validators.
+    with urllib.request.urlopen(f"{base}/") as response:
+        csp = response.headers.get("Content-Security-Policy", "")
+        check("script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp, f"CSP on / ({csp})")
+        check(response.headers.get("X-Content-Type-Options") == "nosniff", "nosniff on /")
+        etag = response.headers.get("ETag")
+    try:
+        urllib.request.urlopen(urllib.request.Request(f"{base}/", headers={"If-None-Match": etag}))
+        check(False, "304 for a current ETag")
+    except urllib.error.HTTPError as error:
+        check(error.code == 304, "304 for a current ETag")
+
+    options = webdriver.ChromeOptions()
+    for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,900"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.get(base + "/")
+
+    # Sign in: a wrong token says so, the right one opens the inbox.
+    driver.find_element(By.ID, "token").send_keys("wrong")
+    driver.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+    check("not accepted" in wait(driver, lambda d: d.find_element(By.ID, "signin-error").text), "a wrong token is refused with a message")
+    driver.get_log("browser")  # the deliberate 401 above is logged as a network error: start clean
+    field = driver.find_element(By.ID, "token")
+    field.clear()
+    field.send_keys(TOKEN)
+    driver.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+    wait(driver, lambda d: d.find_element(By.ID, "live").text == "live")
+    check(True, "signed in; the live stream is up")
+
+    # A QR code posted now appears on the Sessions view without a reload.
+    driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=sessions]").click()
+    post("session.qr", {"qrCode": "data:image/png;base64," + PNG})
+    image = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#session-list img.qr"))
+    check(bool(image) and image[0].get_attribute("src").startswith("blob:"), "session.qr shows the QR image live")
+    driver.save_screenshot(f"{SHOTS}/sessions-qr.png")
+
+    # A new message appears in the list and in its open thread within 2 s, without a reload.
+    driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=inbox]").click()
+    post("message.received", message("M1", "Hola, ¿cómo estás?", ts=int(time.time()) - 60))
+    first = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#conversations .conversation"))
+    first[0].click()
+    wait(driver, lambda d: "cómo estás" in d.find_element(By.ID, "thread").text)
+    started = time.time()
+    post("message.received", message("M2", "¿Tienes el presupuesto?"))
+    wait(driver, lambda d: "presupuesto" in d.find_element(By.ID, "thread").text
+         and "presupuesto" in d.find_element(By.ID, "conversations").text, 2)
+    check(time.time() - started < 2, f"a posted message is in the list and the thread in {time.time() - started:.2f} s")
+
+    # An outgoing message, then its read receipt: the ticks turn.
+    post("message.sent", message("OUT1", "Te lo envío hoy", from_me=True))
+    tick = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#thread .bubble.mine .tick"))
+    check("read" not in tick[0].get_attribute("class"), "a sent message starts without the read ticks")
+    post("message.ack", {"messageId": "OUT1", "ack": 3, "timestamp": int(time.time())})
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#thread .bubble.mine .tick.read"), 2)
+    check(True, "an ack turns the ticks to read")
+
+    # Hostile text is shown as text and runs nothing.
+    hostile = '<img src=x onerror="window.__pwned=1">'
+    post("message.received", message("X1", hostile))
+    wait(driver, lambda d: hostile in d.find_element(By.ID, "thread").text, 2)
+    check(driver.execute_script("return window.__pwned === undefined && document.querySelectorAll('#thread img').length === 0"),
+          "a body with markup is shown literally and runs nothing")
+    driver.save_screenshot(f"{SHOTS}/inbox-1440.png")
+
+    # Search folds accents: "como" finds "cómo", the hit is marked, the snippet is text.
+    driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=search]").click()
+    driver.find_element(By.ID, "q").send_keys("como estas")
+    driver.find_element(By.CSS_SELECTOR, "#search-form button").click()
+    marks = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#results mark"))
+    check(any(m.text.lower() == "cómo" for m in marks), "search finds an accented word typed without accents")
+
+    # Deliveries, then the phone width.
+    driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=deliveries]").click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#delivery-list li"))
+    driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=inbox]").click()
+    driver.set_window_size(375, 800)
+    time.sleep(0.3)
+    wide = driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    check(wide <= 0, f"no sideways scrolling at 375 px ({wide} px over)")
+    driver.save_screenshot(f"{SHOTS}/inbox-375.png")
+
+    errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    check(not errors, f"no errors in the browser console {errors}")
+except Exception as error:  # a timeout or a missing element is a failure, with a screenshot
+    failures.append(repr(error))
+    print("  FAIL", repr(error))
+    if driver:
+        driver.save_screenshot(f"{SHOTS}/failure.png")
+finally:
+    if driver:
+        driver.quit()
+    server.terminate()
+    server.wait(timeout=10)
+
+print(f"console screenshots: {SHOTS}")
+sys.exit(1 if failures else 0)
