@@ -109,11 +109,29 @@ async function loadThread(older = false) {
   $("older").hidden = !page.next_cursor;
 }
 
+// Names of group authors and texts of quoted messages, looked up once each and filled in after
+// the bubble is shown (a thread never waits for them).
+const names = new Map(), quotes = new Map();
+
+function fillLater(cache, key, load, node, format) {
+  if (!cache.has(key)) cache.set(key, load().catch(() => null));
+  cache.get(key).then((value) => { if (value) node.textContent = format(value); });
+}
+
 function bubble(m, isGroup) {
   const item = el("li", null, `bubble${m.from_me ? " mine" : ""}`);
   item.dataset.messageId = m.message_id;
-  if (isGroup && !m.from_me && m.author) item.append(el("div", m.author.replace(/@.*/, ""), "author"));
-  if (m.quoted_msg_id) item.append(el("div", "↩ reply", "quote"));
+  if (isGroup && !m.from_me && m.author) {
+    const author = el("div", m.author.replace(/@.*/, ""), "author");
+    fillLater(names, m.author, async () => (await get(`/api/contacts/${enc(m.author)}`)).data.display_name, author, (name) => name);
+    item.append(author);
+  }
+  if (m.quoted_msg_id) {
+    const quote = el("div", "↩ reply", "quote");
+    fillLater(quotes, m.quoted_msg_id, async () => (await get(`/api/messages/${enc(m.quoted_msg_id)}`)).data.message.body, quote,
+              (body) => `↩ ${body}`);
+    item.append(quote);
+  }
   if (m.has_media) item.append(el("div", `📎 ${m.type || "media"}`, "media"));
   if (m.body) item.append(el("div", m.body, "body"));
   const meta = el("div", localTime(m.timestamp), "meta");
