@@ -115,20 +115,20 @@ public struct AppConfiguration: Sendable {
         self.evolutionToken = evolutionToken
     }
 
-    /// The authenticator of each gateway that has its secret configured.
-    func authenticator(for provider: Provider) -> (any WebhookAuthenticator)? {
-        switch provider {
-        case .inboxHub:
-            return WebhookVerifier(
-                secrets: WebhookSecrets(defaultSecret: webhookSecret, perSession: sessionSecrets), tolerance: timestampTolerance
-            )
-        case .meta:
-            return metaAppSecret.map { HMACHeaderVerifier.meta(appSecret: $0, perSession: sessionSecrets) }
-        case .waha:
-            return wahaHMACKey.map { HMACHeaderVerifier.waha(hmacKey: $0, perSession: sessionSecrets, tolerance: timestampTolerance) }
-        case .evolution:
-            return evolutionToken.map { EvolutionVerifier(token: $0, perSession: sessionSecrets) }
+    /// Inbox Hub's verifier (also what `POST /api/webhooks/test/signature` checks against).
+    var inboxHubVerifier: WebhookVerifier {
+        WebhookVerifier(secrets: WebhookSecrets(defaultSecret: webhookSecret, perSession: sessionSecrets), tolerance: timestampTolerance)
+    }
+
+    /// The authenticator of each gateway that has its secret configured; Inbox Hub is `inboxHub`.
+    func gatewayAuthenticators(inboxHub: WebhookVerifier) -> [Provider: any WebhookAuthenticator] {
+        var authenticators: [Provider: any WebhookAuthenticator] = [.inboxHub: inboxHub]
+        authenticators[.meta] = metaAppSecret.map { HMACHeaderVerifier.meta(appSecret: $0, perSession: sessionSecrets) }
+        authenticators[.waha] = wahaHMACKey.map {
+            HMACHeaderVerifier.waha(hmacKey: $0, perSession: sessionSecrets, tolerance: timestampTolerance)
         }
+        authenticators[.evolution] = evolutionToken.map { EvolutionVerifier(token: $0, perSession: sessionSecrets) }
+        return authenticators
     }
 
     /// The writer's limits and housekeeping.

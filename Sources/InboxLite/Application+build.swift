@@ -41,14 +41,11 @@ public func buildApplication(
         metrics.batch(size: deliveries.count)
         broadcaster.publish(LiveEvents.from(deliveries, results))
     }
-    let verifier = WebhookVerifier(
-        secrets: WebhookSecrets(defaultSecret: configuration.webhookSecret, perSession: configuration.sessionSecrets),
-        tolerance: configuration.timestampTolerance
-    )
-    let gateways = Provider.allCases.filter { configuration.authenticator(for: $0) != nil }
+    let verifier = configuration.inboxHubVerifier
+    let authenticators = configuration.gatewayAuthenticators(inboxHub: verifier)
     logger.notice("gateways", metadata: [
-        "on": "\(gateways.map(\.rawValue).joined(separator: ", "))",
-        "off": "\(Provider.allCases.filter { !gateways.contains($0) }.map(\.rawValue).joined(separator: ", "))",
+        "on": "\(Provider.allCases.filter { authenticators[$0] != nil }.map(\.rawValue).joined(separator: ", "))",
+        "off": "\(Provider.allCases.filter { authenticators[$0] == nil }.map(\.rawValue).joined(separator: ", "))",
     ])
 
     let router = Router(context: AppRequestContext.self)
@@ -70,7 +67,7 @@ public func buildApplication(
     }
     for provider in Provider.allCases {
         WebhookController(
-            provider: provider, authenticator: configuration.authenticator(for: provider), writer: writer,
+            provider: provider, authenticator: authenticators[provider], writer: writer,
             maxBodyBytes: configuration.maxBodyBytes, metrics: metrics
         ).addRoutes(to: router)
     }

@@ -8,13 +8,18 @@ import Foundation
 public struct WebhookSecrets: Sendable {
     private let defaultSecret: String
     private let perSession: [String: [String]]
+    // HMAC keys made once, not on every request.
+    private let defaultKey: SymmetricKey
+    private let sessionKeys: [String: [SymmetricKey]]
 
     public init(defaultSecret: String, perSession: [String: [String]] = [:]) {
         self.defaultSecret = defaultSecret
         self.perSession = perSession
+        defaultKey = SymmetricKey(data: Data(defaultSecret.utf8))
+        sessionKeys = perSession.mapValues { $0.map { SymmetricKey(data: Data($0.utf8)) } }
     }
 
-    /// The secrets a delivery for `session` may use.
+    /// The secrets a delivery for `session` may use (tokens compared as they are).
     func secrets(for session: String?) -> [String] {
         if let session, let secrets = perSession[session] { return secrets }
         return [defaultSecret]
@@ -22,7 +27,8 @@ public struct WebhookSecrets: Sendable {
 
     /// The same, as HMAC keys.
     func keys(for session: String?) -> [SymmetricKey] {
-        secrets(for: session).map { SymmetricKey(data: Data($0.utf8)) }
+        if let session, let keys = sessionKeys[session] { return keys }
+        return [defaultKey]
     }
 
     /// True when deliveries for `a` and `b` are checked against the same secrets: both unlisted

@@ -11,13 +11,11 @@ public struct WebhookVerifier: WebhookAuthenticator {
     public let provider = Provider.inboxHub
     public let secrets: WebhookSecrets
     /// How far a timestamp may be from now, either way.
-    public let tolerance: TimeInterval
-    private let now: @Sendable () -> Date
+    private let freshness: Freshness
 
     public init(secrets: WebhookSecrets, tolerance: TimeInterval, now: @escaping @Sendable () -> Date = Date.init) {
         self.secrets = secrets
-        self.tolerance = tolerance
-        self.now = now
+        freshness = Freshness(tolerance: tolerance, now: now)
     }
 
     public func verify(body: [UInt8], headers: HTTPFields, query: String?) throws(WebhookError) -> Verified {
@@ -36,7 +34,7 @@ public struct WebhookVerifier: WebhookAuthenticator {
             throw .missingTimestamp
         }
         guard let sent = SignatureHeaders.parseEpoch(timestampHeader) else { throw .invalidTimestamp }
-        try checkFreshness(sent, source: "X-Webhook-Timestamp header")
+        try freshness.check(sent, source: "X-Webhook-Timestamp header")
 
         let headerSession = headers[.webhookSession].flatMap { $0.isEmpty ? nil : $0 }
         let claimedSession = headerSession ?? SessionIdScanner.scan(body)
@@ -63,15 +61,9 @@ public struct WebhookVerifier: WebhookAuthenticator {
             throw .sessionMismatch
         }
         if let signedTime = envelope.signedTime {
-            try checkFreshness(signedTime, source: "signed envelope timestamp")
+            try freshness.check(signedTime, source: "signed envelope timestamp")
         }
         return Verified(envelope: envelope, sessionId: envelope.sessionId ?? headerSession)
-    }
-
-    private func checkFreshness(_ time: Date, source: String) throws(WebhookError) {
-        let age = now().timeIntervalSince(time)
-        if age > tolerance { throw .staleTimestamp(source: source) }
-        if age < -tolerance { throw .futureTimestamp(source: source) }
     }
 }
 

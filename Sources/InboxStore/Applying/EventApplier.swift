@@ -21,10 +21,20 @@ struct EventApplier {
         let envelope: WebhookEnvelope
         let receivedAt: Date
         let now: String
+        /// `receivedAt` as stored, formatted once per delivery.
+        let receivedAtText: String
 
         /// The gateway's object for the event being applied (`messages.data`, `session_events.data`).
         var data = "{}"
-        var receivedAtText: String { Timestamps.iso(receivedAt) }
+
+        init(id: Int64, sessionId: String?, envelope: WebhookEnvelope, receivedAt: Date, now: String) {
+            self.id = id
+            self.sessionId = sessionId
+            self.envelope = envelope
+            self.receivedAt = receivedAt
+            self.now = now
+            receivedAtText = Timestamps.iso(receivedAt)
+        }
     }
 
     /// Applies every event of the delivery; `ignored` when none of them changes anything.
@@ -101,7 +111,7 @@ struct EventApplier {
             INSERT INTO session_events (session_id, delivery_id, event, event_time, data, received_at)
             VALUES (?, ?, ?, ?, ?, ?)
             """,
-            session, delivery.id, delivery.envelope.event, changedAt, delivery.data, Timestamps.iso(delivery.receivedAt)
+            session, delivery.id, delivery.envelope.event, changedAt, delivery.data, delivery.receivedAtText
         )
         let latest = try db.queryFirst("SELECT status_changed_at FROM sessions WHERE session_id = ?", session)?.string(0)
         if let latest, changedAt < latest { return }
@@ -147,8 +157,7 @@ struct EventApplier {
 
     // MARK: - Messages
 
-    private func applyMessage(_ payload: MessagePayload, outgoing: Bool, session: String, delivery: Delivery) throws {
-        let message = payload
+    private func applyMessage(_ message: MessagePayload, outgoing: Bool, session: String, delivery: Delivery) throws {
         guard let chat = message.chat(outgoing: outgoing), !chat.isEmpty else {
             throw PayloadError("\(delivery.envelope.event) has no chat (data.id.remote, data.from or data.to)")
         }

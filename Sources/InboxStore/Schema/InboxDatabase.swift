@@ -47,10 +47,7 @@ public enum InboxDatabase {
     /// never waits for the WAL to be copied back into the database file.
     static func openWriter(_ configuration: StoreConfiguration) throws -> SQLiteConnection {
         _ = configureLibrary
-        let folder = URL(fileURLWithPath: configuration.path).deletingLastPathComponent().path
-        if !FileManager.default.fileExists(atPath: folder) {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        }
+        try createFolder(for: configuration.path)
         let connection = try SQLiteConnection(path: configuration.path)
         try connection.execute("""
             PRAGMA busy_timeout = \(configuration.busyTimeoutMilliseconds);
@@ -63,6 +60,14 @@ public enum InboxDatabase {
             PRAGMA journal_size_limit = 67108864;
             """)
         return connection
+    }
+
+    /// Creates the folder a database file at `path` lives in, if missing.
+    static func createFolder(for path: String) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if !FileManager.default.fileExists(atPath: folder) {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
     }
 
     /// Opens the connection the checkpointer uses: it only copies WAL frames into the database.
@@ -88,7 +93,6 @@ public enum InboxDatabase {
     /// fails on this schema's generated columns with SQLite 3.40.) The copy is written next to the
     /// destination, checked, and renamed into place, so a partial file never appears.
     public static func backup(_ configuration: StoreConfiguration, to destination: String) throws {
-        _ = configureLibrary
         guard !FileManager.default.fileExists(atPath: destination) else {
             throw SQLiteError(code: 1, message: "\(destination) already exists; choose a new file")
         }

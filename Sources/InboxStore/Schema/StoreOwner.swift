@@ -25,8 +25,7 @@ public final class StoreOwner: @unchecked Sendable {
     public init(_ configuration: StoreConfiguration) throws(StoreOwnerError) {
         self.configuration = configuration
         let lockPath = Self.lockPath(for: configuration.path)
-        let folder = URL(fileURLWithPath: configuration.path).deletingLastPathComponent().path
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try? InboxDatabase.createFolder(for: configuration.path)  // a failure shows as cannotLock below
         let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .cannotLock(lockPath, String(cString: strerror(errno))) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {

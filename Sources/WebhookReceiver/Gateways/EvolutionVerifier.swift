@@ -22,11 +22,10 @@ public struct EvolutionVerifier: WebhookAuthenticator {
 
     public func verify(body: [UInt8], headers: HTTPFields, query: String?) throws(WebhookError) -> Verified {
         let claimed = SessionIdScanner.scan(body, key: "instance").map(provider.sessionId)
-        let tokens = secrets.secrets(for: claimed)
         if let authorization = headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
-            try verifyJWT(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces), tokens: tokens)
+            try verifyJWT(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces), keys: secrets.keys(for: claimed))
         } else if let token = headers[.inboxLiteToken] ?? Self.tokenParameter(query) {
-            guard tokens.contains(where: { ConstantTime.equal(Array(token.utf8), Array($0.utf8)) }) else {
+            guard secrets.secrets(for: claimed).contains(where: { ConstantTime.equal(Array(token.utf8), Array($0.utf8)) }) else {
                 throw .invalidCredentials("the token does not match this instance's Evolution token")
             }
         } else {
@@ -45,15 +44,13 @@ public struct EvolutionVerifier: WebhookAuthenticator {
     }
 
     /// HS256 over `header.payload`, checked before either part is decoded.
-    private func verifyJWT(_ jwt: String, tokens: [String]) throws(WebhookError) {
+    private func verifyJWT(_ jwt: String, keys: [SymmetricKey]) throws(WebhookError) {
         let parts = jwt.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let signature = Base64URL.decode(parts[2]) else {
             throw .invalidCredentials("the bearer token is not a JWT")
         }
         let signed = Array("\(parts[0]).\(parts[1])".utf8)
-        guard tokens.contains(where: {
-            HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signed, using: SymmetricKey(data: Data($0.utf8)))
-        }) else {
+        guard keys.contains(where: { HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signed, using: $0) }) else {
             throw .invalidCredentials("the JWT signature does not match this instance's Evolution token")
         }
         guard let headerBytes = Base64URL.decode(parts[0]), let header = try? JSONParser.parse(headerBytes).value,

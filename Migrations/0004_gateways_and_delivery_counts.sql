@@ -1,5 +1,6 @@
--- 0004: every gateway into the same tables. Deliveries and sessions say which gateway sent them;
--- contacts keep WhatsApp's privacy id (@lid) next to the phone JID; receipts keep Meta's error.
+-- 0004: every gateway into the same tables, and constant-time delivery counts. Deliveries and
+-- sessions say which gateway sent them; contacts keep WhatsApp's privacy id (@lid) next to the
+-- phone JID; receipts keep Meta's error.
 
 ALTER TABLE sessions ADD COLUMN provider TEXT NOT NULL DEFAULT 'inbox-hub'
     CHECK (provider IN ('inbox-hub', 'meta', 'waha', 'evolution'));
@@ -19,11 +20,9 @@ ALTER TABLE contacts ADD COLUMN lid TEXT;  -- the chat's @lid when the gateway a
 ALTER TABLE message_acks ADD COLUMN error_code INTEGER;  -- Meta `failed` statuses: errors[0].code
 ALTER TABLE message_acks ADD COLUMN error_title TEXT;    -- and errors[0].title
 
--- Delivery counts by gateway too (stats take ?provider=): rebuilt from the log once.
-DROP TRIGGER delivery_counts_insert;
-DROP TRIGGER delivery_counts_status;
-DROP TRIGGER delivery_counts_delete;
-DROP TABLE delivery_counts;
+-- Deliveries by gateway, event and status, kept by triggers in the same transaction as every
+-- change to webhook_deliveries: stats and health read these few rows instead of counting the log
+-- (stats take ?provider=). Filled from the existing log once.
 CREATE TABLE delivery_counts (
     provider            TEXT    NOT NULL,
     event               TEXT    NOT NULL,
