@@ -1,69 +1,104 @@
 #!/usr/bin/env python3
-"""Generates N unique signed Inbox Hub webhooks (plus retried duplicates) as raw HTTP requests
-for wrk, and prints the counts the database must hold afterwards (JSON on stdout).
+"""Generates a realistic, seeded stream of signed Inbox Hub webhooks as raw HTTP requests for wrk,
+and prints the final state the database must hold afterwards (JSON on stdout).
 
-Mix per unique delivery: 45% message.received, 25% message.sent, 25% message.ack (for earlier
-sent messages, short id as the gateway sends it), 5% session events; then 5% of the bodies are
-sent a second time (gateway retries) and must be answered as duplicates.
+  usage: bench_ingest_gen.py N SECRET OUT HOST [SEED=42]
+
+The stream (N unique deliveries, then 5 % of them sent again as gateway retries):
+- about 40 % receipts (message.ack): each outgoing message gets 1-3 of them (ack 1, 2, 3 in
+  some subset), and one receipt in eight arrives *before* its message (it must wait in
+  pending_acks and be applied when the message comes);
+- incoming and outgoing messages, one in eight in a group chat (with an author), spread over
+  4 sessions and 2,000 contacts;
+- about 4 % session events (qr / connected / disconnected) with distinct event times;
+- retries land a little after their original and must be answered as duplicates.
+Every value is drawn from a seeded generator: the same N and SEED give the same bytes, except
+the freshness timestamps, which are the time of generation.
 """
 import hashlib, hmac, json, random, sys, time, datetime
 
 def main():
     n, secret, out_path, host = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-    rng = random.Random(42)
+    seed = int(sys.argv[5]) if len(sys.argv) > 5 else 42
+    rng = random.Random(seed)
     now = time.time()
-    iso = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    iso = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     header_ts = str(int(now * 1000))
     sessions = [f"crm_{i}" for i in range(4)]
-    contacts = [f"346{rng.randrange(10**8):08d}@c.us" for _ in range(2000)]
-    bodies, sent_keys = [], []
-    counts = {"received": 0, "sent": 0, "ack": 0, "session": 0}
-    acked = set()
-    for i in range(n):
-        session = sessions[i % len(sessions)]
+    people = [f"346{rng.randrange(10**8):08d}@c.us" for _ in range(2000)]
+    groups = [f"120363{rng.randrange(10**12):012d}@g.us" for _ in range(60)]
+
+    # (position in the stream, event, session, data); positions are floats, sorted at the end.
+    stream = []
+    expected = {"received": 0, "sent": 0, "ack": 0, "session": 0, "acks_before_message": 0,
+                "acked_messages": 0, "ack_sum": 0}
+    contacts, conversations = set(), set()
+    session_last = {}
+    i = 0
+    while len(stream) < n:
+        i += 1
+        pos = float(i)
+        session = sessions[rng.randrange(len(sessions))]
         roll = rng.random()
-        if roll < 0.25 and len(sent_keys) > len(acked) + 10:
-            # an ack for a sent message not acked yet (one ack per message keeps the count exact)
-            while True:
-                key, sess = sent_keys[rng.randrange(len(sent_keys))]
-                if key not in acked:
-                    break
-            acked.add(key)
-            event, session = "message.ack", sess
-            data = {"messageId": key, "ack": rng.choice([2, 3]), "timestamp": int(now)}
-            counts["ack"] += 1
-        elif roll < 0.50:
-            chat = contacts[rng.randrange(len(contacts))]
-            key = f"OUT{i:010d}"
-            sent_keys.append((key, session))
-            event = "message.sent"
-            data = {"id": {"fromMe": True, "remote": chat, "id": key, "_serialized": f"true_{chat}_{key}_out"},
-                    "body": f"Respuesta {i} " + "x" * rng.randrange(20, 200), "timestamp": int(now) - rng.randrange(86400),
-                    "from": "34657032985@c.us", "to": chat, "fromMe": True}
-            counts["sent"] += 1
-        elif roll < 0.95:
-            chat = contacts[rng.randrange(len(contacts))]
+        if roll < 0.05:
+            kind = rng.choice(["session.qr", "session.connected", "session.disconnected"])
+            t = now - 3600 + i / 1000.0  # distinct, increasing event times
+            data = {"timestamp": iso(t)}
+            if kind == "session.qr": data["qrCode"] = f"2@{rng.randrange(10**12)}"
+            elif kind == "session.connected": data["phoneNumber"] = "34657032985"
+            else: data["reason"] = "logout"
+            stream.append((pos, kind, session, data))
+            expected["session"] += 1
+            session_last[session] = (t, {"session.qr": "QR Code", "session.connected": "Connected",
+                                         "session.disconnected": "Disconnected"}[kind])
+            continue
+        in_group = rng.random() < 0.125
+        chat = groups[rng.randrange(len(groups))] if in_group else people[rng.randrange(len(people))]
+        ts = int(now) - rng.randrange(86400)
+        contacts.add(chat)
+        conversations.add((session, chat))
+        if roll < 0.65:
             key = f"IN{i:010d}"
-            event = "message.received"
-            data = {"id": {"fromMe": False, "remote": chat, "id": key, "_serialized": f"false_{chat}_{key}_in"},
+            data = {"id": {"fromMe": False, "remote": chat, "id": key, "_serialized": f"false_{chat}_{key}"},
                     "body": f"Hola, ¿cómo estás? mensaje {i} " + "y" * rng.randrange(20, 300), "type": "chat",
-                    "timestamp": int(now) - rng.randrange(86400), "from": chat, "to": "34657032985@c.us",
-                    "fromMe": False, "hasMedia": False, "isForwarded": False, "isStarred": False,
-                    "isStatus": False, "quotedMsgId": None, "notifyName": f"Cliente {chat[3:7]}"}
-            counts["received"] += 1
+                    "timestamp": ts, "from": chat, "to": "34657032985@c.us", "fromMe": False, "hasMedia": False,
+                    "isForwarded": False, "isStatus": False, "quotedMsgId": None, "notifyName": f"Cliente {i % 997}"}
+            if in_group:
+                author = people[rng.randrange(len(people))]
+                data["author"] = author
+                contacts.add(author)
+            stream.append((pos, "message.received", session, data))
+            expected["received"] += 1
         else:
-            event = "session.connected"
-            data = {"phoneNumber": "34657032985", "timestamp": iso, "n": i}
-            counts["session"] += 1
-        body = json.dumps({"event": event, "sessionId": session, "data": data, "timestamp": iso},
-                          ensure_ascii=False, separators=(",", ":")).encode()
-        bodies.append((body, event, session))
-    duplicates = [bodies[rng.randrange(len(bodies))] for _ in range(n // 20)]
-    # Retries come a little after their original: append them, then lightly shuffle everything.
-    requests = bodies + duplicates
-    for i in range(len(requests) - 1, 0, -1):
-        j = max(0, i - rng.randrange(50))
-        requests[i], requests[j] = requests[j], requests[i]
+            key = f"OUT{i:010d}"
+            data = {"id": {"fromMe": True, "remote": chat, "id": key, "_serialized": f"true_{chat}_{key}"},
+                    "body": f"Respuesta {i} " + "x" * rng.randrange(20, 200), "timestamp": ts,
+                    "from": "34657032985@c.us", "to": chat, "fromMe": True}
+            stream.append((pos, "message.sent", session, data))
+            expected["sent"] += 1
+            # Receipts: 1-3 distinct codes, ascending; most come after the message, some before.
+            count = rng.choices([1, 2, 3], weights=[10, 10, 7])[0]
+            codes = sorted(rng.sample([1, 2, 3], count))
+            expected["acked_messages"] += 1
+            expected["ack_sum"] += codes[-1]
+            for code in codes:
+                if rng.random() < 0.125:
+                    at = pos - rng.uniform(1, 300)
+                    expected["acks_before_message"] += 1
+                else:
+                    at = pos + rng.expovariate(1 / 400.0)
+                stream.append((at, "message.ack", session, {"messageId": key, "ack": code, "timestamp": ts + code}))
+                expected["ack"] += 1
+    stream.sort(key=lambda item: item[0])
+
+    bodies = [(json.dumps({"event": event, "sessionId": session, "data": data, "timestamp": iso(now)},
+                          ensure_ascii=False, separators=(",", ":")).encode(), event, session)
+              for _, event, session, data in stream]
+    # Retries come a little after their original.
+    requests = list(bodies)
+    for _ in range(len(bodies) // 20):
+        original = rng.randrange(len(bodies))
+        requests.insert(min(len(requests), original + rng.randrange(1, 60)), bodies[original])
     with open(out_path, "wb") as out:
         for body, event, session in requests:
             sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -72,9 +107,12 @@ def main():
                     f"X-Webhook-Timestamp: {header_ts}\r\nContent-Length: {len(body)}\r\n\r\n").encode()
             raw = head + body
             out.write(f"{len(raw)}\n".encode() + raw)
-    unique_bodies = len({b for b, _, _ in bodies})
-    json.dump({"requests": len(requests), "unique": unique_bodies, "duplicates": len(requests) - unique_bodies,
-               "messages": counts["received"] + counts["sent"], "acked": counts["ack"], **counts,
+    unique = len({b for b, _, _ in bodies})
+    json.dump({"seed": seed, "requests": len(requests), "unique": unique, "duplicates": len(requests) - unique,
+               "messages": expected["received"] + expected["sent"], **expected,
+               "contacts": len(contacts), "conversations": len(conversations),
+               "session_status": {s: v[1] for s, v in sorted(session_last.items())},
+               "ack_share": round(expected["ack"] / unique, 3),
                "avg_body_bytes": sum(len(b) for b, _, _ in bodies) // len(bodies)}, sys.stdout)
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Prometheus
+import Synchronization
 
 /// The service's Prometheus metrics, in one registry per application (so tests stay isolated).
 public final class InboxMetrics: Sendable {
@@ -9,6 +10,7 @@ public final class InboxMetrics: Sendable {
     private let sseClientsGauge: Gauge
     private let batchSizes: ValueHistogram
     private let ingestLatency: DurationHistogram
+    private let deliveryCounters = Mutex<[DeliveryKey: Counter]>([:])
 
     /// Values sampled when /metrics is scraped.
     public struct Samples: Sendable {
@@ -41,11 +43,27 @@ public final class InboxMetrics: Sendable {
     /// A webhook answered: `event` is InboxLite's name for it (`message.received`, … or `other`),
     /// `outcome` is applied, ignored, failed or duplicate.
     public func delivery(provider: String, event: String, outcome: String, duration: Duration) {
-        registry.makeCounter(
-            descriptor: .inbox("webhook_deliveries", unit: "total", help: "Accepted webhook deliveries by gateway, event and outcome."),
-            labels: [("event", Self.boundedEvent(event)), ("outcome", outcome), ("provider", provider)]
-        ).increment()
+        let event = Self.boundedEvent(event)
+        let key = DeliveryKey(provider: provider, event: event, outcome: outcome)
+        // The registry builds and hashes a label set on every `makeCounter`; the counters are few
+        // (gateways × events × outcomes) and kept here after their first use.
+        let counter = deliveryCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: .inbox("webhook_deliveries", unit: "total", help: "Accepted webhook deliveries by gateway, event and outcome."),
+                labels: [("event", event), ("outcome", outcome), ("provider", provider)]
+            )
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
         ingestLatency.record(duration)
+    }
+
+    private struct DeliveryKey: Hashable {
+        let provider: String
+        let event: String
+        let outcome: String
     }
 
     /// A webhook refused, by reason code.

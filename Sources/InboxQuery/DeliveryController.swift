@@ -45,7 +45,13 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
         let body = try await pool.read { db -> Stats.Body in
             let counts = try DeliveryCounts(db, provider: provider)
             let last = try provider.map {
-                try db.queryFirst("SELECT received_at FROM webhook_deliveries WHERE provider = ? ORDER BY id DESC LIMIT 1", $0)?.string(0)
+                // The newest id per gateway is kept in delivery_counts (migration 0005).
+                try db.queryFirst(
+                    """
+                    SELECT received_at FROM webhook_deliveries
+                    WHERE id = (SELECT max(last_delivery_id) FROM delivery_counts WHERE provider = ?)
+                    """, $0
+                )?.string(0)
             } ?? db.queryFirst("SELECT received_at FROM webhook_deliveries ORDER BY id DESC LIMIT 1")?.string(0)
             return Stats.Body(
                 totalDeliveries: counts.total, successfulDeliveries: counts.byStatus[.applied, default: 0],
@@ -105,7 +111,7 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
                 """
             )?.int(0) ?? 0
             result.lastFailureAt = try db.queryFirst(
-                "SELECT received_at FROM webhook_deliveries WHERE status = 'failed' ORDER BY id DESC LIMIT 1"
+                "SELECT received_at FROM webhook_deliveries WHERE status = 'failed' AND status <> 'applied' ORDER BY id DESC LIMIT 1"
             )?.string(0)
             let counts = try DeliveryCounts(db)
             result.failedTotal = counts.byStatus[.failed, default: 0]
@@ -144,7 +150,11 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
             throw QueryError.badParameter("status", "must be applied, ignored or failed")
         }
         var query = SelectQuery("SELECT \(DeliveryView.columns(includeBody: includeBody)) FROM webhook_deliveries WHERE 1")
-        query.and("status = ?", ifPresent: status)
+        if let status {
+            // Ignored and failed deliveries are few and have their own (partial) index; the
+            // literal condition is what lets SQLite use it.
+            query.and(status == DeliveryStatus.applied.rawValue ? "status = ?" : "status = ? AND status <> 'applied'", status)
+        }
         query.and("event = ?", ifPresent: try request.parameter("event"))
         query.and("session_id = ?", ifPresent: try request.parameter("session"))
         query.and("provider = ?", ifPresent: try request.providerParameter())

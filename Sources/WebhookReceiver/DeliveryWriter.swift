@@ -148,6 +148,7 @@ public final class DeliveryWriter: Service, @unchecked Sendable {
                     finished = done
                     condition.unlock()
                     let thread = Thread { [self] in
+                        nameCurrentThread("inbox-writer")
                         loop(sendableWriter.value, checkpointer: checkpointer)
                     }
                     thread.name = "inboxlite-writer"

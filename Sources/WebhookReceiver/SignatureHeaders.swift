@@ -1,11 +1,14 @@
 import Foundation
+#if canImport(InboxStore)
+import InboxStore  // (the fuzz target compiles this file into one module with InboxStore's sources)
+#endif
 
 /// Parsing of the unauthenticated headers a webhook carries. Pure Swift with no dependencies, so
 /// the fuzz target (`scripts/fuzz.sh`) compiles it together with the envelope decoding.
 enum SignatureHeaders {
     /// Milliseconds since the epoch; values below 10^12 are taken as seconds.
     static func parseEpoch(_ text: String) -> Date? {
-        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite, value > 0 else {
+        guard let value = Double(text.trimmingSpacesAndTabs), value.isFinite, value > 0 else {
             return nil
         }
         return Date(timeIntervalSince1970: value < 1e12 ? value : value / 1000)
@@ -18,8 +21,8 @@ enum SignatureHeaders {
 
     /// `bytes` bytes from hex (either case) after an optional `prefix`; nil if malformed.
     static func decodeHex(_ header: String, prefix: String, bytes count: Int) -> [UInt8]? {
-        var hex = Substring(header.trimmingCharacters(in: .whitespaces))
-        if hex.lowercased().hasPrefix(prefix) { hex = hex.dropFirst(prefix.count) }
+        var hex = header.trimmingSpacesAndTabs
+        if hex.prefix(prefix.count).lowercased() == prefix { hex = hex.dropFirst(prefix.count) }
         let digits = Array(hex.utf8)
         guard digits.count == count * 2 else { return nil }
         var bytes: [UInt8] = []

@@ -57,15 +57,16 @@ public struct WebhookController<Context: RequestContext>: Sendable {
     func receive(_ request: Request, context: Context) async throws -> Response {
         let receivedAt = Date()
         let started = ContinuousClock.now
-        var logger = context.logger
-        logger[metadataKey: "provider"] = "\(provider.rawValue)"
-        if let session = request.headers[.webhookSession] { logger[metadataKey: "session"] = "\(session)" }
+        // No logger metadata is built on the way in: the stream handler formats metadata on every
+        // change, which cost more than the signature check. Refusals log with their context below.
+        var event: String?
+        var session: String?
         do {
             guard let authenticator else { throw WebhookError.providerDisabled(provider.rawValue) }
             let body = try await collect(request)
             let verified = try authenticator.verify(body: body, headers: request.headers, query: request.uri.query)
-            logger[metadataKey: "event"] = "\(verified.envelope.event)"
-            if let session = verified.sessionId { logger[metadataKey: "session"] = "\(session)" }
+            event = verified.envelope.event
+            session = verified.sessionId
 
             let delivery = IncomingDelivery(
                 body: body, bodySHA256: SHA256.hash(data: body).hexString, sessionId: verified.sessionId,
@@ -86,17 +87,24 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             }
             metrics.delivery(provider: provider.rawValue, event: verified.envelope.inboxEvent ?? "other", outcome: outcome,
                              duration: ContinuousClock.now - started)
-            logger.debug("webhook delivery", metadata: [
-                "outcome": "\(outcome)", "duration_ms": "\(Self.milliseconds(since: started))",
-            ])
+            if context.logger.logLevel <= .debug {
+                context.logger.debug("webhook delivery", metadata: [
+                    "provider": "\(provider.rawValue)", "event": "\(verified.envelope.event)",
+                    "session": "\(verified.sessionId ?? "-")", "outcome": "\(outcome)",
+                    "duration_ms": "\(Self.milliseconds(since: started))",
+                ])
+            }
             return .json(bytes: result == .duplicate ? WebhookAnswers.duplicate : WebhookAnswers.accepted)
         } catch let error as WebhookError {
             metrics.rejected(reason: error.code)
             let level: Logger.Level = error == .storeUnavailable ? .error : (error == .storeBusy ? .warning : .notice)
-            logger.log(level: level, "webhook rejected", metadata: [
-                "status": "\(error.status.code)", "reason": "\(error.code)",
+            var metadata: Logger.Metadata = [
+                "provider": "\(provider.rawValue)", "status": "\(error.status.code)", "reason": "\(error.code)",
                 "duration_ms": "\(Self.milliseconds(since: started))",
-            ])
+            ]
+            if let sessionHeader = request.headers[.webhookSession] ?? session { metadata["session"] = "\(sessionHeader)" }
+            if let event { metadata["event"] = "\(event)" }
+            context.logger.log(level: level, "webhook rejected", metadata: metadata)
             throw error
         }
     }

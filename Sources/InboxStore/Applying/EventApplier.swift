@@ -7,6 +7,18 @@ import Foundation
 /// min/max, session changes carry their event time and an older one never overwrites a newer.
 struct EventApplier {
     let db: SQLiteConnection
+    /// Sessions known to have a row, so most deliveries skip the insert-if-missing. Forgotten
+    /// whenever a transaction or savepoint rolls back (the row may have gone with it).
+    let knownSessions = KnownSessions()
+
+    final class KnownSessions {
+        var ids: Set<String> = []
+    }
+
+    /// Call after any rollback.
+    func forgetSessions() {
+        knownSessions.ids.removeAll()
+    }
 
     /// What one delivery did.
     enum Outcome: Equatable {
@@ -75,6 +87,7 @@ struct EventApplier {
     // MARK: - Sessions
 
     private func ensureSession(_ sessionId: String, provider: Provider, now: String) throws {
+        if knownSessions.ids.contains(sessionId) { return }
         try db.run(
             """
             INSERT INTO sessions (session_id, provider, created_at, updated_at) VALUES (?, ?, ?, ?)
@@ -82,6 +95,7 @@ struct EventApplier {
             """,
             sessionId, provider.rawValue, now, now
         )
+        knownSessions.ids.insert(sessionId)
     }
 
     /// A gateway without session events delivered for this session: it is connected. Only a

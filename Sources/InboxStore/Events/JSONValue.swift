@@ -57,7 +57,7 @@ public enum JSONValue: Sendable, Equatable {
         switch self {
         case .integer(let value): return value
         case .double(let value) where value.isFinite && abs(value) < 9e18: return Int64(value)
-        case .string(let text): return Int64(text.trimmingCharacters(in: .whitespaces))
+        case .string(let text): return Int64(text.trimmingSpacesAndTabs)
         default: return nil
         }
     }

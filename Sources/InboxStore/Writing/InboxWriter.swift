@@ -29,9 +29,20 @@ public final class InboxWriter {
     /// so the failure is recorded and its neighbours still land.
     public func commit(_ batch: [IncomingDelivery], now: Date = Date()) throws -> [DeliveryResult] {
         do {
-            return try db.transaction { try store(batch, isolated: false, now: now) }
+            return try rollingBack { try db.transaction { try store(batch, isolated: false, now: now) } }
         } catch is NeedsIsolation {
-            return try db.transaction { try store(batch, isolated: true, now: now) }
+            return try rollingBack { try db.transaction { try store(batch, isolated: true, now: now) } }
+        }
+    }
+
+    /// Runs `body`; if it throws (a transaction or savepoint rolled back), the applier forgets
+    /// what it cached about rows that may be gone.
+    private func rollingBack<T>(_ body: () throws -> T) rethrows -> T {
+        do {
+            return try body()
+        } catch {
+            applier.forgetSessions()
+            throw error
         }
     }
 
@@ -95,8 +106,10 @@ public final class InboxWriter {
             Timestamps.iso(now), limit
         )
         guard !due.isEmpty else { return 0 }
-        try db.transaction {
-            for row in due { _ = try reapply(row, now: now) }
+        try rollingBack {
+            try db.transaction {
+                for row in due { _ = try reapply(row, now: now) }
+            }
         }
         return due.count
     }
@@ -128,9 +141,11 @@ public final class InboxWriter {
         )
         guard let last = rows.last else { return nil }
         var summary = ReplaySummary()
-        try db.transaction {
-            for row in rows {
-                summary.count(try reapply(row, now: now))
+        try rollingBack {
+            try db.transaction {
+                for row in rows {
+                    summary.count(try reapply(row, now: now))
+                }
             }
         }
         return (summary, Int64(last.int(0) ?? 0))
@@ -147,7 +162,7 @@ public final class InboxWriter {
     /// Applies one delivery inside a savepoint and records its outcome on its row.
     private func applyIsolated(_ delivery: EventApplier.Delivery, attempts: Int, now: Date) throws -> DeliveryStatus {
         do {
-            let outcome = try db.savepoint("apply_delivery") { try applier.apply(delivery) }
+            let outcome = try rollingBack { try db.savepoint("apply_delivery") { try applier.apply(delivery) } }
             let status: DeliveryStatus = outcome == .applied ? .applied : .ignored
             try record(id: delivery.id, status: status, attempts: attempts, error: nil, now: now,
                        inboxEvent: delivery.envelope.inboxEvent)

@@ -34,7 +34,10 @@ public final class WALCheckpointer: @unchecked Sendable {
     /// Starts the checkpoint thread.
     public func start() throws {
         let connection = UncheckedConnectionBox(try InboxDatabase.openCheckpointer(store))
-        let thread = Thread { [self] in loop(connection.connection) }
+        let thread = Thread { [self] in
+            nameCurrentThread("inbox-checkpoint")
+            loop(connection.connection)
+        }
         thread.start()
     }
 

@@ -23,7 +23,7 @@ public struct EvolutionVerifier: WebhookAuthenticator {
     public func verify(body: [UInt8], headers: HTTPFields, query: String?) throws(WebhookError) -> Verified {
         let claimed = SessionIdScanner.scan(body, key: "instance").map(provider.sessionId)
         if let authorization = headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
-            try verifyJWT(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces), keys: secrets.keys(for: claimed))
+            try verifyJWT(String(authorization.dropFirst(7).trimmingSpacesAndTabs), keys: secrets.keys(for: claimed))
         } else if let token = headers[.inboxLiteToken] ?? Self.tokenParameter(query) {
             guard secrets.secrets(for: claimed).contains(where: { ConstantTime.equal(Array(token.utf8), Array($0.utf8)) }) else {
                 throw .invalidCredentials("the token does not match this instance's Evolution token")

@@ -7,7 +7,7 @@ enum JID {
     /// (`:12`) is dropped; bare digits (Meta `wa_id`) get `@c.us`. Other domains (`@g.us`, `@lid`,
     /// `@newsletter`, `status@broadcast`) are kept.
     static func normalize(_ raw: String) -> String {
-        let trimmed = raw.trimmingCharacters(in: .whitespaces)
+        let trimmed = String(raw.trimmingSpacesAndTabs)
         guard let at = trimmed.firstIndex(of: "@") else {
             let digits = trimmed.filter(\.isNumber)
             return digits.isEmpty ? trimmed : digits + "@c.us"

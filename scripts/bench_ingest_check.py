@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Checks one run of scripts/bench-ingest.sh against the final state its stream must leave, and
+records the run's figures; with --summary, prints the table of medians and ranges over runs.
+
+  bench_ingest_check.py RUN_DIR CONNECTIONS RUN_NUMBER
+  bench_ingest_check.py --summary BENCH_DIR RUNS
+"""
+import json, os, re, sqlite3, statistics, sys
+
+def parse_kv(text, prefixes):
+    lines = " ".join(l for l in text.splitlines() if l.startswith(prefixes))
+    return dict(re.findall(r"(\w+)=([\d.]+)", lines))
+
+def check_run(work, conns, run):
+    expected = json.load(open(f"{work}/expected.json"))
+    vals = parse_kv(open(f"{work}/wrk.txt").read(), ("BENCH", "duration_s"))
+    health = open(f"{work}/healthz.txt").read()
+    healthz = float(re.search(r"Requests/sec:\s+([\d.]+)", health).group(1))
+    before_messages, before_deliveries = (int(x) for x in open(f"{work}/before.txt").read().split())
+    db = sqlite3.connect(f"file:{work}/inbox.sqlite?mode=ro", uri=True)
+    q = lambda sql: db.execute(sql).fetchone()[0]
+    statuses = dict(db.execute("select session_id, status from sessions where session_id like 'crm_%'").fetchall())
+    checks = {
+        "answered 200": (int(vals["ok"]) + int(vals["non200"]) * 1000000, expected["requests"]),
+        "answered duplicate": (int(vals["duplicates"]), expected["duplicates"]),
+        "webhook_deliveries rows": (q("select count(*) from webhook_deliveries") - before_deliveries, expected["unique"]),
+        "deliveries not applied": (q("select count(*) from webhook_deliveries where status <> 'applied'"), 0),
+        "messages": (q("select count(*) from messages") - before_messages, expected["messages"]),
+        "message_acks rows (one per receipt)": (q("select count(*) from message_acks where message_id in "
+                                                  "(select id from messages where session_id like 'crm_%')"), expected["ack"]),
+        "messages acked": (q("select count(*) from messages where session_id like 'crm_%' and ack is not null"),
+                           expected["acked_messages"]),
+        "sum of final ack codes (highest wins)": (q("select coalesce(sum(ack),0) from messages where session_id like 'crm_%'"),
+                                                  expected["ack_sum"]),
+        "receipts left pending": (q("select count(*) from pending_acks"), 0),
+        "session_events rows": (q("select count(*) from session_events where session_id like 'crm_%'"), expected["session"]),
+        "conversations": (q("select count(*) from conversations where session_id like 'crm_%'"), expected["conversations"]),
+        "final session statuses (latest event wins)": (statuses, expected["session_status"]),
+    }
+    if before_messages == 0:
+        checks["contacts"] = (q("select count(*) from contacts"), expected["contacts"])
+    duration = float(vals["duration_s"])
+    rate = expected["requests"] / duration
+    cpu_us = int(vals["cpu_ticks"]) / int(vals["hz"]) * 1e6 / expected["requests"]
+    result = {"run": run, "connections": int(conns), "requests": expected["requests"], "rate": rate,
+              "p50": float(vals["p50_ms"]), "p99": float(vals["p99_ms"]), "max": float(vals["max_ms"]),
+              "rss_mb": int(open(f"{work}/rss_kb").read()) / 1024, "healthz": healthz, "ratio": rate / healthz,
+              "cpu_us": cpu_us, "messages_before": before_messages}
+    if os.path.exists(f"{work}/stages.json"):
+        stages = json.load(open(f"{work}/stages.json"))
+        for k, share in stages["share"].items():
+            result[f"cpu_us_{k}"] = cpu_us * share
+    json.dump(result, open(f"{work}/result.json", "w"))
+    ok = all(got == want for got, want in checks.values())
+    print(f"run {run}: {result['requests']} deliveries ({expected['ack_share']*100:.0f}% receipts, "
+          f"{expected['acks_before_message']} before their message, {expected['duplicates']} retries) over {conns} "
+          f"connections into a database of {before_messages} messages: {rate:,.0f}/s, p50 {result['p50']:.1f} ms, "
+          f"p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms; /healthz {healthz:,.0f}/s; RSS {result['rss_mb']:.1f} MB; "
+          f"final state {'checked' if ok else 'WRONG'}")
+    for name, (got, want) in checks.items():
+        if got != want or "-v" in sys.argv:
+            print(f"  [{'ok' if got == want else 'FAIL'}] {name}: {got} (expected {want})")
+    return ok
+
+def summary(bench_dir, runs):
+    results = [json.load(open(f"{bench_dir}/run{i}/result.json")) for i in range(1, runs + 1)]
+    rows = [("deliveries/s", "rate", "{:,.0f}"), ("p50 ms", "p50", "{:.1f}"), ("p99 ms", "p99", "{:.1f}"),
+            ("max ms", "max", "{:.1f}"), ("peak RSS MB", "rss_mb", "{:.1f}"), ("/healthz req/s (same run)", "healthz", "{:,.0f}"),
+            ("deliveries/s ÷ /healthz", "ratio", "{:.2f}"), ("server CPU µs/delivery", "cpu_us", "{:.0f}"),
+            ("  http + verify + decode", "cpu_us_http", "{:.0f}"), ("  writer: apply", "cpu_us_apply", "{:.0f}"),
+            ("  writer: commit + WAL + checkpoint", "cpu_us_commit", "{:.0f}")]
+    print(f"\n{runs} runs, {results[0]['requests']} deliveries each, {results[0]['connections']} connections, "
+          f"database at start: {results[0]['messages_before']} messages")
+    print(f"| measure | median | range |\n|---|---|---|")
+    for label, key, fmt in rows:
+        vals = [r[key] for r in results if key in r]
+        if not vals: continue
+        print(f"| {label} | {fmt.format(statistics.median(vals))} | {fmt.format(min(vals))} – {fmt.format(max(vals))} |")
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--summary":
+        summary(sys.argv[2], int(sys.argv[3]))
+    else:
+        sys.exit(0 if check_run(sys.argv[1], sys.argv[2], sys.argv[3]) else 1)
