@@ -24,7 +24,7 @@ def samples(lines):
         if not line.strip():
             if head: yield head, frames
             head, frames = None, []
-        elif not line.startswith((" ", "\t")):
+        elif not line.startswith("\t"):  # sample headers are right-aligned; frames start with a tab
             if head: yield head, frames
             head, frames = line.split(), []
         else:

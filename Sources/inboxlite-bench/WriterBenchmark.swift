@@ -11,14 +11,12 @@ struct WriterBenchmark: AsyncParsableCommand {
     @Option(help: "Deliveries per transaction.") var batch = 64
     @Option(help: "Migrations folder.") var migrations = "Migrations"
     @Option(help: "Database file (a temp file by default).") var db: String?
-    @Flag(help: "Drop the full-text index triggers first, to measure what FTS costs.") var noFts = false
 
     func run() async throws {
         let path = db ?? FileManager.default.temporaryDirectory.appendingPathComponent("writer-bench-\(UUID().uuidString).sqlite").path
         let store = StoreConfiguration(path: path)
         let owner = try StoreOwner(store)
         try owner.migrate(try Migration.load(from: URL(fileURLWithPath: migrations)))
-        if noFts { try StoreSurgery.dropFullTextTriggers(owner) }
         let writer = try owner.makeWriter()
         let checkpointer = owner.makeCheckpointer()
         try checkpointer.start()
@@ -33,8 +31,8 @@ struct WriterBenchmark: AsyncParsableCommand {
             index = end
         }
         let seconds = (ContinuousClock.now - started).seconds
-        print(String(format: "writer%@: %d deliveries in batches of %d: %.2f s, %.0f deliveries/s",
-                     noFts ? " (no FTS)" : "", count, batch, seconds, Double(count) / seconds))
+        print(String(format: "writer: %d deliveries in batches of %d: %.2f s, %.0f deliveries/s",
+                     count, batch, seconds, Double(count) / seconds))
         if db == nil { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
     }
 }

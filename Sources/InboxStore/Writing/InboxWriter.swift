@@ -29,9 +29,22 @@ public final class InboxWriter {
     /// so the failure is recorded and its neighbours still land.
     public func commit(_ batch: [IncomingDelivery], now: Date = Date()) throws -> [DeliveryResult] {
         do {
-            return try rollingBack { try db.transaction { try store(batch, isolated: false, now: now) } }
+            return try applying { try store(batch, isolated: false, now: now) }
         } catch is NeedsIsolation {
-            return try rollingBack { try db.transaction { try store(batch, isolated: true, now: now) } }
+            return try applying { try store(batch, isolated: true, now: now) }
+        }
+    }
+
+    /// One transaction that applies deliveries: the applier's start and finish around `body`,
+    /// and its caches forgotten if it rolls back.
+    private func applying<T>(_ body: () throws -> T) throws -> T {
+        try rollingBack {
+            try db.transaction {
+                try applier.beginTransaction()
+                let result = try body()
+                try applier.finishTransaction()
+                return result
+            }
         }
     }
 
@@ -106,10 +119,8 @@ public final class InboxWriter {
             Timestamps.iso(now), limit
         )
         guard !due.isEmpty else { return 0 }
-        try rollingBack {
-            try db.transaction {
-                for row in due { _ = try reapply(row, now: now) }
-            }
+        try applying {
+            for row in due { _ = try reapply(row, now: now) }
         }
         return due.count
     }
@@ -141,11 +152,9 @@ public final class InboxWriter {
         )
         guard let last = rows.last else { return nil }
         var summary = ReplaySummary()
-        try rollingBack {
-            try db.transaction {
-                for row in rows {
-                    summary.count(try reapply(row, now: now))
-                }
+        try applying {
+            for row in rows {
+                summary.count(try reapply(row, now: now))
             }
         }
         return (summary, Int64(last.int(0) ?? 0))

@@ -1,4 +1,15 @@
--- 0005: fewer indexes to maintain on every delivery. Each webhook inserts one row into
+-- 0005: a lighter write path.
+--
+-- The full-text index is fed by the writer once per transaction instead of by triggers per row:
+-- FTS5 writes its pending terms out as a new segment at every statement savepoint, so the insert
+-- and update triggers produced one index segment (and later merges) per message. The writer now
+-- indexes a transaction's new messages in one statement before it commits, and re-indexes a
+-- stored message whose text changes. Deleting a message (by hand) still removes its terms by
+-- trigger.
+DROP TRIGGER messages_fts_insert;
+DROP TRIGGER messages_fts_update;
+
+-- Fewer indexes to maintain on every delivery. Each webhook inserts one row into
 -- webhook_deliveries; every index on it is another B-tree page dirtied and written to the WAL per
 -- batch. The by-event and by-provider indexes served only list filters and "the newest delivery of
 -- a gateway"; the by-status index was almost all 'applied' entries, which no query looks up.
