@@ -35,7 +35,9 @@ for run in $(seq "$RUNS"); do
     --log-level warning "$@" >"$WORK/server.log" 2>&1 &
   SERVER=$!; SERVER_PID=$SERVER
   for _ in $(seq 200); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-  sqlite3 "file:$WORK/inbox.sqlite?mode=ro" "select count(*) from messages; select count(*) from webhook_deliveries;" \
+  sqlite3 "file:$WORK/inbox.sqlite?mode=ro" "select count(*) from messages; select count(*) from webhook_deliveries;
+    select count(*) from messages_fts where messages_fts match 'mensaje';
+    select count(*) from messages_fts where messages_fts match 'respuesta';" \
     >"$WORK/before.txt"
 
   [ "$PERF" = 1 ] && { perf record -F ${BENCH_PERF_HZ:-499} -g -a -o "$WORK/perf.data" >/dev/null 2>&1 & PERFPID=$!; sleep 0.5; }

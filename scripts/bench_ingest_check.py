@@ -16,7 +16,8 @@ def check_run(work, conns, run):
     vals = parse_kv(open(f"{work}/wrk.txt").read(), ("BENCH", "duration_s"))
     health = open(f"{work}/healthz.txt").read()
     healthz = float(re.search(r"Requests/sec:\s+([\d.]+)", health).group(1))
-    before_messages, before_deliveries = (int(x) for x in open(f"{work}/before.txt").read().split())
+    before_messages, before_deliveries, before_fts_received, before_fts_sent = (
+        int(x) for x in open(f"{work}/before.txt").read().split())
     db = sqlite3.connect(f"file:{work}/inbox.sqlite?mode=ro", uri=True)
     q = lambda sql: db.execute(sql).fetchone()[0]
     statuses = dict(db.execute("select session_id, status from sessions where session_id like 'crm_%'").fetchall())
@@ -35,6 +36,10 @@ def check_run(work, conns, run):
         "receipts left pending": (q("select count(*) from pending_acks"), 0),
         "session_events rows": (q("select count(*) from session_events where session_id like 'crm_%'"), expected["session"]),
         "conversations": (q("select count(*) from conversations where session_id like 'crm_%'"), expected["conversations"]),
+        "full-text hits for 'mensaje' (every received text)": (q("select count(*) from messages_fts where messages_fts match 'mensaje'")
+                                                               - before_fts_received, expected["received"]),
+        "full-text hits for 'respuesta' (every sent text)": (q("select count(*) from messages_fts where messages_fts match 'respuesta'")
+                                                             - before_fts_sent, expected["sent"]),
         "final session statuses (latest event wins)": (statuses, expected["session_status"]),
     }
     if before_messages == 0:

@@ -67,4 +67,34 @@ struct InboxWriterTests {
         #expect(try reader.queryFirst("SELECT status FROM webhook_deliveries")?.string(0) == "applied")
         #expect(try reader.queryFirst("SELECT count(*) FROM messages")?.int(0) == 1)
     }
+
+    /// The writer indexes text once per transaction (no triggers): a message must be found by
+    /// its current text only, whether it changed in a later transaction or in the same one, and
+    /// FTS5's own integrity check must agree with the messages table.
+    @Test func fullTextSearchFollowsTheCurrentTextAcrossAndWithinTransactions() throws {
+        let fixture = try StoreFixture()
+        let writer = fixture.writer
+        func text(_ key: String, _ body: String) -> String {
+            #"{"event":"message.received","sessionId":"s","data":{"id":{"id":"\#(key)","remote":"1@c.us","_serialized":"false_1@c.us_\#(key)_in"},"body":"\#(body)"}}"#
+        }
+        _ = try writer.commit([delivery(text("A", "alpha uno"))])
+        _ = try writer.commit([delivery(text("A", "beta dos"))])  // edited in a later transaction
+        _ = try writer.commit([delivery(text("B", "gamma tres")), delivery(text("B", "delta cuatro"))])  // within one
+        _ = try writer.commit([delivery(text("C", "epsilon")), delivery(message("D"))])
+
+        let reader = try fixture.reader()
+        func hits(_ term: String) throws -> [String] {
+            try reader.query(
+                "SELECT m.message_id FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? ORDER BY m.id",
+                term
+            ).compactMap { $0.string(0) }
+        }
+        #expect(try hits("alpha").isEmpty, "the old text left the index")
+        #expect(try hits("beta") == ["false_1@c.us_A_in"])
+        #expect(try hits("gamma").isEmpty)
+        #expect(try hits("delta") == ["false_1@c.us_B_in"])
+        #expect(try hits("epsilon") == ["false_1@c.us_C_in"])
+        #expect(try hits("hi") == ["false_1@c.us_D_in"])
+        try fixture.owner.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+    }
 }
