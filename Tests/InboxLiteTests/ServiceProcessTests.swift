@@ -36,6 +36,49 @@ struct ServiceProcessTests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// A started `inboxlite serve` and what a client needs to talk to it.
+    struct RunningService {
+        let process: Process
+        let base: String
+        let port: Int
+        let token: String
+        let secret: String
+    }
+
+    /// Starts `inboxlite serve` on a free port with its output going to `log`, and waits until
+    /// it listens (it records its address in the lock file). Secrets are the generated ones.
+    static func start(database: String, log logFile: URL, arguments: [String] = []) async throws -> RunningService {
+        if !FileManager.default.fileExists(atPath: logFile.path) { FileManager.default.createFile(atPath: logFile.path, contents: nil) }
+        let serve = Process()
+        serve.executableURL = binary
+        serve.arguments = ["serve", "--db", database, "--port", "0", "--migrations", TestInbox.migrations.path] + arguments
+        serve.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("INBOXLITE_") }
+        let log = try FileHandle(forWritingTo: logFile)
+        log.seekToEndOfFile()
+        serve.standardOutput = log
+        serve.standardError = log
+        try serve.run()
+        var url: String?
+        for _ in 0..<400 where url == nil {
+            url = StoreOwner.runningService(databasePath: database)?.url
+            if url == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        guard let base = url, let port = Int(base.split(separator: ":").last ?? "") else {
+            kill(serve.processIdentifier, SIGKILL)
+            throw ServiceDidNotStart(log: String(decoding: (try? Data(contentsOf: logFile)) ?? Data(), as: UTF8.self))
+        }
+        let dataFolder = URL(fileURLWithPath: database).deletingLastPathComponent()
+        func read(_ name: String) throws -> String {
+            try String(contentsOf: dataFolder.appendingPathComponent(name), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return RunningService(process: serve, base: base, port: port, token: try read("api-token"), secret: try read("webhook-secret"))
+    }
+
+    struct ServiceDidNotStart: Error, CustomStringConvertible {
+        let log: String
+        var description: String { "the service did not start: \(log)" }
+    }
+
     @Test(.timeLimit(.minutes(2))) func sigtermWithAStreamOpenStopsCleanlyAndNothingLeaksIntoTheLog() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build with swift build --build-tests first")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboxlite-process-\(UUID().uuidString)")
@@ -43,32 +86,12 @@ struct ServiceProcessTests {
         let database = folder.appendingPathComponent("data/inbox.sqlite").path
         let logFile = folder.appendingPathComponent("serve.log")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
 
         // Started with stdout and stderr going to a file, as under systemd.
-        let serve = Process()
-        serve.executableURL = Self.binary
-        serve.arguments = ["serve", "--db", database, "--port", "0", "--migrations", TestInbox.migrations.path, "--shutdown-grace", "3"]
-        serve.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("INBOXLITE_") }
-        let log = try FileHandle(forWritingTo: logFile)
-        serve.standardOutput = log
-        serve.standardError = log
-        try serve.run()
+        let service = try await Self.start(database: database, log: logFile, arguments: ["--shutdown-grace", "3"])
+        let (serve, base, port, token, secret) = (service.process, service.base, service.port, service.token, service.secret)
         defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
-
-        // The service says where it listens in its lock file.
-        var url: String?
-        for _ in 0..<400 where url == nil {
-            url = StoreOwner.runningService(databasePath: database)?.url
-            if url == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        let base = try #require(url, "the service did not start: \(String(decoding: (try? Data(contentsOf: logFile)) ?? Data(), as: UTF8.self))")
-        let port = try #require(Int(base.split(separator: ":").last ?? ""))
         let dataFolder = folder.appendingPathComponent("data")
-        let token = try String(contentsOf: dataFolder.appendingPathComponent("api-token"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let secret = try String(contentsOf: dataFolder.appendingPathComponent("webhook-secret"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
 
         // A live stream, and a webhook that shows up on it.
         let stream = try RawHTTPConnection(port: port)
