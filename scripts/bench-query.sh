@@ -4,12 +4,13 @@
 # search, a full-text search, delivery stats and health, each under 16 concurrent connections
 # (wrk, release build). BENCH_SETS="stats health" measures only those.
 #   usage: scripts/bench-query.sh [DELIVERIES=1125000] [CONNECTIONS=16] [SECONDS=10]
-#   BENCH_DB=path reuses (or keeps) a filled database.
+#   BENCH_DB=path reuses (or keeps) a filled database; BENCH_RUNS (3) runs of each set at 4 and
+#   CONNECTIONS connections (BENCH_CONNECTIONS overrides); BENCH_SETS picks the request sets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DELIVERIES=${1:-1125000}; C=${2:-16}; SECONDS_EACH=${3:-10}
 command -v wrk >/dev/null || { sudo_cmd=$(command -v sudo || true); $sudo_cmd apt-get update -qq >/dev/null; $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
-swift build -c release >/dev/null
+swift build -c release 2>&1 | grep -E 'error' >&2 || true
 WORK=$(mktemp -d /tmp/inboxlite-qbench.XXXXXX)
 DB=${BENCH_DB:-$WORK/inbox.sqlite}
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -51,9 +52,33 @@ print(f"database: {db.execute('select count(*) from webhook_deliveries').fetchon
       f"{db.execute('select count(*) from conversations').fetchone()[0]} conversations, "
       f"{db.execute('select count(*) from contacts').fetchone()[0]} contacts")
 PY
+# Each set at each connection count, BENCH_RUNS times: pages/s, p50/p99, and the server's CPU
+# per page (from /proc, so the load generator's own CPU is not counted); then median and range.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+HZ=$(getconf CLK_TCK)
 for name in ${BENCH_SETS:-conversation_list thread_page contact_search full-text_search stats health}; do
-  out=$(BENCH_URLS="$WORK/$name.txt" BENCH_TOKEN=bench wrk -t1 -c"$C" -d"${SECONDS_EACH}s" --timeout 5s \
-        -s scripts/bench_query.lua "http://127.0.0.1:$PORT" | grep BENCH)
-  echo "$name (c=$C): ${out#BENCH }"
+  for conns in ${BENCH_CONNECTIONS:-4 $C}; do
+    for run in $(seq "${BENCH_RUNS:-3}"); do
+      before=$(cpu_ticks)
+      out=$(BENCH_URLS="$WORK/$name.txt" BENCH_TOKEN=bench wrk -t1 -c"$conns" -d"${SECONDS_EACH}s" --timeout 5s \
+            -s scripts/bench_query.lua "http://127.0.0.1:$PORT" | grep BENCH)
+      echo "$name $conns $(( $(cpu_ticks) - before )) ${out#BENCH }" >>"$WORK/results.txt"
+    done
+  done
 done
+python3 - "$WORK/results.txt" "$HZ" <<'PY'
+import re, statistics, sys
+hz = int(sys.argv[2]); rows = {}
+for line in open(sys.argv[1]):
+    name, conns, ticks, rest = line.split(" ", 3)
+    v = dict((k, float(x)) for k, x in re.findall(r"(\w+)=([\d.]+)", rest))
+    v["cpu_us"] = int(ticks) / hz * 1e6 / max(1, v["requests"])
+    rows.setdefault((name, int(conns)), []).append(v)
+fmt = lambda vals, f: f"{f.format(statistics.median(vals))} ({f.format(min(vals))}–{f.format(max(vals))})"
+print("| request | conns | pages/s | p50 ms | p99 ms | server CPU µs/page | non-200 |\n|---|---|---|---|---|---|---|")
+for (name, conns), vs in rows.items():
+    print(f"| {name.replace('_', ' ')} | {conns} | {fmt([v['rps'] for v in vs], '{:,.0f}')} | {fmt([v['p50_ms'] for v in vs], '{:.2f}')} "
+          f"| {fmt([v['p99_ms'] for v in vs], '{:.2f}')} | {fmt([v['cpu_us'] for v in vs], '{:.0f}')} | {sum(int(v['non200']) for v in vs)} |")
+print(f"median (min–max) of {len(vs)} runs each")
+PY
 echo "server RSS=$(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$SERVER/status)"

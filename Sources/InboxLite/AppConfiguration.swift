@@ -41,6 +41,8 @@ public struct AppConfiguration: Sendable {
     public var eventBufferBytes: Int
     /// Reads running or waiting at once before new ones get 503.
     public var maxQueuedReads: Int
+    /// Megabytes of the database file each reader maps into memory (0: read with pread).
+    public var readerMemoryMapMegabytes: Int
     /// Receipts older than this whose message never came are moved out of `pending_acks`.
     public var pendingAckExpiry: TimeInterval
     /// Bodies of applied deliveries older than this are emptied; nil keeps everything.
@@ -76,6 +78,7 @@ public struct AppConfiguration: Sendable {
         maxEventStreams: Int = 64,
         eventBufferBytes: Int = 1 << 20,
         maxQueuedReads: Int = 64,
+        readerMemoryMapMegabytes: Int = 2048,
         pendingAckExpiry: TimeInterval = 7 * 86_400,
         retainBodies: TimeInterval? = nil,
         failureWindow: TimeInterval = 86_400,
@@ -106,6 +109,7 @@ public struct AppConfiguration: Sendable {
         self.maxEventStreams = maxEventStreams
         self.eventBufferBytes = eventBufferBytes
         self.maxQueuedReads = maxQueuedReads
+        self.readerMemoryMapMegabytes = readerMemoryMapMegabytes
         self.pendingAckExpiry = pendingAckExpiry
         self.retainBodies = retainBodies
         self.failureWindow = failureWindow
@@ -144,6 +148,9 @@ public struct AppConfiguration: Sendable {
 
     /// The database settings the store needs.
     public var store: StoreConfiguration {
-        StoreConfiguration(path: databasePath, durability: durability, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        StoreConfiguration(
+            path: databasePath, durability: durability, busyTimeoutMilliseconds: busyTimeoutMilliseconds,
+            readerMemoryMapBytes: readerMemoryMapMegabytes << 20
+        )
     }
 }

@@ -18,7 +18,7 @@ public struct ContactController<Context: RequestContext>: Sendable {
         let after = page.after == nil ? 0 : try page.int(0)
         let session = try request.parameter("session")
         let q = try request.parameter("q", maxLength: 100)
-        var query = SelectQuery("SELECT \(ContactView.columns) FROM contacts WHERE id > ?", after)
+        var query = SelectQuery("FROM contacts WHERE id > ?", after)
         query.and("session_id = ?", ifPresent: session)
         if let q {
             let pattern = "%" + Self.escapeLike(q) + "%"
@@ -29,16 +29,14 @@ public struct ContactController<Context: RequestContext>: Sendable {
                 pattern, pattern, digits, "%" + digits + "%"
             )
         }
-        let contacts = try await query.fetch(pool, orderBy: "id", limit: page.limit + 1, ContactView.init)
-        return QueryResponse.json(Page(fetched: contacts, limit: page.limit) { [String($0.id)] })
+        return try await query.page(pool, ReadModels.contact, orderBy: "id", limit: page.limit, cursor: ["id"])
     }
 
     func show(_ whatsappId: String) async throws -> Response {
-        let contact = try await pool.read { db in
-            try db.queryFirst("SELECT \(ContactView.columns) FROM contacts WHERE whatsapp_id = ?", whatsappId).map(ContactView.init)
+        guard let response = try await pool.single(ReadModels.contact, "FROM contacts WHERE whatsapp_id = ?", whatsappId) else {
+            throw QueryError.notFound("contact \(whatsappId)")
         }
-        guard let contact else { throw QueryError.notFound("contact \(whatsappId)") }
-        return QueryResponse.json(Single(contact))
+        return response
     }
 
     /// User text inside LIKE matches literally: `%` and `_` are not wildcards.

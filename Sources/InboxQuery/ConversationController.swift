@@ -20,7 +20,7 @@ public struct ConversationController<Context: RequestContext>: Sendable {
         let page = try PageRequest(request, keyParts: 2)
         let session = try request.parameter("session")
         var query = SelectQuery("""
-            SELECT \(ConversationView.columns) FROM conversations c
+            FROM conversations c
             JOIN messages m ON m.id = c.last_message_id
             LEFT JOIN contacts k ON k.whatsapp_id = c.contact
             WHERE 1
@@ -30,10 +30,10 @@ public struct ConversationController<Context: RequestContext>: Sendable {
             let (time, id) = (try page.int(0), try page.int(1))
             query.and("(c.last_activity_at < ? OR (c.last_activity_at = ? AND c.id < ?))", time, time, id)
         }
-        let rows = try await query.fetch(
-            pool, orderBy: "c.last_activity_at DESC, c.id DESC", limit: page.limit + 1, ConversationView.init
+        return try await query.page(
+            pool, ReadModels.conversation, orderBy: "c.last_activity_at DESC, c.id DESC", limit: page.limit,
+            cursor: ["last_activity_at", "id"]
         )
-        return QueryResponse.json(Page(fetched: rows, limit: page.limit) { [String($0.lastActivityAt), String($0.id)] })
     }
 
     /// A chat's messages, newest first (`order=asc` for oldest first), optionally only those
@@ -49,7 +49,7 @@ public struct ConversationController<Context: RequestContext>: Sendable {
         default: throw QueryError.badParameter("order", "must be asc or desc")
         }
         var query = SelectQuery(
-            "SELECT \(MessageView.columns("m")) FROM messages m WHERE m.session_id = ? AND m.contact = ?", session, chat
+            "FROM messages m WHERE m.session_id = ? AND m.contact = ?", session, chat
         )
         if let before { query.and("m.timestamp < ?", before) }
         if let after { query.and("m.timestamp > ?", after) }
@@ -59,9 +59,9 @@ public struct ConversationController<Context: RequestContext>: Sendable {
                 ? "(m.timestamp > ? OR (m.timestamp = ? AND m.id > ?))"
                 : "(m.timestamp < ? OR (m.timestamp = ? AND m.id < ?))", time, time, id)
         }
-        let messages = try await query.fetch(
-            pool, orderBy: ascending ? "m.timestamp, m.id" : "m.timestamp DESC, m.id DESC", limit: page.limit + 1
-        ) { MessageView($0) }
-        return QueryResponse.json(Page(fetched: messages, limit: page.limit) { [String($0.timestamp ?? 0), String($0.id)] })
+        return try await query.page(
+            pool, ReadModels.message, orderBy: ascending ? "m.timestamp, m.id" : "m.timestamp DESC, m.id DESC",
+            limit: page.limit, cursor: ["timestamp", "id"]
+        )
     }
 }

@@ -149,7 +149,7 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
         if let status, DeliveryStatus(rawValue: status) == nil {
             throw QueryError.badParameter("status", "must be applied, ignored or failed")
         }
-        var query = SelectQuery("SELECT \(DeliveryView.columns(includeBody: includeBody)) FROM webhook_deliveries WHERE 1")
+        var query = SelectQuery("FROM webhook_deliveries WHERE 1")
         if let status {
             // Ignored and failed deliveries are few and have their own (partial) index; the
             // literal condition is what lets SQLite use it.
@@ -159,8 +159,7 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
         query.and("session_id = ?", ifPresent: try request.parameter("session"))
         query.and("provider = ?", ifPresent: try request.providerParameter())
         if page.after != nil { query.and("id < ?", try page.int(0)) }
-        let rows = try await query.fetch(pool, orderBy: "id DESC", limit: page.limit + 1, DeliveryView.init)
-        return QueryResponse.json(Page(fetched: rows, limit: page.limit) { [String($0.id)] })
+        return try await query.page(pool, ReadModels.delivery(includeBody: includeBody), orderBy: "id DESC", limit: page.limit, cursor: ["id"])
     }
 }
 

@@ -11,20 +11,20 @@ public struct JSONWriter {
         bytes.reserveCapacity(16 * 1024)
     }
 
-    public mutating func object(_ body: (inout JSONWriter) -> Void) {
+    public mutating func object(_ body: (inout JSONWriter) throws -> Void) rethrows {
         separate()
         bytes.append(UInt8(ascii: "{"))
         needsComma.append(false)
-        body(&self)
+        try body(&self)
         needsComma.removeLast()
         bytes.append(UInt8(ascii: "}"))
     }
 
-    public mutating func array(_ body: (inout JSONWriter) -> Void) {
+    public mutating func array(_ body: (inout JSONWriter) throws -> Void) rethrows {
         separate()
         bytes.append(UInt8(ascii: "["))
         needsComma.append(false)
-        body(&self)
+        try body(&self)
         needsComma.removeLast()
         bytes.append(UInt8(ascii: "]"))
     }
@@ -62,23 +62,47 @@ public struct JSONWriter {
 
     public mutating func string(_ value: String?) {
         separate()
-        guard let value else { return appendNull() }
+        guard var value else { return appendNull() }
         bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
+        value.withUTF8 { appendEscaped($0) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A string value whose inside `body` appends (with `appendEscaped`).
+    public mutating func quoted(_ body: (inout JSONWriter) -> Void) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        body(&self)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Stored JSON as a value, unchanged; `null` when empty.
+    public mutating func raw(_ json: UnsafeBufferPointer<UInt8>) {
+        separate()
+        if json.isEmpty { appendNull() } else { bytes.append(contentsOf: json) }
+    }
+
+    /// UTF-8 text as the inside of a JSON string: runs that need no escape are copied whole.
+    public mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        var runStart = 0
+        for index in 0..<utf8.count {
+            let byte = utf8[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
+            runStart = index + 1
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
             case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
             case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
             case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
             case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+            default:
+                let hex: StaticString = "0123456789abcdef"
                 bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                          hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: bytes.append(byte)
+                                          hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0xF)]])
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+        if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
     }
 
     public mutating func integer(_ value: Int64?) {
@@ -108,9 +132,4 @@ public struct JSONWriter {
         if needsComma[last] { bytes.append(UInt8(ascii: ",")) }
         needsComma[last] = true
     }
-}
-
-/// A read model that writes itself as a JSON object.
-public protocol JSONWritable: Sendable {
-    func write(to json: inout JSONWriter)
 }

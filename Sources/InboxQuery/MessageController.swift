@@ -16,32 +16,31 @@ public struct MessageController<Context: RequestContext>: Sendable {
 
     /// The message, its ack history, and its `data` object exactly as stored.
     func show(_ messageId: String) async throws -> Response {
-        let found = try await pool.read { db -> (MessageView, [AckView], String)? in
-            guard let row = try db.queryFirst(
-                "SELECT \(MessageView.columns("m")), m.data FROM messages m WHERE m.message_id = ?", messageId
-            ) else { return nil }
-            let message = MessageView(row)
-            let acks = try db.query(
-                "SELECT ack, status, received_at, ack_at, error_code, error_title FROM message_acks WHERE message_id = ? ORDER BY id",
-                message.id
-            ).map {
-                AckView(ack: $0.int(0) ?? 0, status: $0.string(1) ?? "", receivedAt: $0.string(2) ?? "", ackAt: $0.string(3),
-                        errorCode: $0.int(4), errorTitle: $0.string(5))
+        let message = ReadModels.messageWithData
+        let body = try await pool.read { db -> [UInt8]? in
+            var json = JSONWriter()
+            var rowId: Int64?
+            try json.object { json in
+                json.key("data")
+                try json.object { json in
+                    json.key("message")  // with `data` as stored, with the gateway's own key names
+                    try db.forEachRow("SELECT \(message.selectList) FROM messages m WHERE m.message_id = ?", arguments: [messageId]) { row in
+                        guard rowId == nil else { return }
+                        message.write(row, to: &json)
+                        rowId = row.int64(message.column("id"))
+                    }
+                    json.key("acks")
+                    try json.array { json in
+                        try db.forEachRow(
+                            "SELECT \(ReadModels.ack.selectList) FROM message_acks WHERE message_id = ? ORDER BY id", arguments: [rowId ?? -1]
+                        ) { row in ReadModels.ack.write(row, to: &json) }
+                    }
+                }
             }
-            return (message, acks, row.string(MessageView.columnCount) ?? "{}")
+            return rowId == nil ? nil : json.bytes
         }
-        guard let (message, acks, data) = found else { throw QueryError.notFound("message \(messageId)") }
-        var json = JSONWriter()
-        json.object { json in
-            json.key("data")
-            json.object { json in
-                json.key("message")
-                message.write(to: &json, data: data)  // `data` as stored, with the gateway's own key names
-                json.key("acks")
-                json.array { json in for ack in acks { ack.write(to: &json) } }
-            }
-        }
-        return .json(bytes: json.bytes)
+        guard let body else { throw QueryError.notFound("message \(messageId)") }
+        return .json(bytes: body)
     }
 
     /// FTS5 search over message bodies, newest first. User text is split into words and each is
@@ -54,21 +53,13 @@ public struct MessageController<Context: RequestContext>: Sendable {
         guard let match = Self.ftsQuery(q) else {
             throw QueryError.badParameter("q", "has no words to search for")
         }
-        var query = SelectQuery("""
-            SELECT \(MessageView.columns("m")),
-                snippet(messages_fts, 0, '\(Snippet.open)', '\(Snippet.close)', '…', 12)
-            FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
-            WHERE messages_fts MATCH ?
-            """, match)
+        var query = SelectQuery(
+            "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?", match
+        )
         query.and("m.session_id = ?", ifPresent: try request.parameter("session"))
         query.and("m.contact = ?", ifPresent: try request.parameter("contact"))
         if page.after != nil { query.and("messages_fts.rowid < ?", try page.int(0)) }
-        let hits = try await query.fetch(pool, orderBy: "messages_fts.rowid DESC", limit: page.limit + 1) { row in
-            var message = MessageView(row)
-            message.snippet = row.string(MessageView.columnCount).map(Snippet.html)
-            return message
-        }
-        return QueryResponse.json(Page(fetched: hits, limit: page.limit) { [String($0.id)] })
+        return try await query.page(pool, ReadModels.searchHit, orderBy: "messages_fts.rowid DESC", limit: page.limit, cursor: ["id"])
     }
 
     /// `"word1" "word2"`: every word must appear (accents and case folded by the tokenizer).

@@ -60,49 +60,6 @@ public enum Cursor {
     }
 }
 
-/// A page of items: `{"data": [...], "next_cursor": "..." | null}`.
-public struct Page<Item: JSONWritable>: Sendable {
-    public let data: [Item]
-    public let nextCursor: String?
-
-    /// Builds a page from up to `limit + 1` fetched rows: the extra one only proves there is more.
-    public init(fetched: [Item], limit: Int, key: (Item) -> [String]) {
-        if fetched.count > limit {
-            data = Array(fetched.prefix(limit))
-            nextCursor = data.last.map { Cursor.encode(key($0)) }
-        } else {
-            data = fetched
-            nextCursor = nil
-        }
-    }
-
-    public var json: [UInt8] {
-        var json = JSONWriter()
-        json.object { json in
-            json.key("data")
-            json.array { json in for item in data { item.write(to: &json) } }
-            json.key("next_cursor")
-            json.string(nextCursor)  // explicit null on the last page
-        }
-        return json.bytes
-    }
-}
-
-/// `{"data": item}` for single-item endpoints.
-public struct Single<Item: JSONWritable>: Sendable {
-    public let data: Item
-    public init(_ data: Item) { self.data = data }
-
-    public var json: [UInt8] {
-        var json = JSONWriter()
-        json.object { json in
-            json.key("data")
-            data.write(to: &json)
-        }
-        return json.bytes
-    }
-}
-
 extension Request {
     /// An optional, non-empty query parameter, at most `maxLength` characters.
     func parameter(_ name: String, maxLength: Int = 200) throws -> String? {

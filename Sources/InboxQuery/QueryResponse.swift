@@ -9,14 +9,6 @@ enum QueryResponse {
         .json(bytes: Array(try encoder.encode(value)))
     }
 
-    static func json<Item>(_ page: Page<Item>) -> Response {
-        .json(bytes: page.json)
-    }
-
-    static func json<Item>(_ single: Single<Item>) -> Response {
-        .json(bytes: single.json)
-    }
-
     static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase

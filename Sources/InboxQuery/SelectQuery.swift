@@ -1,13 +1,15 @@
+import Hummingbird
 import InboxStore
 
-/// A list query under construction: a base SELECT, `AND` conditions with their arguments, then a
-/// keyset order and a row cap. Each controller states only what is particular to it.
+/// A list query under construction: FROM and a base WHERE, `AND` conditions with their arguments,
+/// then a keyset order and a row cap; the read model supplies the column list. Each controller
+/// states only what is particular to it.
 struct SelectQuery: @unchecked Sendable {
     // Arguments are built on the request's task and read unchanged on the pool thread.
     private var sql: String
     private var arguments: [any SQLiteBindable]
 
-    /// `base` must end in a WHERE clause (`WHERE 1` when there is nothing else to filter on).
+    /// `base` is `FROM … WHERE …` (`WHERE 1` when there is nothing else to filter on).
     init(_ base: String, _ arguments: any SQLiteBindable...) {
         sql = base
         self.arguments = arguments
@@ -24,13 +26,57 @@ struct SelectQuery: @unchecked Sendable {
         if let value { and(condition, value) }
     }
 
-    /// Runs the query with `ORDER BY order LIMIT limit` on a read-only connection.
-    func fetch<Row: Sendable>(
-        _ pool: ReadPool, orderBy order: String, limit: Int, _ map: @escaping @Sendable (SQLiteRow) -> Row
-    ) async throws -> [Row] {
+    /// Runs the query as one page of `model` rows (`ORDER BY order LIMIT limit + 1`) and answers
+    /// `{"data": [...], "next_cursor": ...}`, written straight from SQLite's row buffers on the
+    /// read thread. `cursor` names the fields whose values on the page's last row make the cursor
+    /// of the next page (there is one when the extra row came back).
+    func page(_ pool: ReadPool, _ model: ReadModel, orderBy order: String, limit: Int, cursor: [String]) async throws -> Response {
         var final = self
-        final.sql += " ORDER BY \(order) LIMIT ?"
-        final.arguments.append(limit)
-        return try await pool.read { [final] db in try db.query(final.sql, arguments: final.arguments).map(map) }
+        final.sql = "SELECT \(model.selectList) " + sql + " ORDER BY \(order) LIMIT ?"
+        final.arguments.append(limit + 1)
+        let keyColumns = cursor.map(model.column)
+        let body = try await pool.read { [final] db -> [UInt8] in
+            var json = JSONWriter()
+            var written = 0
+            var lastKey: [Int64] = []
+            var more = false
+            try json.object { json in
+                json.key("data")
+                try json.array { json in
+                    try db.forEachRow(final.sql, arguments: final.arguments) { row in
+                        guard written < limit else { more = true; return }
+                        model.write(row, to: &json)
+                        lastKey = keyColumns.map(row.int64)
+                        written += 1
+                    }
+                }
+                json.key("next_cursor")
+                json.string(more ? Cursor.encode(lastKey.map(String.init)) : nil)  // explicit null on the last page
+            }
+            return json.bytes
+        }
+        return .json(bytes: body)
+    }
+}
+
+extension ReadPool {
+    /// The row of `sql` (`FROM … WHERE` with one `?` for `key`) as `{"data": {...}}`, or nil
+    /// when there is none.
+    func single(_ model: ReadModel, _ sql: String, _ key: String) async throws -> Response? {
+        let query = "SELECT \(model.selectList) " + sql
+        let body = try await read { db -> [UInt8]? in
+            var json = JSONWriter()
+            var found = false
+            try json.object { json in
+                json.key("data")
+                try db.forEachRow(query, arguments: [key]) { row in
+                    guard !found else { return }
+                    model.write(row, to: &json)
+                    found = true
+                }
+            }
+            return found ? json.bytes : nil
+        }
+        return body.map { .json(bytes: $0) }
     }
 }

@@ -17,19 +17,16 @@ public struct SessionController<Context: RequestContext>: Sendable {
     func list(_ request: Request) async throws -> Response {
         let page = try PageRequest(request, keyParts: 1)
         let after = page.after == nil ? 0 : try page.int(0)
-        var query = SelectQuery("SELECT \(SessionView.columns) FROM sessions s WHERE s.id > ?", after)
+        var query = SelectQuery("FROM sessions s WHERE s.id > ?", after)
         query.and("s.provider = ?", ifPresent: try request.providerParameter())
-        let rows = try await query.fetch(pool, orderBy: "s.id", limit: page.limit + 1) { (Int64($0.int(0) ?? 0), SessionView($0)) }
-        let ids = Dictionary(uniqueKeysWithValues: rows.map { ($0.1.sessionId, $0.0) })
-        return QueryResponse.json(Page(fetched: rows.map(\.1), limit: page.limit) { [String(ids[$0.sessionId] ?? 0)] })
+        return try await query.page(pool, ReadModels.session, orderBy: "s.id", limit: page.limit, cursor: ["id"])
     }
 
     func show(_ sessionId: String) async throws -> Response {
-        let session = try await pool.read { db in
-            try db.queryFirst("SELECT \(SessionView.columns) FROM sessions s WHERE s.session_id = ?", sessionId).map(SessionView.init)
+        guard let response = try await pool.single(ReadModels.session, "FROM sessions s WHERE s.session_id = ?", sessionId) else {
+            throw QueryError.notFound("session \(sessionId)")
         }
-        guard let session else { throw QueryError.notFound("session \(sessionId)") }
-        return QueryResponse.json(Single(session))
+        return response
     }
 
     /// The current QR code as a PNG an operator can scan from a browser; 404 when none is current.

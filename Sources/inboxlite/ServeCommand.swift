@@ -44,6 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Queries running or waiting at once; beyond, 503 (env INBOXLITE_MAX_QUEUED_READS; default 64).")
     var maxQueuedReads: Int?
 
+    @Option(help: "Megabytes of the database each reader maps into memory; 0 reads with pread (env INBOXLITE_READER_MMAP_MB; default 2048).")
+    var readerMmapMb: Int?
+
     @Option(help: "Days a receipt waits for its message before it is moved out of pending_acks (env INBOXLITE_PENDING_ACK_DAYS; default 7).")
     var pendingAckDays: Int?
 
@@ -86,6 +89,8 @@ struct ServeCommand: AsyncParsableCommand {
         let queue = try positive(writerQueue, env: "INBOXLITE_WRITER_QUEUE", flag: "--writer-queue") ?? 4096
         let streams = try positive(maxEventStreams, env: "INBOXLITE_MAX_EVENT_STREAMS", flag: "--max-event-streams") ?? 64
         let reads = try positive(maxQueuedReads, env: "INBOXLITE_MAX_QUEUED_READS", flag: "--max-queued-reads") ?? 64
+        let mmapMegabytes = try integer(readerMmapMb, env: "INBOXLITE_READER_MMAP_MB") ?? 2048
+        guard mmapMegabytes >= 0 else { throw UsageFailure("--reader-mmap-mb must be 0 or more") }
         let ackDays = try positive(pendingAckDays, env: "INBOXLITE_PENDING_ACK_DAYS", flag: "--pending-ack-days") ?? 7
         let retainDays = try positive(retainBodies, env: "INBOXLITE_RETAIN_BODIES", flag: "--retain-bodies")
         let failureHours = try positive(failureWindowHours, env: "INBOXLITE_FAILURE_WINDOW_HOURS", flag: "--failure-window-hours") ?? 24
@@ -122,7 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.notice("starting", metadata: [
             "database": "\(database.databasePath)", "durability": "\(durability.rawValue)",
             "per_session_secrets": "\(sessionSecrets.count)", "writer_queue": "\(queue)",
-            "max_event_streams": "\(streams)", "max_queued_reads": "\(reads)", "pending_ack_days": "\(ackDays)",
+            "max_event_streams": "\(streams)", "max_queued_reads": "\(reads)", "reader_mmap_mb": "\(mmapMegabytes)", "pending_ack_days": "\(ackDays)",
             "retain_bodies_days": "\(retainDays.map(String.init) ?? "forever")", "shutdown_grace_s": "\(grace)",
         ])
         return AppConfiguration(
@@ -143,6 +148,7 @@ struct ServeCommand: AsyncParsableCommand {
             maxQueuedDeliveries: queue,
             maxEventStreams: streams,
             maxQueuedReads: reads,
+            readerMemoryMapMegabytes: mmapMegabytes,
             pendingAckExpiry: TimeInterval(ackDays) * 86_400,
             retainBodies: retainDays.map { TimeInterval($0) * 86_400 },
             failureWindow: TimeInterval(failureHours) * 3600,

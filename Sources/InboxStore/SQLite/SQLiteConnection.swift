@@ -76,6 +76,17 @@ public final class SQLiteConnection {
         }
     }
 
+    /// Runs a query and hands each row to `body` in place, without copying its values: the
+    /// cheapest way to turn rows into a response. The row is valid only during the call.
+    public func forEachRow(_ sql: String, arguments: [any SQLiteBindable], _ body: (SQLiteRowCursor) throws -> Void) throws {
+        try withStatement(sql, arguments) { statement in
+            let cursor = SQLiteRowCursor(statement: statement)
+            while try step(statement) {
+                try body(cursor)
+            }
+        }
+    }
+
     /// Runs a query and returns its first row, if any.
     public func queryFirst(_ sql: String, _ arguments: any SQLiteBindable...) throws -> SQLiteRow? {
         try withStatement(sql, arguments) { statement in
@@ -259,5 +270,28 @@ public final class SQLiteConnection {
         let code = handle.map { sqlite3_extended_errcode($0) } ?? rc
         let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "SQLite error"
         return SQLiteError(code: code == 0 ? rc : code, message: message)
+    }
+}
+
+/// The current row of a running statement, read in place (see `SQLiteConnection.forEachRow`).
+public struct SQLiteRowCursor {
+    let statement: OpaquePointer
+
+    public func isNull(_ column: Int) -> Bool { sqlite3_column_type(statement, Int32(column)) == SQLITE_NULL }
+    public func isReal(_ column: Int) -> Bool { sqlite3_column_type(statement, Int32(column)) == SQLITE_FLOAT }
+    public func int64(_ column: Int) -> Int64 { sqlite3_column_int64(statement, Int32(column)) }
+    public func double(_ column: Int) -> Double { sqlite3_column_double(statement, Int32(column)) }
+
+    /// The column's text as UTF-8 bytes (by byte count: text may contain NUL), valid during `body`.
+    public func withText<T>(_ column: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        let length = Int(sqlite3_column_bytes(statement, Int32(column)))
+        guard let pointer = sqlite3_column_text(statement, Int32(column)), length > 0 else {
+            return try body(UnsafeBufferPointer(start: nil, count: 0))
+        }
+        return try body(UnsafeBufferPointer(start: pointer, count: length))
+    }
+
+    public func string(_ column: Int) -> String? {
+        isNull(column) ? nil : withText(column) { String(decoding: $0, as: UTF8.self) }
     }
 }
