@@ -1,3 +1,5 @@
+import InboxStore
+
 /// Writes JSON straight into bytes.
 ///
 /// The query API's pages are many small objects; Foundation's `JSONEncoder` with snake_case key
@@ -8,7 +10,7 @@ public struct JSONWriter {
     private var needsComma = [false]
 
     public init() {
-        bytes.reserveCapacity(16 * 1024)
+        bytes.reserveCapacity(32 * 1024)
     }
 
     public mutating func object(_ body: (inout JSONWriter) throws -> Void) rethrows {
@@ -30,11 +32,33 @@ public struct JSONWriter {
     }
 
     /// Starts a member of the current object; the next value written is its value.
+    /// A member name already encoded as `"name":`.
+    mutating func key(encoded: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: encoded)
+        needsComma[needsComma.count - 1] = false
+    }
+
+    /// Unix seconds as an ISO 8601 string value (see `Timestamps.appendUnixTime`); false, writing
+    /// nothing, when out of range.
+    mutating func unixTime(_ seconds: Int64, member encoded: [UInt8]) -> Bool {
+        var text: [UInt8] = []
+        text.reserveCapacity(22)
+        guard Timestamps.appendUnixTime(seconds, to: &text) else { return false }
+        key(encoded: encoded)
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: text)
+        bytes.append(UInt8(ascii: "\""))
+        return true
+    }
+
     public mutating func key(_ name: StaticString) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
         needsComma[needsComma.count - 1] = false
     }
 
@@ -108,7 +132,21 @@ public struct JSONWriter {
     public mutating func integer(_ value: Int64?) {
         separate()
         guard let value else { return appendNull() }
-        bytes.append(contentsOf: String(value).utf8)
+        // Digits written in place: String(value) allocated a string per number.
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(48 + magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: buffer[start...])
+        }
     }
 
     public mutating func boolean(_ value: Bool) {

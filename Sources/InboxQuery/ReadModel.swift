@@ -24,6 +24,9 @@ struct Field: Sendable {
         case snippet
         /// Stored JSON, written as it is (`null` when empty).
         case rawJSON
+        /// Unix seconds written as `2025-10-14T06:30:00Z`, as the `*_time` columns show them;
+        /// left out when NULL or out of range. (The generated columns cost a strftime per row.)
+        case unixTime
         /// Selected (for a page cursor or a later step), not written.
         case hidden
         /// A nested object of these fields.
@@ -33,11 +36,14 @@ struct Field: Sendable {
     let name: StaticString
     let sql: String
     let kind: Kind
+    /// `"name":`, encoded once.
+    let member: [UInt8]
 
     init(_ name: StaticString, _ sql: String, _ kind: Kind) {
         self.name = name
         self.sql = sql
         self.kind = kind
+        member = Array("\"\(name)\":".utf8)
     }
 
     /// The field as its own column: `prefix.name` (or just `name`).
@@ -88,7 +94,7 @@ struct ReadModel: Sendable {
     private static func write(_ fields: [Field], _ row: SQLiteRowCursor, _ column: inout Int, _ json: inout JSONWriter) {
         for field in fields {
             if case .object(let nested) = field.kind {
-                json.key(field.name)
+                json.key(encoded: field.member)
                 json.object { json in write(nested, row, &column, &json) }
                 continue
             }
@@ -96,32 +102,35 @@ struct ReadModel: Sendable {
             let isNull = row.isNull(column)
             switch field.kind {
             case .text:
-                json.key(field.name)
+                json.key(encoded: field.member)
                 json.quoted { json in row.withText(column) { json.appendEscaped($0) } }
             case .optionalText:
                 guard !isNull else { continue }
-                json.key(field.name)
+                json.key(encoded: field.member)
                 json.quoted { json in row.withText(column) { json.appendEscaped($0) } }
             case .integer:
-                json.key(field.name)
+                json.key(encoded: field.member)
                 json.integer(row.int64(column))
             case .optionalInteger:
                 guard !isNull else { continue }
-                json.key(field.name)
+                json.key(encoded: field.member)
                 json.integer(row.int64(column))
+            case .unixTime:
+                guard !isNull else { continue }
+                _ = json.unixTime(row.int64(column), member: field.member)
             case .boolean:
-                json.key(field.name)
+                json.key(encoded: field.member)
                 json.boolean(row.int64(column) != 0)
             case .optionalNumber:
                 guard !isNull else { continue }
-                json.key(field.name)
+                json.key(encoded: field.member)
                 if row.isReal(column) { json.double(row.double(column)) } else { json.integer(row.int64(column)) }
             case .snippet:
                 guard !isNull else { continue }
-                json.key(field.name)
+                json.key(encoded: field.member)
                 json.string(Snippet.html(row.string(column) ?? ""))
             case .rawJSON:
-                json.key(field.name)
+                json.key(encoded: field.member)
                 row.withText(column) { json.raw($0) }
             case .hidden, .object:
                 continue

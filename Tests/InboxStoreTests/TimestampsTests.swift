@@ -19,4 +19,26 @@ struct TimestampsTests {
         #expect(Timestamps.iso(date) == "2025-10-14T06:30:00.250Z")
         #expect(Timestamps.parse(Timestamps.iso(date)) == date)
     }
+
+    /// The API writes the `*_time` fields itself; they must equal what the database's generated
+    /// columns (SQLite's strftime) show for the same seconds in the years 0000-9999. Outside them
+    /// the API leaves the field out (SQLite shows NULL or a negative year such as `-001-…`).
+    @Test func unixTimesMatchSQLiteStrftime() throws {
+        let fixture = try StoreFixture()
+        let reader = try fixture.reader()
+        var random = SystemRandomNumberGenerator()
+        var values: [Int64] = [0, 1, -1, 86_399, 86_400, -86_400, -86_401, 951_782_400, 1_760_423_400, 4_102_444_800,
+                               -62_167_219_200, -62_167_219_201, 253_402_300_799, 253_402_300_800, Int64.max, Int64.min]
+        for _ in 0..<2000 { values.append(Int64.random(in: -62_167_219_200...253_402_300_799, using: &random)) }
+        for seconds in values {
+            var mine: [UInt8] = []
+            let written = Timestamps.appendUnixTime(seconds, to: &mine)
+            let sqlite = try reader.queryFirst("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', ?, 'unixepoch')", seconds)?.string(0)
+            if (-62_167_219_200...253_402_300_799).contains(seconds) {
+                #expect(written && String(decoding: mine, as: UTF8.self) == sqlite, "\(seconds)")
+            } else {
+                #expect(!written && mine.isEmpty, "\(seconds)")
+            }
+        }
+    }
 }

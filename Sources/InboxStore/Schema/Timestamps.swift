@@ -8,6 +8,39 @@ import Glibc
 /// their fractional-second handling differs by platform. Every time InboxLite writes has the same
 /// shape, `2025-10-14T06:30:00.000Z`, so text comparison in SQL orders it correctly.
 public enum Timestamps {
+    /// Appends unix `seconds` as `2025-10-14T06:30:00Z` (what SQLite's
+    /// `strftime('%Y-%m-%dT%H:%M:%SZ', seconds, 'unixepoch')` gives); false, appending nothing,
+    /// outside the years 0000-9999, where SQLite gives NULL. Integer arithmetic only: it runs for
+    /// every row of a page.
+    public static func appendUnixTime(_ seconds: Int64, to out: inout [UInt8]) -> Bool {
+        guard seconds >= -62_167_219_200, seconds <= 253_402_300_799 else { return false }
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func digits(_ value: Int64, _ count: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<count { divisor *= 10 }
+            while divisor > 0 {
+                out.append(UInt8(48 + (value / divisor) % 10))
+                divisor /= 10
+            }
+        }
+        digits(year, 4); out.append(UInt8(ascii: "-")); digits(month, 2); out.append(UInt8(ascii: "-")); digits(day, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2); out.append(UInt8(ascii: ":")); digits(secondOfDay / 60 % 60, 2)
+        out.append(UInt8(ascii: ":")); digits(secondOfDay % 60, 2); out.append(UInt8(ascii: "Z"))
+        return true
+    }
+
     /// Formats a date as UTC ISO 8601 with milliseconds.
     public static func iso(_ date: Date) -> String {
         let interval = date.timeIntervalSince1970
