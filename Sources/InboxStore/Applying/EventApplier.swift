@@ -260,13 +260,15 @@ struct EventApplier {
             best = Receipt(ack: ack, time: delivery.receivedAtText, receivedAt: delivery.receivedAtText)
         }
         let shortId = message.waKeyId ?? message.messageId
+        // Sorted here rather than by ORDER BY, which opened a temporary sorter for every message
+        // (almost always to sort nothing).
         let pending = try db.query(
             """
-            SELECT ack, delivery_id, received_at, ack_at FROM pending_acks
-            WHERE session_id = ? AND message_ref IN (?, ?) ORDER BY id
+            SELECT ack, delivery_id, received_at, ack_at, id FROM pending_acks
+            WHERE session_id = ? AND message_ref IN (?, ?)
             """,
             session, message.messageId, shortId
-        )
+        ).sorted { ($0.int(4) ?? 0) < ($1.int(4) ?? 0) }
         if !pending.isEmpty {
             for row in pending {
                 guard let ack = row.int(0).flatMap(AckCode.init(rawValue:)) else { continue }
