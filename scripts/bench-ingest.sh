@@ -41,15 +41,15 @@ for run in $(seq "$RUNS"); do
     >"$WORK/before.txt"
 
   [ "$PERF" = 1 ] && { perf record -F ${BENCH_PERF_HZ:-499} -g -a -o "$WORK/perf.data" >/dev/null 2>&1 & PERFPID=$!; sleep 0.5; }
-  CPU0=$(cpu_ticks "$SERVER")
+  CPU0=$(cpu_ticks "$SERVER"); IO0=$(awk '/^write_bytes/ {print $2}' "/proc/$SERVER/io")
   BENCH_REQUESTS="$WORK/requests.bin" BENCH_DONE="$WORK/done" wrk -t1 -c"$C" -d600s --timeout 10s \
     -s scripts/bench_ingest.lua "http://127.0.0.1:$PORT" >"$WORK/wrk.txt" 2>&1 &
   WRK=$!
   while [ ! -s "$WORK/done" ] && kill -0 $WRK 2>/dev/null; do sleep 0.05; done
-  CPU1=$(cpu_ticks "$SERVER")
+  CPU1=$(cpu_ticks "$SERVER"); IO1=$(awk '/^write_bytes/ {print $2}' "/proc/$SERVER/io")
   kill -INT $WRK 2>/dev/null || true; wait $WRK || true
   [ "$PERF" = 1 ] && { kill -INT $PERFPID; wait $PERFPID || true; }
-  echo "duration_s=$(cat "$WORK/done") cpu_ticks=$((CPU1 - CPU0)) hz=$(getconf CLK_TCK)" >>"$WORK/wrk.txt"
+  echo "duration_s=$(cat "$WORK/done") cpu_ticks=$((CPU1 - CPU0)) hz=$(getconf CLK_TCK) write_bytes=$((IO1 - IO0))" >>"$WORK/wrk.txt"
 
   # The same process, the same connection count, the cheapest request it serves.
   wrk -t1 -c"$C" -d5s "http://127.0.0.1:$PORT/healthz" >"$WORK/healthz.txt" 2>&1

@@ -50,7 +50,8 @@ def check_run(work, conns, run):
     result = {"run": run, "connections": int(conns), "requests": expected["requests"], "rate": rate,
               "p50": float(vals["p50_ms"]), "p99": float(vals["p99_ms"]), "max": float(vals["max_ms"]),
               "rss_mb": int(open(f"{work}/rss_kb").read()) / 1024, "healthz": healthz, "ratio": rate / healthz,
-              "cpu_us": cpu_us, "messages_before": before_messages}
+              "cpu_us": cpu_us, "messages_before": before_messages,
+              "kb_written": int(vals.get("write_bytes", 0)) / 1024 / expected["requests"]}
     if os.path.exists(f"{work}/stages.json"):
         stages = json.load(open(f"{work}/stages.json"))
         for k, share in stages["share"].items():
@@ -73,7 +74,8 @@ def summary(bench_dir, runs):
             ("max ms", "max", "{:.1f}"), ("peak RSS MB", "rss_mb", "{:.1f}"), ("/healthz req/s (same run)", "healthz", "{:,.0f}"),
             ("deliveries/s ÷ /healthz", "ratio", "{:.2f}"), ("server CPU µs/delivery", "cpu_us", "{:.0f}"),
             ("  http + verify + decode", "cpu_us_http", "{:.0f}"), ("  writer: apply", "cpu_us_apply", "{:.0f}"),
-            ("  writer: commit + WAL + checkpoint", "cpu_us_commit", "{:.0f}")]
+            ("  writer: commit + WAL + checkpoint", "cpu_us_commit", "{:.0f}"),
+            ("KB written to disk per delivery (WAL + checkpoints)", "kb_written", "{:.1f}")]
     print(f"\n{runs} runs, {results[0]['requests']} deliveries each, {results[0]['connections']} connections, "
           f"database at start: {results[0]['messages_before']} messages")
     print(f"| measure | median | range |\n|---|---|---|")
