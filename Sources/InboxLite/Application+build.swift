@@ -81,7 +81,7 @@ public func buildApplication(
     WebhookTestController(verifier: verifier, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(open: router, protected: protected)
     protected.get("/metrics") { _, _ in
-        let text = metrics.render(.init(writerQueueDepth: { writer.queueDepth }, sseClients: { broadcaster.subscriberCount }))
+        let text = metrics.render(.init(writerQueueDepth: { writer.backlog }, sseClients: { broadcaster.subscriberCount }))
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: text))
@@ -92,7 +92,7 @@ public func buildApplication(
     ContactController(pool: pool).addRoutes(to: protected)
     ConversationController(pool: pool).addRoutes(to: protected)
     MessageController(pool: pool).addRoutes(to: protected)
-    DeliveryController(pool: pool, failureWindow: configuration.failureWindow, writerQueueDepth: { writer.queueDepth })
+    DeliveryController(pool: pool, failureWindow: configuration.failureWindow, writerQueueDepth: { writer.backlog })
         .addRoutes(to: protected)
     EventStreamController(pool: pool, broadcaster: broadcaster, heartbeatInterval: configuration.eventHeartbeat)
         .addRoutes(to: protected)

@@ -13,14 +13,8 @@ import ServiceLifecycle
 /// The queue is bounded by count and by bytes: when it is full a webhook is refused at once
 /// (`Failure.busy`, 503 + Retry-After, the gateway retries) rather than held in memory. Nothing
 /// that was queued is ever dropped: on shutdown the thread commits all of it before it exits.
-public final class DeliveryWriter: Service, @unchecked Sendable {
-    /// Why a submission was not stored.
-    public enum Failure: Error, Equatable {
-        /// The database refused the batch (busy, full, read-only) or the writer is stopping.
-        case unavailable
-        /// The queue is full: the writer is behind.
-        case busy
-    }
+public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable {
+    public typealias Failure = IngestFailure
 
     /// Limits and housekeeping the writer applies.
     public struct Settings: Sendable {
@@ -54,7 +48,7 @@ public final class DeliveryWriter: Service, @unchecked Sendable {
     private let owner: StoreOwner
     private let settings: Settings
     private let logger: Logger
-    private let onCommit: @Sendable ([IncomingDelivery], [DeliveryResult]) -> Void
+    private let onCommit: CommitObserver
 
     // Guarded by `condition`.
     private let condition = NSCondition()
@@ -68,7 +62,7 @@ public final class DeliveryWriter: Service, @unchecked Sendable {
     /// - Parameter onCommit: called on the writer thread after each commit, with what it stored.
     public init(
         owner: StoreOwner, settings: Settings = Settings(), logger: Logger,
-        onCommit: @escaping @Sendable ([IncomingDelivery], [DeliveryResult]) -> Void = { _, _ in }
+        onCommit: @escaping CommitObserver = { _, _ in }
     ) {
         self.owner = owner
         self.settings = settings
@@ -117,7 +111,7 @@ public final class DeliveryWriter: Service, @unchecked Sendable {
     }
 
     /// Deliveries waiting for the writer.
-    public var queueDepth: Int {
+    public var backlog: Int {
         condition.lock()
         defer { condition.unlock() }
         return queue.count

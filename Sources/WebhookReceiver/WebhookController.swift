@@ -31,13 +31,13 @@ public struct WebhookController<Context: RequestContext>: Sendable {
 
     let provider: Provider
     let authenticator: (any WebhookAuthenticator)?
-    let writer: DeliveryWriter
+    let writer: any DeliveryIngest
     let maxBodyBytes: Int
     let metrics: InboxMetrics
 
     /// - Parameter authenticator: nil when the gateway is not configured (its endpoints are off).
     public init(
-        provider: Provider, authenticator: (any WebhookAuthenticator)?, writer: DeliveryWriter, maxBodyBytes: Int, metrics: InboxMetrics
+        provider: Provider, authenticator: (any WebhookAuthenticator)?, writer: any DeliveryIngest, maxBodyBytes: Int, metrics: InboxMetrics
     ) {
         self.provider = provider
         self.authenticator = authenticator
@@ -75,7 +75,7 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             let result: DeliveryResult
             do {
                 result = try await writer.submit(delivery)
-            } catch DeliveryWriter.Failure.busy {
+            } catch IngestFailure.busy {
                 throw WebhookError.storeBusy
             } catch {
                 throw WebhookError.storeUnavailable
