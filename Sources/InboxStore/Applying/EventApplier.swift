@@ -213,7 +213,28 @@ struct EventApplier {
         let baseStatus: MessageStatus = outgoing ? .sent : .received
         let rowId: Int64
         var status: MessageStatus
-        if let existing = try db.queryFirst("SELECT id, status, body FROM messages WHERE message_id = ?", message.messageId) {
+        // Inserted first (the common case: a new message) and looked up only when it exists.
+        // A message without a time is filed at the time it was received, so it still sorts.
+        let timestamp = message.timestamp ?? Int64(delivery.receivedAt.timeIntervalSince1970)
+        let inserted = try db.run(
+            """
+            INSERT INTO messages (message_id, wa_key_id, session_id, contact, from_me, author, body, type, timestamp,
+                has_media, is_forwarded, is_status, quoted_msg_id, status, data, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING
+            """,
+            message.messageId, message.waKeyId, session, chat, outgoing, message.author, message.body,
+            message.type, timestamp, message.hasMedia ?? false, message.isForwarded ?? false, isStatus,
+            message.quotedMsgId, baseStatus.rawValue, delivery.data, delivery.now, delivery.now
+        )
+        if inserted == 1 {
+            status = baseStatus
+            rowId = db.lastInsertRowID
+            if !isStatus {
+                try countInConversation(rowId: rowId, session: session, chat: chat, outgoing: outgoing, timestamp: timestamp)
+            }
+        } else {
+            guard let existing = try db.queryFirst("SELECT id, status, body FROM messages WHERE message_id = ?", message.messageId)
+            else { throw SQLiteError(code: 1, message: "message \(message.messageId) neither inserted nor found") }
             rowId = Int64(existing.int(0) ?? 0)
             let current = MessageStatus(rawValue: existing.string(1) ?? "") ?? baseStatus
             status = current.rank >= baseStatus.rank ? current : baseStatus
@@ -233,24 +254,6 @@ struct EventApplier {
             )
             if let body = message.body, rowId <= state.fullTextWatermark {
                 try reindexBody(rowId: rowId, old: existing.string(2), new: body)
-            }
-        } else {
-            status = baseStatus
-            // A message without a time is filed at the time it was received, so it still sorts.
-            let timestamp = message.timestamp ?? Int64(delivery.receivedAt.timeIntervalSince1970)
-            try db.run(
-                """
-                INSERT INTO messages (message_id, wa_key_id, session_id, contact, from_me, author, body, type, timestamp,
-                    has_media, is_forwarded, is_status, quoted_msg_id, status, data, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                message.messageId, message.waKeyId, session, chat, outgoing, message.author, message.body,
-                message.type, timestamp, message.hasMedia ?? false, message.isForwarded ?? false, isStatus,
-                message.quotedMsgId, status.rawValue, delivery.data, delivery.now, delivery.now
-            )
-            rowId = db.lastInsertRowID
-            if !isStatus {
-                try countInConversation(rowId: rowId, session: session, chat: chat, outgoing: outgoing, timestamp: timestamp)
             }
         }
 
