@@ -19,13 +19,14 @@ def check_run(work, conns, run):
     before_messages, before_deliveries, before_fts_received, before_fts_sent = (
         int(x) for x in open(f"{work}/before.txt").read().split())
     db = sqlite3.connect(f"file:{work}/inbox.sqlite?mode=ro", uri=True)
-    q = lambda sql: db.execute(sql).fetchone()[0]
-    statuses = dict(db.execute("select session_id, status from sessions where session_id like 'crm_%'").fetchall())
+    ours = f"'bench{expected['seed']}\\_%' ESCAPE '\\'"  # this run's sessions
+    q = lambda sql: db.execute(sql.replace("'crm_%'", ours)).fetchone()[0]
+    statuses = dict(db.execute(f"select session_id, status from sessions where session_id like {ours}").fetchall())
     checks = {
         "answered 200": (int(vals["ok"]) + int(vals["non200"]) * 1000000, expected["requests"]),
         "answered duplicate": (int(vals["duplicates"]), expected["duplicates"]),
         "webhook_deliveries rows": (q("select count(*) from webhook_deliveries") - before_deliveries, expected["unique"]),
-        "deliveries not applied": (q("select count(*) from webhook_deliveries where status <> 'applied'"), 0),
+        "deliveries not applied": (q("select count(*) from webhook_deliveries where status <> 'applied' and session_id like 'crm_%'"), 0),
         "messages": (q("select count(*) from messages") - before_messages, expected["messages"]),
         "message_acks rows (one per receipt)": (q("select count(*) from message_acks where message_id in "
                                                   "(select id from messages where session_id like 'crm_%')"), expected["ack"]),
@@ -33,7 +34,7 @@ def check_run(work, conns, run):
                            expected["acked_messages"]),
         "sum of final ack codes (highest wins)": (q("select coalesce(sum(ack),0) from messages where session_id like 'crm_%'"),
                                                   expected["ack_sum"]),
-        "receipts left pending": (q("select count(*) from pending_acks"), 0),
+        "receipts left pending": (q("select count(*) from pending_acks where session_id like 'crm_%'"), 0),
         "session_events rows": (q("select count(*) from session_events where session_id like 'crm_%'"), expected["session"]),
         "conversations": (q("select count(*) from conversations where session_id like 'crm_%'"), expected["conversations"]),
         "full-text hits for 'mensaje' (every received text)": (q("select count(*) from messages_fts where messages_fts match 'mensaje'")

@@ -24,7 +24,7 @@ def main():
     now = time.time()
     iso = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     header_ts = str(int(now * 1000))
-    sessions = [f"crm_{i}" for i in range(4)]
+    sessions = [f"bench{seed}_{i}" for i in range(4)]  # per seed: runs into a filled database are checked apart
     people = [f"346{rng.randrange(10**8):08d}@c.us" for _ in range(2000)]
     groups = [f"120363{rng.randrange(10**12):012d}@g.us" for _ in range(60)]
 
