@@ -10,7 +10,10 @@ public final class InboxMetrics: Sendable {
     private let sseClientsGauge: Gauge
     private let batchSizes: ValueHistogram
     private let ingestLatency: DurationHistogram
+    // The registry builds and hashes a label set on every `make…`; these few labelled series
+    // are kept after their first use.
     private let deliveryCounters = Mutex<[DeliveryKey: Counter]>([:])
+    private let queryHistograms = Mutex<[QueryKey: DurationHistogram]>([:])
 
     /// Values sampled when /metrics is scraped.
     public struct Samples: Sendable {
@@ -45,8 +48,6 @@ public final class InboxMetrics: Sendable {
     public func delivery(provider: String, event: String, outcome: String, duration: Duration) {
         let event = Self.boundedEvent(event)
         let key = DeliveryKey(provider: provider, event: event, outcome: outcome)
-        // The registry builds and hashes a label set on every `makeCounter`; the counters are few
-        // (gateways × events × outcomes) and kept here after their first use.
         let counter = deliveryCounters.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = registry.makeCounter(
@@ -80,10 +81,23 @@ public final class InboxMetrics: Sendable {
 
     /// A query endpoint answered (`endpoint` is the route template, so cardinality stays bounded).
     public func query(endpoint: String, status: Int, duration: Duration) {
-        registry.makeDurationHistogram(
-            descriptor: .inbox("query", unit: "seconds", help: "Query API latency by endpoint."),
-            labels: [("endpoint", endpoint), ("status", String(status))], buckets: Self.latencyBuckets
-        ).record(duration)
+        let key = QueryKey(endpoint: endpoint, status: status)
+        let histogram = queryHistograms.withLock { histograms in
+            if let histogram = histograms[key] { return histogram }
+            let histogram = registry.makeDurationHistogram(
+                descriptor: .inbox("query", unit: "seconds", help: "Query API latency by endpoint."),
+                labels: [("endpoint", endpoint), ("status", String(status))], buckets: Self.latencyBuckets
+            )
+            histograms[key] = histogram
+            return histogram
+        }
+        histogram.record(duration)
+    }
+
+    /// Route templates × statuses: bounded.
+    private struct QueryKey: Hashable {
+        let endpoint: String
+        let status: Int
     }
 
     /// The Prometheus text exposition, with sampled gauges refreshed.
