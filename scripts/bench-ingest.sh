@@ -23,6 +23,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 for run in $(seq "$RUNS"); do
   WORK="$ALL/run$run"; mkdir -p "$WORK"
+  sync; sleep 1  # the previous run's (or the build's) dirty pages reach the disk before this one starts
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   SECRET=bench-secret-$run-$(date +%s)
   if [ -n "${BENCH_DB:-}" ]; then
