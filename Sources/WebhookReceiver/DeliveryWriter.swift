@@ -36,7 +36,10 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
 
     private struct Pending {
         let delivery: IncomingDelivery
-        let continuation: CheckedContinuation<DeliveryResult, any Error>
+        // Unsafe (unchecked) continuations: each is resumed exactly once, by the commit that
+        // holds its delivery or by the refusal paths; the checked kind costs a lock and a
+        // bookkeeping allocation per webhook.
+        let continuation: UnsafeContinuation<DeliveryResult, any Error>
     }
 
     /// Work for the writer thread, and how to refuse it if the writer never runs.
@@ -72,7 +75,7 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
 
     /// Queues a delivery and waits until it is committed.
     public func submit(_ delivery: IncomingDelivery) async throws -> DeliveryResult {
-        try await withCheckedThrowingContinuation { continuation in
+        try await withUnsafeThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
             guard !stopping, !unavailable else {
