@@ -7,7 +7,10 @@ import InboxStore
 /// list responses are written directly, keys already in snake_case.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
-    private var needsComma = [false]
+    /// Bit `d`: the container open at depth `d` already has a member, so the next needs a comma.
+    /// (A bit set rather than an array: it is checked for every value of every page.)
+    private var hasMember: UInt64 = 0
+    private var depth = 0
 
     public init() {
         bytes.reserveCapacity(32 * 1024)
@@ -16,41 +19,32 @@ public struct JSONWriter {
     public mutating func object(_ body: (inout JSONWriter) throws -> Void) rethrows {
         separate()
         bytes.append(UInt8(ascii: "{"))
-        needsComma.append(false)
+        enter()
         try body(&self)
-        needsComma.removeLast()
+        depth -= 1
         bytes.append(UInt8(ascii: "}"))
     }
 
     public mutating func array(_ body: (inout JSONWriter) throws -> Void) rethrows {
         separate()
         bytes.append(UInt8(ascii: "["))
-        needsComma.append(false)
+        enter()
         try body(&self)
-        needsComma.removeLast()
+        depth -= 1
         bytes.append(UInt8(ascii: "]"))
     }
 
     /// Starts a member of the current object; the next value written is its value.
     /// A member name already encoded as `"name":`.
-    mutating func key(encoded: [UInt8]) {
-        separate()
-        bytes.append(contentsOf: encoded)
-        needsComma[needsComma.count - 1] = false
-    }
-
     /// Unix seconds as an ISO 8601 string value (see `Timestamps.appendUnixTime`); false, writing
     /// nothing, when out of range.
-    mutating func unixTime(_ seconds: Int64, member encoded: [UInt8]) -> Bool {
-        var text: [UInt8] = []
-        text.reserveCapacity(22)
-        guard Timestamps.appendUnixTime(seconds, to: &text) else { return false }
+    mutating func unixTime(_ seconds: Int64, member encoded: UnsafeBufferPointer<UInt8>) {
+        guard Timestamps.isUnixTimeInRange(seconds) else { return }
         key(encoded: encoded)
         separate()
         bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: text)
+        _ = Timestamps.appendUnixTime(seconds, to: &bytes)
         bytes.append(UInt8(ascii: "\""))
-        return true
     }
 
     public mutating func key(_ name: StaticString) {
@@ -59,7 +53,7 @@ public struct JSONWriter {
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
-        needsComma[needsComma.count - 1] = false
+        hasMember &= ~(1 << UInt64(depth))
     }
 
     // Optional members are left out when nil, as the OpenAPI schemas document them.
@@ -165,9 +159,34 @@ public struct JSONWriter {
     }
 
     /// Writes the comma before every element but the first of the current container.
+    private mutating func enter() {
+        depth += 1
+        precondition(depth < 64, "JSON nested deeper than 63 levels")
+        hasMember &= ~(1 << UInt64(depth))
+    }
+
+    /// Opens an object without a closure (`endObject` closes it): for writers driven by a loop.
+    mutating func beginObject() {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        enter()
+    }
+
+    mutating func endObject() {
+        depth -= 1
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// A member name already encoded as `"name":`.
+    mutating func key(encoded: UnsafeBufferPointer<UInt8>) {
+        separate()
+        bytes.append(contentsOf: encoded)
+        hasMember &= ~(1 << UInt64(depth))
+    }
+
     private mutating func separate() {
-        let last = needsComma.count - 1
-        if needsComma[last] { bytes.append(UInt8(ascii: ",")) }
-        needsComma[last] = true
+        let bit: UInt64 = 1 << UInt64(depth)
+        if hasMember & bit != 0 { bytes.append(UInt8(ascii: ",")) }
+        hasMember |= bit
     }
 }

@@ -62,17 +62,61 @@ struct ReadModel: Sendable {
     /// How many columns `selectList` selects.
     let columnCount: Int
 
+    /// The fields compiled into one flat list of steps over one buffer of member names, so
+    /// writing a row walks plain values (no reference counting per field).
+    private let steps: [Step]
+    private let members: [UInt8]
+
+    private struct Step {
+        enum Operation: UInt8 {
+            case text, optionalText, integer, optionalInteger, unixTime, boolean, optionalNumber, snippet, rawJSON
+            case beginObject, endObject
+        }
+        let operation: Operation
+        let column: Int32
+        let memberStart: Int32
+        let memberCount: Int32
+    }
+
     init(_ fields: [Field]) {
         self.fields = fields
         var columns: [String] = []
-        func collect(_ fields: [Field]) {
+        var steps: [Step] = []
+        var members: [UInt8] = []
+        func step(_ operation: Step.Operation, _ field: Field?) {
+            let start = members.count
+            if let field { members += field.member }
+            steps.append(Step(operation: operation, column: Int32(columns.count - 1), memberStart: Int32(start),
+                              memberCount: Int32(members.count - start)))
+        }
+        func compile(_ fields: [Field]) {
             for field in fields {
-                if case .object(let nested) = field.kind { collect(nested) } else { columns.append(field.sql) }
+                if case .object(let nested) = field.kind {
+                    step(.beginObject, field)
+                    compile(nested)
+                    step(.endObject, nil)
+                    continue
+                }
+                columns.append(field.sql)
+                switch field.kind {
+                case .text: step(.text, field)
+                case .optionalText: step(.optionalText, field)
+                case .integer: step(.integer, field)
+                case .optionalInteger: step(.optionalInteger, field)
+                case .unixTime: step(.unixTime, field)
+                case .boolean: step(.boolean, field)
+                case .optionalNumber: step(.optionalNumber, field)
+                case .snippet: step(.snippet, field)
+                case .rawJSON: step(.rawJSON, field)
+                case .hidden, .object: break
+                }
             }
         }
-        collect(fields)
+        compile(fields)
         selectList = columns.joined(separator: ", ")
         columnCount = columns.count
+        self.steps = steps
+        self.members = members
     }
 
     /// The column index of a top-level field, for page cursors.
@@ -85,56 +129,55 @@ struct ReadModel: Sendable {
         preconditionFailure("no field \(name)")
     }
 
-    /// Writes the row (from column `start`) as one JSON object.
+    /// Writes the row (its columns from `start`) as one JSON object.
     func write(_ row: SQLiteRowCursor, to json: inout JSONWriter, from start: Int = 0) {
-        var column = start
-        json.object { json in Self.write(fields, row, &column, &json) }
-    }
-
-    private static func write(_ fields: [Field], _ row: SQLiteRowCursor, _ column: inout Int, _ json: inout JSONWriter) {
-        for field in fields {
-            if case .object(let nested) = field.kind {
-                json.key(encoded: field.member)
-                json.object { json in write(nested, row, &column, &json) }
-                continue
-            }
-            defer { column += 1 }
-            let isNull = row.isNull(column)
-            switch field.kind {
-            case .text:
-                json.key(encoded: field.member)
-                json.quoted { json in row.withText(column) { json.appendEscaped($0) } }
-            case .optionalText:
-                guard !isNull else { continue }
-                json.key(encoded: field.member)
-                json.quoted { json in row.withText(column) { json.appendEscaped($0) } }
-            case .integer:
-                json.key(encoded: field.member)
-                json.integer(row.int64(column))
-            case .optionalInteger:
-                guard !isNull else { continue }
-                json.key(encoded: field.member)
-                json.integer(row.int64(column))
-            case .unixTime:
-                guard !isNull else { continue }
-                _ = json.unixTime(row.int64(column), member: field.member)
-            case .boolean:
-                json.key(encoded: field.member)
-                json.boolean(row.int64(column) != 0)
-            case .optionalNumber:
-                guard !isNull else { continue }
-                json.key(encoded: field.member)
-                if row.isReal(column) { json.double(row.double(column)) } else { json.integer(row.int64(column)) }
-            case .snippet:
-                guard !isNull else { continue }
-                json.key(encoded: field.member)
-                json.string(Snippet.html(row.string(column) ?? ""))
-            case .rawJSON:
-                json.key(encoded: field.member)
-                row.withText(column) { json.raw($0) }
-            case .hidden, .object:
-                continue
+        json.beginObject()
+        steps.withUnsafeBufferPointer { steps in
+            members.withUnsafeBufferPointer { members in
+                for step in steps {
+                    let column = start + Int(step.column)
+                    let member = UnsafeBufferPointer(rebasing: members[Int(step.memberStart)..<Int(step.memberStart + step.memberCount)])
+                    switch step.operation {
+                    case .text:
+                        json.key(encoded: member)
+                        json.quoted { json in row.withText(column) { json.appendEscaped($0) } }
+                    case .optionalText:
+                        guard !row.isNull(column) else { continue }
+                        json.key(encoded: member)
+                        json.quoted { json in row.withText(column) { json.appendEscaped($0) } }
+                    case .integer:
+                        json.key(encoded: member)
+                        json.integer(row.int64(column))
+                    case .optionalInteger:
+                        guard !row.isNull(column) else { continue }
+                        json.key(encoded: member)
+                        json.integer(row.int64(column))
+                    case .unixTime:
+                        guard !row.isNull(column) else { continue }
+                        json.unixTime(row.int64(column), member: member)
+                    case .boolean:
+                        json.key(encoded: member)
+                        json.boolean(row.int64(column) != 0)
+                    case .optionalNumber:
+                        guard !row.isNull(column) else { continue }
+                        json.key(encoded: member)
+                        if row.isReal(column) { json.double(row.double(column)) } else { json.integer(row.int64(column)) }
+                    case .snippet:
+                        guard !row.isNull(column) else { continue }
+                        json.key(encoded: member)
+                        json.string(Snippet.html(row.string(column) ?? ""))
+                    case .rawJSON:
+                        json.key(encoded: member)
+                        row.withText(column) { json.raw($0) }
+                    case .beginObject:
+                        json.key(encoded: member)
+                        json.beginObject()
+                    case .endObject:
+                        json.endObject()
+                    }
+                }
             }
         }
+        json.endObject()
     }
 }

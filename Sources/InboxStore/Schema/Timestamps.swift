@@ -13,7 +13,7 @@ public enum Timestamps {
     /// outside the years 0000-9999, where SQLite gives NULL. Integer arithmetic only: it runs for
     /// every row of a page.
     public static func appendUnixTime(_ seconds: Int64, to out: inout [UInt8]) -> Bool {
-        guard seconds >= -62_167_219_200, seconds <= 253_402_300_799 else { return false }
+        guard isUnixTimeInRange(seconds) else { return false }
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
@@ -39,6 +39,11 @@ public enum Timestamps {
         digits(secondOfDay / 3600, 2); out.append(UInt8(ascii: ":")); digits(secondOfDay / 60 % 60, 2)
         out.append(UInt8(ascii: ":")); digits(secondOfDay % 60, 2); out.append(UInt8(ascii: "Z"))
         return true
+    }
+
+    /// Seconds within 0000-01-01T00:00:00Z ... 9999-12-31T23:59:59Z.
+    public static func isUnixTimeInRange(_ seconds: Int64) -> Bool {
+        seconds >= -62_167_219_200 && seconds <= 253_402_300_799
     }
 
     /// Formats a date as UTC ISO 8601 with milliseconds.
