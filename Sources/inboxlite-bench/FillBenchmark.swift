@@ -22,6 +22,9 @@ struct FillBenchmark: AsyncParsableCommand {
         try checkpointer.start()
         defer { checkpointer.stop() }
         var generator = SyntheticDeliveries.Generator(sessions: 4, contactsPerSession: conversations / 4, seed: 7)
+        // Extending a filled database: message keys continue after the deliveries already there
+        // (they are numbered by the generator's index), so the new ones are new messages.
+        generator.index = try InboxDatabase.openReader(store).queryFirst("SELECT count(*) FROM webhook_deliveries")?.int(0) ?? 0
         let started = ContinuousClock.now
         var written = 0
         while written < deliveries {
