@@ -95,7 +95,13 @@ public final class StoreOwner: @unchecked Sendable {
         defer { close(descriptor) }
         // Free if a shared lock can be taken (then dropped at close): nobody is writing.
         if flock(descriptor, LOCK_SH | LOCK_NB) == 0 { return nil }
-        return readHolder(lockPath) ?? RunningService(pid: nil, url: nil)
+        // Between taking the lock and recording itself, a new holder leaves the previous holder's
+        // record in the file (after a crash: a dead pid and its old address). Only a live pid's
+        // record is believed, so nobody is sent to an address that no longer answers.
+        guard let holder = readHolder(lockPath), let pid = holder.pid, kill(pid_t(pid), 0) == 0 || errno == EPERM else {
+            return RunningService(pid: nil, url: nil)
+        }
+        return holder
     }
 
     private static func readHolder(_ lockPath: String) -> RunningService? {
