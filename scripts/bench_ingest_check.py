@@ -19,24 +19,24 @@ def check_run(work, conns, run):
     before_messages, before_deliveries, before_fts_received, before_fts_sent = (
         int(x) for x in open(f"{work}/before.txt").read().split())
     db = sqlite3.connect(f"file:{work}/inbox.sqlite?mode=ro", uri=True)
-    ours = f"'bench{expected['seed']}\\_%' ESCAPE '\\'"  # this run's sessions
-    q = lambda sql: db.execute(sql.replace("'crm_%'", ours)).fetchone()[0]
-    statuses = dict(db.execute(f"select session_id, status from sessions where session_id like {ours}").fetchall())
+    ours = {"ours": f"bench{expected['seed']}\\_%"}  # this run's sessions, for `like :ours escape '\'`
+    q = lambda sql: db.execute(sql, ours).fetchone()[0]
+    statuses = dict(db.execute("select session_id, status from sessions where session_id like :ours escape '\\'", ours).fetchall())
     checks = {
         "answered 200": (int(vals["ok"]) + int(vals["non200"]) * 1000000, expected["requests"]),
         "answered duplicate": (int(vals["duplicates"]), expected["duplicates"]),
         "webhook_deliveries rows": (q("select count(*) from webhook_deliveries") - before_deliveries, expected["unique"]),
-        "deliveries not applied": (q("select count(*) from webhook_deliveries where status <> 'applied' and session_id like 'crm_%'"), 0),
+        "deliveries not applied": (q("select count(*) from webhook_deliveries where status <> 'applied' and session_id like :ours escape '\\'"), 0),
         "messages": (q("select count(*) from messages") - before_messages, expected["messages"]),
         "message_acks rows (one per receipt)": (q("select count(*) from message_acks where message_id in "
-                                                  "(select id from messages where session_id like 'crm_%')"), expected["ack"]),
-        "messages acked": (q("select count(*) from messages where session_id like 'crm_%' and ack is not null"),
+                                                  "(select id from messages where session_id like :ours escape '\\')"), expected["ack"]),
+        "messages acked": (q("select count(*) from messages where session_id like :ours escape '\\' and ack is not null"),
                            expected["acked_messages"]),
-        "sum of final ack codes (highest wins)": (q("select coalesce(sum(ack),0) from messages where session_id like 'crm_%'"),
+        "sum of final ack codes (highest wins)": (q("select coalesce(sum(ack),0) from messages where session_id like :ours escape '\\'"),
                                                   expected["ack_sum"]),
-        "receipts left pending": (q("select count(*) from pending_acks where session_id like 'crm_%'"), 0),
-        "session_events rows": (q("select count(*) from session_events where session_id like 'crm_%'"), expected["session"]),
-        "conversations": (q("select count(*) from conversations where session_id like 'crm_%'"), expected["conversations"]),
+        "receipts left pending": (q("select count(*) from pending_acks where session_id like :ours escape '\\'"), 0),
+        "session_events rows": (q("select count(*) from session_events where session_id like :ours escape '\\'"), expected["session"]),
+        "conversations": (q("select count(*) from conversations where session_id like :ours escape '\\'"), expected["conversations"]),
         "full-text hits for 'mensaje' (every received text)": (q("select count(*) from messages_fts where messages_fts match 'mensaje'")
                                                                - before_fts_received, expected["received"]),
         "full-text hits for 'respuesta' (every sent text)": (q("select count(*) from messages_fts where messages_fts match 'respuesta'")

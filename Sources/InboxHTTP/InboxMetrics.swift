@@ -10,10 +10,9 @@ public final class InboxMetrics: Sendable {
     private let sseClientsGauge: Gauge
     private let batchSizes: ValueHistogram
     private let ingestLatency: DurationHistogram
-    // The registry builds and hashes a label set on every `make…`; these few labelled series
-    // are kept after their first use.
-    private let deliveryCounters = Mutex<[DeliveryKey: Counter]>([:])
-    private let queryHistograms = Mutex<[QueryKey: DurationHistogram]>([:])
+    private let deliveryCounters = SeriesCache<DeliveryKey, Counter>()
+    private let rejectionCounters = SeriesCache<String, Counter>()
+    private let queryHistograms = SeriesCache<QueryKey, DurationHistogram>()
 
     /// Values sampled when /metrics is scraped.
     public struct Samples: Sendable {
@@ -47,17 +46,12 @@ public final class InboxMetrics: Sendable {
     /// `outcome` is applied, ignored, failed or duplicate.
     public func delivery(provider: String, event: String, outcome: String, duration: Duration) {
         let event = Self.boundedEvent(event)
-        let key = DeliveryKey(provider: provider, event: event, outcome: outcome)
-        let counter = deliveryCounters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = registry.makeCounter(
+        deliveryCounters.series(DeliveryKey(provider: provider, event: event, outcome: outcome)) {
+            registry.makeCounter(
                 descriptor: .inbox("webhook_deliveries", unit: "total", help: "Accepted webhook deliveries by gateway, event and outcome."),
                 labels: [("event", event), ("outcome", outcome), ("provider", provider)]
             )
-            counters[key] = counter
-            return counter
-        }
-        counter.increment()
+        }.increment()
         ingestLatency.record(duration)
     }
 
@@ -69,10 +63,12 @@ public final class InboxMetrics: Sendable {
 
     /// A webhook refused, by reason code.
     public func rejected(reason: String) {
-        registry.makeCounter(
-            descriptor: .inbox("webhook_rejected", unit: "total", help: "Refused webhook requests by reason."),
-            labels: [("reason", reason)]
-        ).increment()
+        rejectionCounters.series(reason) {
+            registry.makeCounter(
+                descriptor: .inbox("webhook_rejected", unit: "total", help: "Refused webhook requests by reason."),
+                labels: [("reason", reason)]
+            )
+        }.increment()
     }
 
     public func batch(size: Int) {
@@ -81,17 +77,12 @@ public final class InboxMetrics: Sendable {
 
     /// A query endpoint answered (`endpoint` is the route template, so cardinality stays bounded).
     public func query(endpoint: String, status: Int, duration: Duration) {
-        let key = QueryKey(endpoint: endpoint, status: status)
-        let histogram = queryHistograms.withLock { histograms in
-            if let histogram = histograms[key] { return histogram }
-            let histogram = registry.makeDurationHistogram(
+        queryHistograms.series(QueryKey(endpoint: endpoint, status: status)) {
+            registry.makeDurationHistogram(
                 descriptor: .inbox("query", unit: "seconds", help: "Query API latency by endpoint."),
                 labels: [("endpoint", endpoint), ("status", String(status))], buckets: Self.latencyBuckets
             )
-            histograms[key] = histogram
-            return histogram
-        }
-        histogram.record(duration)
+        }.record(duration)
     }
 
     /// Route templates × statuses: bounded.
@@ -139,6 +130,22 @@ public struct QueryMetricsMiddleware<Context: RequestContext>: RouterMiddleware 
             let status = (error as? any APIError)?.status.code ?? (error as? any HTTPResponseError)?.status.code ?? 500
             metrics.query(endpoint: context.endpointPath ?? "unmatched", status: status, duration: ContinuousClock.now - started)
             throw error
+        }
+    }
+}
+
+/// Labelled series made once and kept: the registry builds and hashes a label set on every
+/// `make…`, which cost more than the request it counted. Keys are bounded (gateways × events ×
+/// outcomes, refusal reasons, route templates × statuses).
+private final class SeriesCache<Key: Hashable & Sendable, Series: Sendable>: Sendable {
+    private let made = Mutex<[Key: Series]>([:])
+
+    func series(_ key: Key, make: () -> Series) -> Series {
+        made.withLock { made in
+            if let series = made[key] { return series }
+            let series = make()
+            made[key] = series
+            return series
         }
     }
 }

@@ -66,6 +66,8 @@ struct ReadModel: Sendable {
     /// writing a row walks plain values (no reference counting per field).
     private let steps: [Step]
     private let members: [UInt8]
+    /// Each top-level scalar field's column, for page cursors.
+    private let topLevelColumns: [String: Int]
 
     private struct Step {
         enum Operation: UInt8 {
@@ -89,14 +91,16 @@ struct ReadModel: Sendable {
             steps.append(Step(operation: operation, column: Int32(columns.count - 1), memberStart: Int32(start),
                               memberCount: Int32(members.count - start)))
         }
-        func compile(_ fields: [Field]) {
+        var topLevelColumns: [String: Int] = [:]
+        func compile(_ fields: [Field], topLevel: Bool) {
             for field in fields {
                 if case .object(let nested) = field.kind {
                     step(.beginObject, field)
-                    compile(nested)
+                    compile(nested, topLevel: false)
                     step(.endObject, nil)
                     continue
                 }
+                if topLevel { topLevelColumns[field.name.description] = columns.count }
                 columns.append(field.sql)
                 switch field.kind {
                 case .text: step(.text, field)
@@ -112,7 +116,8 @@ struct ReadModel: Sendable {
                 }
             }
         }
-        compile(fields)
+        compile(fields, topLevel: true)
+        self.topLevelColumns = topLevelColumns
         selectList = columns.joined(separator: ", ")
         columnCount = columns.count
         self.steps = steps
@@ -121,12 +126,8 @@ struct ReadModel: Sendable {
 
     /// The column index of a top-level field, for page cursors.
     func column(_ name: String) -> Int {
-        var index = 0
-        for field in fields {
-            if field.name.description == name { return index }
-            if case .object(let nested) = field.kind { index += ReadModel(nested).columnCount } else { index += 1 }
-        }
-        preconditionFailure("no field \(name)")
+        guard let column = topLevelColumns[name] else { preconditionFailure("no field \(name)") }
+        return column
     }
 
     /// Writes the row (its columns from `start`) as one JSON object.

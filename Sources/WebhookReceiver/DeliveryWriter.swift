@@ -11,11 +11,9 @@ import ServiceLifecycle
 /// on a two-core machine) they would stall request handling.
 ///
 /// The queue is bounded by count and by bytes: when it is full a webhook is refused at once
-/// (`Failure.busy`, 503 + Retry-After, the gateway retries) rather than held in memory. Nothing
+/// (`IngestFailure.busy`, 503 + Retry-After, the gateway retries) rather than held in memory. Nothing
 /// that was queued is ever dropped: on shutdown the thread commits all of it before it exits.
 public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable {
-    public typealias Failure = IngestFailure
-
     /// Limits and housekeeping the writer applies.
     public struct Settings: Sendable {
         /// The most deliveries one transaction takes.
@@ -79,13 +77,13 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
             condition.lock()
             defer { condition.unlock() }
             guard !stopping, !unavailable else {
-                continuation.resume(throwing: Failure.unavailable)
+                continuation.resume(throwing: IngestFailure.unavailable)
                 return
             }
             guard queue.count < settings.maxQueuedDeliveries,
                   queue.isEmpty || queuedBytes + delivery.body.count <= settings.maxQueuedBytes
             else {
-                continuation.resume(throwing: Failure.busy)
+                continuation.resume(throwing: IngestFailure.busy)
                 return
             }
             queue.append(Pending(delivery: delivery, continuation: continuation))
@@ -102,12 +100,12 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
             condition.lock()
             defer { condition.unlock() }
             guard !stopping, !unavailable else {
-                continuation.resume(throwing: Failure.unavailable)
+                continuation.resume(throwing: IngestFailure.unavailable)
                 return
             }
             tasks.append(WriterTask(
                 run: { writer in continuation.resume(with: Result { try work(writer) }) },
-                refuse: { continuation.resume(throwing: Failure.unavailable) }
+                refuse: { continuation.resume(throwing: IngestFailure.unavailable) }
             ))
             condition.signal()
         }
@@ -179,7 +177,7 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
         queuedBytes = 0
         condition.unlock()
         for pending in queued {
-            pending.continuation.resume(throwing: Failure.unavailable)
+            pending.continuation.resume(throwing: IngestFailure.unavailable)
         }
         for task in pendingTasks {
             task.refuse()
@@ -268,7 +266,7 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
                 metadata: ["batch": "\(batch.count)", "error": "\(error)"]
             )
             for pending in batch {
-                pending.continuation.resume(throwing: Failure.unavailable)
+                pending.continuation.resume(throwing: IngestFailure.unavailable)
             }
         }
     }

@@ -13,22 +13,23 @@ import Glibc
 /// never got an answer for) must end in exactly the state of one clean pass.
 @Suite("Crash under load")
 struct CrashTests {
-    /// A seeded stream: messages in and out, 1-2 receipts per outgoing message, some before it.
-    static func stream(seed: UInt64) -> (bodies: [String], messages: Int, receipts: Int, acked: Int) {
-        var random = SeededRandom(seed: seed)
+    /// A fixed stream: messages in and out over 40 contacts, 1-2 receipts per outgoing message,
+    /// about one receipt in four before its message. Everything follows from the index, so every
+    /// run sends the same bodies in the same order.
+    static func stream() -> (bodies: [String], messages: Int, receipts: Int, acked: Int) {
         var items: [(position: Double, body: String)] = []
         var messages = 0, receipts = 0, acked = 0
         for index in 0..<150 {
-            let contact = "3461234\(String(format: "%04d", random.next() % 40))@c.us"
+            let contact = "3461234\(String(format: "%04d", index * 7 % 40))@c.us"
             let position = Double(index)
-            if random.next() % 2 == 0 {
+            if index % 2 == 0 {
                 items.append((position, Payload.received(key: "IN\(index)", from: contact, body: "mensaje \(index)")))
             } else {
                 items.append((position, Payload.sent(key: "OUT\(index)", to: contact, body: "respuesta \(index)")))
                 acked += 1
-                for ack in 2...(2 + Int(random.next() % 2)) {
-                    // One receipt in four arrives before its message.
-                    let offset = random.next() % 4 == 0 ? -Double(random.next() % 20 + 1) : Double(random.next() % 30 + 1)
+                for ack in 2...(2 + index / 2 % 2) {
+                    let early = (index + ack) % 4 == 0
+                    let offset = early ? -Double((index * 3 + ack) % 20 + 1) : Double((index * 5 + ack) % 30 + 1)
                     items.append((position + offset + Double(ack) / 10, Payload.ack("OUT\(index)", ack)))
                     receipts += 1
                 }
@@ -44,12 +45,12 @@ struct CrashTests {
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("data"), withIntermediateDirectories: true)
         let database = folder.appendingPathComponent("data/inbox.sqlite").path
         let log = folder.appendingPathComponent("serve.log")
-        let (bodies, messages, receipts, acked) = Self.stream(seed: 7)
+        let (bodies, messages, receipts, acked) = Self.stream()
 
         // 16 connections send the stream; once a third of it is acknowledged the process is killed.
         let first = try await ServiceProcessTests.start(database: database, log: log)
         defer { if first.process.isRunning { kill(first.process.processIdentifier, SIGKILL) } }
-        let progress = Progress()
+        let progress = SendTally()
         let killAt = bodies.count / 3
         let (port, secret, pid) = (first.port, first.secret, first.process.processIdentifier)
         await withTaskGroup(of: Void.self) { group in
@@ -114,20 +115,7 @@ struct CrashTests {
 }
 
 /// Shared by the sending tasks: the next body to send, and which were answered 200.
-final class Progress: Sendable {
+private final class SendTally: Sendable {
     let next = Mutex(0)
     let acknowledged = Mutex<Set<Int>>([])
-}
-
-/// SplitMix64: the same stream for the same seed on every machine.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

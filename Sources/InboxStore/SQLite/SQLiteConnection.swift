@@ -245,13 +245,7 @@ public final class SQLiteConnection {
             case SQLITE_FLOAT:
                 values.append(.real(sqlite3_column_double(statement, column)))
             case SQLITE_TEXT:
-                // By byte count, not as a C string: text may contain NUL.
-                let length = Int(sqlite3_column_bytes(statement, column))
-                if let pointer = sqlite3_column_text(statement, column), length > 0 {
-                    values.append(.text(String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)))
-                } else {
-                    values.append(.text(""))
-                }
+                values.append(.text(SQLiteRowCursor(statement: statement).withText(Int(column)) { String(decoding: $0, as: UTF8.self) }))
             case SQLITE_BLOB:
                 let length = Int(sqlite3_column_bytes(statement, column))
                 if let pointer = sqlite3_column_blob(statement, column), length > 0 {
