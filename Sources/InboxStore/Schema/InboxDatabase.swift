@@ -46,6 +46,12 @@ public enum InboxDatabase {
         _ = csqlite_disable_memstatus()
     }()
 
+    /// What the WAL file is cut back to when it starts over: above the size at which the
+    /// checkpointer asks for a rewind (`WALCheckpointer.restartFrames`), so in normal running it is
+    /// never cut (the commit after a cut synced the whole rewritten file, 10–35 ms), yet a log that
+    /// grew long behind a slow reader gives the space back.
+    static let walSizeLimit = (WALCheckpointer.restartFrames + 16_384) * 4096
+
     /// Opens the read-write connection with the pragmas every write relies on.
     ///
     /// Automatic checkpoints are off: `WALCheckpointer` runs them on its own thread, so a commit
@@ -62,7 +68,7 @@ public enum InboxDatabase {
             PRAGMA temp_store = MEMORY;
             PRAGMA cache_size = -32768;
             PRAGMA wal_autocheckpoint = 0;
-            PRAGMA journal_size_limit = 67108864;
+            PRAGMA journal_size_limit = \(walSizeLimit);
             """)
         return connection
     }
