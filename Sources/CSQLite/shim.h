@@ -12,3 +12,14 @@ static inline sqlite3_destructor_type csqlite_transient(void) {
 static inline int csqlite_disable_memstatus(void) {
     return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
+
+/// fdatasyncs the connection's main database file through SQLite's own handle of it. (Opening and
+/// closing the file by path instead would drop every POSIX lock this process holds on it: the
+/// locks of the writer and of every reader.)
+static inline int csqlite_sync_database_file(sqlite3 *db) {
+    sqlite3_file *file = 0;
+    int rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file);
+    if (rc != SQLITE_OK) return rc;
+    if (file == 0 || file->pMethods == 0) return SQLITE_OK;
+    return file->pMethods->xSync(file, SQLITE_SYNC_NORMAL | SQLITE_SYNC_DATAONLY);
+}

@@ -94,6 +94,12 @@ public final class SQLiteConnection {
         }
     }
 
+    /// Makes what this connection wrote to the database file durable (`fdatasync`).
+    public func syncDatabaseFile() throws {
+        let rc = csqlite_sync_database_file(handle)
+        guard rc == SQLITE_OK else { throw SQLiteError(code: rc, message: "syncing \(path) failed") }
+    }
+
     /// The rowid of the last successful INSERT on this connection.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 

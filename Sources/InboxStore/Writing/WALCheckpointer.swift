@@ -73,9 +73,6 @@ public final class WALCheckpointer: @unchecked Sendable {
     }
 
     private func loop(_ connection: SQLiteConnection) {
-        // Its own descriptor of the database file, to sync what its passes copied.
-        let databaseFile = open(store.path, O_RDONLY | O_CLOEXEC)
-        defer { if databaseFile >= 0 { close(databaseFile) } }
         while true {
             condition.lock()
             if !stopping { _ = condition.wait(until: Date().addingTimeInterval(interval)) }
@@ -86,12 +83,12 @@ public final class WALCheckpointer: @unchecked Sendable {
                 break
             }
             // Answers (busy, frames in the log, frames checkpointed).
-            let passive = pass(connection, databaseFile: databaseFile)
+            let passive = pass(connection)
             if let frames = passive?.int(1), frames > restartFrames {
                 // Two quick passes shrink what is left to what was appended meanwhile: the
                 // writer's own pass then copies and syncs only that.
-                _ = pass(connection, databaseFile: databaseFile)
-                _ = pass(connection, databaseFile: databaseFile)
+                _ = pass(connection)
+                _ = pass(connection)
                 condition.lock()
                 rewindRequested = true
                 condition.unlock()
@@ -107,9 +104,9 @@ public final class WALCheckpointer: @unchecked Sendable {
 extension WALCheckpointer {
     /// One passive checkpoint, then the database file synced: SQLite syncs it only when a pass
     /// reaches the end of the log, which under load is the writer's rewind pass.
-    private func pass(_ connection: SQLiteConnection, databaseFile: Int32) -> SQLiteRow? {
+    private func pass(_ connection: SQLiteConnection) -> SQLiteRow? {
         let answer = try? connection.queryFirst("PRAGMA wal_checkpoint(PASSIVE)")
-        if databaseFile >= 0 { _ = fdatasync(databaseFile) }
+        try? connection.syncDatabaseFile()
         return answer
     }
 }
