@@ -100,11 +100,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        /// Store-level benchmarks (`scripts/bench-*.sh` run it in release mode).
+        /// Benchmarks of the store alone and of the HTTP path alone (`scripts/bench-*.sh` run it in
+        /// release mode).
         .executableTarget(
             name: "inboxlite-bench",
             dependencies: [
                 "InboxStore",
+                "InboxHTTP",
+                "WebhookReceiver",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

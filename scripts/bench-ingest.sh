@@ -5,7 +5,10 @@
 # generated from seed BENCH_SEED+run, perf sampling the server, then /healthz of the same
 # process at the same connection count; afterwards every row count and the final state are
 # checked. Prints one line per run and a table of medians and ranges.
-#   usage: [BENCH_RUNS=3] [BENCH_SEED=42] [BENCH_DB=filled.sqlite] [BENCH_PERF=0]
+# BENCH_CEILING=1 (the default) then sends the first run's stream to `inboxlite-bench
+# http-ceiling`: the same webhook route, verifier and parser in front of a store that keeps
+# nothing, for what HTTP + verification + decoding alone allow on this machine.
+#   usage: [BENCH_RUNS=3] [BENCH_SEED=42] [BENCH_DB=filled.sqlite] [BENCH_PERF=0] [BENCH_CEILING=0]
 #          scripts/bench-ingest.sh [N=100000] [C=64] [extra serve flags, e.g. --durability full]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +18,8 @@ PERF=${BENCH_PERF:-1}; command -v perf >/dev/null || PERF=0
 command -v wrk >/dev/null || { sudo_cmd=$(command -v sudo || true); $sudo_cmd apt-get update -qq >/dev/null; $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
 
 swift build -c release --product inboxlite 2>&1 | grep -E "error|Compiling|Build" | tail -3 >&2
+CEILING=${BENCH_CEILING:-1}
+[ "$CEILING" = 1 ] && { swift build -c release --product inboxlite-bench 2>&1 | grep -E "error|Compiling|Build" | tail -3 >&2; }
 BIN=.build/release/inboxlite
 ALL=$(mktemp -d /tmp/inboxlite-bench.XXXXXX)
 SERVER=
@@ -71,4 +76,36 @@ python3 scripts/bench_ingest_check.py --summary "$ALL" "$RUNS"
 if [ "$PERF" = 1 ]; then
   echo; echo "profile of the last run (perf -a, cpu-clock, the server's samples; self time by stage and function):"
   cat "$ALL/run$RUNS/profile.txt"
+fi
+
+if [ "$CEILING" = 1 ]; then
+  # The same stream (run 1's seed) into the webhook route with nothing stored behind it.
+  WORK="$ALL/ceiling"; mkdir -p "$WORK"
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  SECRET=bench-ceiling-$(date +%s)
+  python3 scripts/bench_ingest_gen.py "$N" "$SECRET" "$WORK/requests.bin" "127.0.0.1:$PORT" "$SEED" >/dev/null
+  .build/release/inboxlite-bench http-ceiling --port "$PORT" --webhook-secret "$SECRET" >"$WORK/server.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 200); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+  CPU0=$(cpu_ticks "$SERVER")
+  BENCH_REQUESTS="$WORK/requests.bin" BENCH_DONE="$WORK/done" wrk -t1 -c"$C" -d600s --timeout 10s \
+    -s scripts/bench_ingest.lua "http://127.0.0.1:$PORT" >"$WORK/wrk.txt" 2>&1 &
+  WRK=$!
+  while [ ! -s "$WORK/done" ] && kill -0 $WRK 2>/dev/null; do sleep 0.05; done
+  CPU1=$(cpu_ticks "$SERVER")
+  kill -INT $WRK 2>/dev/null || true; wait $WRK || true
+  wrk -t1 -c"$C" -d5s "http://127.0.0.1:$PORT/healthz" >"$WORK/healthz.txt" 2>&1
+  kill -TERM $SERVER; wait $SERVER || true; SERVER=
+  python3 - "$WORK" "$CPU1" "$CPU0" "$(getconf CLK_TCK)" <<'PY'
+import re, sys
+work, cpu1, cpu0, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+wrk = open(f"{work}/wrk.txt").read()
+answered = int(re.search(r"answered=(\d+)", wrk).group(1))
+p99 = float(re.search(r"p99_ms=([\d.]+)", wrk).group(1))
+seconds = float(open(f"{work}/done").read())
+healthz = float(re.search(r"Requests/sec:\s+([\d.]+)", open(f"{work}/healthz.txt").read()).group(1))
+print(f"\nHTTP + verify + decode alone (inboxlite-bench http-ceiling, nothing stored, same stream, one run): "
+      f"{answered / seconds:,.0f} deliveries/s, p99 {p99:.1f} ms, server CPU {(cpu1 - cpu0) / hz * 1e6 / answered:.0f} µs/delivery; "
+      f"its /healthz {healthz:,.0f} req/s")
+PY
 fi

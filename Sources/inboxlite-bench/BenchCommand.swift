@@ -5,7 +5,7 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inboxlite-bench",
-        abstract: "InboxLite store benchmarks (run in release mode).",
-        subcommands: [WriterBenchmark.self, FillBenchmark.self]
+        abstract: "InboxLite benchmarks (run in release mode).",
+        subcommands: [WriterBenchmark.self, FillBenchmark.self, HTTPCeilingBenchmark.self]
     )
 }
