@@ -5,33 +5,83 @@ import InboxStore
 /// The query API's pages are many small objects; Foundation's `JSONEncoder` with snake_case key
 /// conversion spent over half of a page's time (measured with perf on 50-message thread pages), so
 /// list responses are written directly, keys already in snake_case.
-public struct JSONWriter {
-    public private(set) var bytes: [UInt8] = []
+///
+/// The output is a buffer of its own rather than an `[UInt8]`: an array append checks uniqueness
+/// and capacity for every byte, and a page is thousands of small appends (a tenth of a page's
+/// CPU). Not copyable, so two writers can never share the buffer.
+public struct JSONWriter: ~Copyable {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
     /// Bit `d`: the container open at depth `d` already has a member, so the next needs a comma.
     /// (A bit set rather than an array: it is checked for every value of every page.)
     private var hasMember: UInt64 = 0
     private var depth = 0
 
     public init() {
-        bytes.reserveCapacity(32 * 1024)
+        capacity = 32 * 1024
+        storage = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        storage.deallocate()
+    }
+
+    /// What has been written.
+    public var bytes: [UInt8] {
+        Array(UnsafeBufferPointer(start: storage, count: count))
+    }
+
+    private mutating func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        let grown = max(capacity * 2, count + extra)
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        moved.update(from: storage, count: count)
+        storage.deallocate()
+        storage = moved
+        capacity = grown
+    }
+
+    private mutating func append(_ byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        (storage + count).update(from: base, count: bytes.count)
+        count += bytes.count
+    }
+
+    private mutating func append(_ first: UInt8, _ second: UInt8) {
+        reserve(2)
+        storage[count] = first
+        storage[count + 1] = second
+        count += 2
+    }
+
+    private mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { append($0) }
     }
 
     public mutating func object(_ body: (inout JSONWriter) throws -> Void) rethrows {
         separate()
-        bytes.append(UInt8(ascii: "{"))
+        append(UInt8(ascii: "{"))
         enter()
         try body(&self)
         depth -= 1
-        bytes.append(UInt8(ascii: "}"))
+        append(UInt8(ascii: "}"))
     }
 
     public mutating func array(_ body: (inout JSONWriter) throws -> Void) rethrows {
         separate()
-        bytes.append(UInt8(ascii: "["))
+        append(UInt8(ascii: "["))
         enter()
         try body(&self)
         depth -= 1
-        bytes.append(UInt8(ascii: "]"))
+        append(UInt8(ascii: "]"))
     }
 
     /// Starts a member of the current object; the next value written is its value.
@@ -42,17 +92,18 @@ public struct JSONWriter {
         guard Timestamps.isUnixTimeInRange(seconds) else { return }
         key(encoded: encoded)
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        _ = Timestamps.appendUnixTime(seconds, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
+        reserve(Timestamps.unixTimeLength)
+        count += Timestamps.writeUnixTime(seconds, to: storage + count)
+        append(UInt8(ascii: "\""))
     }
 
     public mutating func key(_ name: StaticString) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        append(UInt8(ascii: "\""))
+        append(name)
+        append(UInt8(ascii: "\""))
+        append(UInt8(ascii: ":"))
         hasMember &= ~(1 << UInt64(depth))
     }
 
@@ -75,29 +126,29 @@ public struct JSONWriter {
     public mutating func field(_ name: StaticString, rawJSON: String?) {
         key(name)
         separate()
-        if let rawJSON, !rawJSON.isEmpty { bytes.append(contentsOf: rawJSON.utf8) } else { appendNull() }
+        if var rawJSON, !rawJSON.isEmpty { rawJSON.withUTF8 { append($0) } } else { appendNull() }
     }
 
     public mutating func string(_ value: String?) {
         separate()
         guard var value else { return appendNull() }
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
         value.withUTF8 { appendEscaped($0) }
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
     }
 
     /// A string value whose inside `body` appends (with `appendEscaped`).
     public mutating func quoted(_ body: (inout JSONWriter) -> Void) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
         body(&self)
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
     }
 
     /// Stored JSON as a value, unchanged; `null` when empty.
     public mutating func raw(_ json: UnsafeBufferPointer<UInt8>) {
         separate()
-        if json.isEmpty { appendNull() } else { bytes.append(contentsOf: json) }
+        if json.isEmpty { appendNull() } else { append(json) }
     }
 
     /// UTF-8 text as the inside of a JSON string: runs that need no escape are copied whole.
@@ -106,28 +157,29 @@ public struct JSONWriter {
         for index in 0..<utf8.count {
             let byte = utf8[index]
             guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
+            if runStart < index { append(UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
             runStart = index + 1
             switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case UInt8(ascii: "\""): append(UInt8(ascii: "\\"), UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): append(UInt8(ascii: "\\"), UInt8(ascii: "\\"))
+            case UInt8(ascii: "\n"): append(UInt8(ascii: "\\"), UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): append(UInt8(ascii: "\\"), UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"): append(UInt8(ascii: "\\"), UInt8(ascii: "t"))
             default:
                 let hex: StaticString = "0123456789abcdef"
-                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                          hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0xF)]])
+                append(UInt8(ascii: "\\"), UInt8(ascii: "u"))
+                append(UInt8(ascii: "0"), UInt8(ascii: "0"))
+                append(hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0xF)])
             }
         }
-        if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+        if runStart < utf8.count { append(UnsafeBufferPointer(rebasing: utf8[runStart...])) }
     }
 
     public mutating func integer(_ value: Int64?) {
         separate()
         guard let value else { return appendNull() }
         // Digits written in place: String(value) allocated a string per number.
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        if value < 0 { append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
@@ -139,23 +191,24 @@ public struct JSONWriter {
                 buffer[start] = UInt8(48 + magnitude % 10)
                 magnitude /= 10
             } while magnitude > 0
-            bytes.append(contentsOf: buffer[start...])
+            append(UnsafeBufferPointer(rebasing: buffer.bindMemory(to: UInt8.self)[start...]))
         }
     }
 
     public mutating func boolean(_ value: Bool) {
         separate()
-        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        append(value ? "true" : "false")
     }
 
     public mutating func double(_ value: Double?) {
         separate()
         guard let value, value.isFinite else { return appendNull() }
-        bytes.append(contentsOf: (value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)).utf8)
+        var text = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        text.withUTF8 { append($0) }
     }
 
     private mutating func appendNull() {
-        bytes.append(contentsOf: "null".utf8)
+        append("null")
     }
 
     /// Writes the comma before every element but the first of the current container.
@@ -168,25 +221,25 @@ public struct JSONWriter {
     /// Opens an object without a closure (`endObject` closes it): for writers driven by a loop.
     mutating func beginObject() {
         separate()
-        bytes.append(UInt8(ascii: "{"))
+        append(UInt8(ascii: "{"))
         enter()
     }
 
     mutating func endObject() {
         depth -= 1
-        bytes.append(UInt8(ascii: "}"))
+        append(UInt8(ascii: "}"))
     }
 
     /// A member name already encoded as `"name":`.
     mutating func key(encoded: UnsafeBufferPointer<UInt8>) {
         separate()
-        bytes.append(contentsOf: encoded)
+        append(encoded)
         hasMember &= ~(1 << UInt64(depth))
     }
 
     private mutating func separate() {
         let bit: UInt64 = 1 << UInt64(depth)
-        if hasMember & bit != 0 { bytes.append(UInt8(ascii: ",")) }
+        if hasMember & bit != 0 { append(UInt8(ascii: ",")) }
         hasMember |= bit
     }
 }

@@ -13,7 +13,19 @@ public enum Timestamps {
     /// outside the years 0000-9999, where SQLite gives NULL. Integer arithmetic only: it runs for
     /// every row of a page.
     public static func appendUnixTime(_ seconds: Int64, to out: inout [UInt8]) -> Bool {
-        guard isUnixTimeInRange(seconds) else { return false }
+        var text = [UInt8](repeating: 0, count: unixTimeLength)
+        guard text.withUnsafeMutableBufferPointer({ writeUnixTime(seconds, to: $0.baseAddress!) }) > 0 else { return false }
+        out.append(contentsOf: text)
+        return true
+    }
+
+    /// Bytes `writeUnixTime` writes: `YYYY-MM-DDTHH:MM:SSZ`.
+    public static let unixTimeLength = 20
+
+    /// Writes `seconds` as `YYYY-MM-DDTHH:MM:SSZ` (`unixTimeLength` bytes) at `out` and returns
+    /// how many bytes it wrote: 0 when out of range.
+    public static func writeUnixTime(_ seconds: Int64, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        guard isUnixTimeInRange(seconds) else { return 0 }
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
@@ -26,19 +38,15 @@ public enum Timestamps {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func digits(_ value: Int64, _ count: Int) {
-            var divisor: Int64 = 1
-            for _ in 1..<count { divisor *= 10 }
-            while divisor > 0 {
-                out.append(UInt8(48 + (value / divisor) % 10))
-                divisor /= 10
-            }
+        func two(_ value: Int64, at offset: Int) {
+            out[offset] = UInt8(48 + value / 10)
+            out[offset + 1] = UInt8(48 + value % 10)
         }
-        digits(year, 4); out.append(UInt8(ascii: "-")); digits(month, 2); out.append(UInt8(ascii: "-")); digits(day, 2)
-        out.append(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, 2); out.append(UInt8(ascii: ":")); digits(secondOfDay / 60 % 60, 2)
-        out.append(UInt8(ascii: ":")); digits(secondOfDay % 60, 2); out.append(UInt8(ascii: "Z"))
-        return true
+        two(year / 100, at: 0); two(year % 100, at: 2); out[4] = UInt8(ascii: "-")
+        two(month, at: 5); out[7] = UInt8(ascii: "-"); two(day, at: 8); out[10] = UInt8(ascii: "T")
+        two(secondOfDay / 3600, at: 11); out[13] = UInt8(ascii: ":"); two(secondOfDay / 60 % 60, at: 14)
+        out[16] = UInt8(ascii: ":"); two(secondOfDay % 60, at: 17); out[19] = UInt8(ascii: "Z")
+        return unixTimeLength
     }
 
     /// Seconds within 0000-01-01T00:00:00Z ... 9999-12-31T23:59:59Z.

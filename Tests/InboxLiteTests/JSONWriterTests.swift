@@ -1,0 +1,39 @@
+import Foundation
+@testable import InboxQuery
+import Testing
+
+@Suite("JSON writer")
+struct JSONWriterTests {
+    /// Past its first buffer (32 KiB) the writer grows and keeps everything: every string with
+    /// quotes, backslashes, control characters and multi-byte text reads back exactly.
+    @Test func aLargeDocumentWithEveryEscapeReadsBackExactly() throws {
+        let texts = (0..<2_000).map { "línea \($0): \"quoted\" \\ back\tslash\nnew\u{0001}\u{001F} 🙂 ñandú" }
+        var json = JSONWriter()
+        json.object { json in
+            json.key("items")
+            json.array { json in
+                for (index, text) in texts.enumerated() {
+                    json.object { json in
+                        json.field("text", text)
+                        json.field("index", index)
+                        json.field("negative", -Int64(index))
+                        json.field("even", index % 2 == 0)
+                        json.field("time", rawJSON: nil)
+                    }
+                }
+            }
+        }
+        let bytes = json.bytes
+        #expect(bytes.count > 200_000)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        let items = try #require(parsed["items"] as? [[String: Any]])
+        #expect(items.count == texts.count)
+        for (index, item) in items.enumerated() {
+            #expect(item["text"] as? String == texts[index])
+            #expect(item["index"] as? Int == index)
+            #expect(item["negative"] as? Int == -index)
+            #expect(item["even"] as? Bool == (index % 2 == 0))
+            #expect(item["time"] is NSNull)
+        }
+    }
+}
