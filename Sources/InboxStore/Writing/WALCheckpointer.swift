@@ -73,6 +73,7 @@ public final class WALCheckpointer: @unchecked Sendable {
     }
 
     private func loop(_ connection: SQLiteConnection) {
+        var previous: PassResult?
         while true {
             condition.lock()
             if !stopping { _ = condition.wait(until: Date().addingTimeInterval(interval)) }
@@ -83,12 +84,12 @@ public final class WALCheckpointer: @unchecked Sendable {
                 break
             }
             // Answers (busy, frames in the log, frames checkpointed).
-            let passive = pass(connection)
-            if let frames = passive?.int(1), frames > restartFrames {
+            previous = pass(connection, after: previous)
+            if let frames = previous?.log, frames > restartFrames {
                 // Two quick passes shrink what is left to what was appended meanwhile: the
                 // writer's own pass then copies and syncs only that.
-                _ = pass(connection)
-                _ = pass(connection)
+                previous = pass(connection, after: previous)
+                previous = pass(connection, after: previous)
                 condition.lock()
                 rewindRequested = true
                 condition.unlock()
@@ -102,12 +103,20 @@ public final class WALCheckpointer: @unchecked Sendable {
 }
 
 extension WALCheckpointer {
+    /// What a passive checkpoint answered: frames in the log, frames copied into the database.
+    private struct PassResult: Equatable {
+        let log: Int
+        let checkpointed: Int
+    }
+
     /// One passive checkpoint, then the database file synced: SQLite syncs it only when a pass
-    /// reaches the end of the log, which under load is the writer's rewind pass.
-    private func pass(_ connection: SQLiteConnection) -> SQLiteRow? {
-        let answer = try? connection.queryFirst("PRAGMA wal_checkpoint(PASSIVE)")
-        try? connection.syncDatabaseFile()
-        return answer
+    /// reaches the end of the log, which under load is the writer's rewind pass. An idle database
+    /// (the same answer as the previous pass) is not synced again.
+    private func pass(_ connection: SQLiteConnection, after previous: PassResult?) -> PassResult? {
+        guard let answer = try? connection.queryFirst("PRAGMA wal_checkpoint(PASSIVE)") else { return nil }
+        let result = PassResult(log: answer.int(1) ?? 0, checkpointed: answer.int(2) ?? 0)
+        if result != previous { try? connection.syncDatabaseFile() }
+        return result
     }
 }
 
