@@ -86,7 +86,7 @@ public struct JSONWriter: ~Copyable {
 
     /// Starts a member of the current object; the next value written is its value.
     /// A member name already encoded as `"name":`.
-    /// Unix seconds as an ISO 8601 member (see `Timestamps.appendUnixTime`); nothing at all, not
+    /// Unix seconds as an ISO 8601 member (see `Timestamps.writeUnixTime`); nothing at all, not
     /// even the name, when out of range.
     mutating func unixTime(_ seconds: Int64, member encoded: UnsafeBufferPointer<UInt8>) {
         guard Timestamps.isUnixTimeInRange(seconds) else { return }

@@ -13,10 +13,11 @@ public enum Timestamps {
     /// outside the years 0000-9999, where SQLite gives NULL. Integer arithmetic only: it runs for
     /// every row of a page.
     public static func appendUnixTime(_ seconds: Int64, to out: inout [UInt8]) -> Bool {
-        var text = [UInt8](repeating: 0, count: unixTimeLength)
-        guard text.withUnsafeMutableBufferPointer({ writeUnixTime(seconds, to: $0.baseAddress!) }) > 0 else { return false }
-        out.append(contentsOf: text)
-        return true
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: unixTimeLength) { text in
+            let written = writeUnixTime(seconds, to: text.baseAddress!)
+            out.append(contentsOf: text.prefix(written))
+            return written > 0
+        }
     }
 
     /// Bytes `writeUnixTime` writes: `YYYY-MM-DDTHH:MM:SSZ`.
