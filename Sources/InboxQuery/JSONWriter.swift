@@ -36,7 +36,7 @@ public struct JSONWriter: ~Copyable {
         guard count + extra > capacity else { return }
         let grown = max(capacity * 2, count + extra)
         let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
-        moved.update(from: storage, count: count)
+        moved.initialize(from: storage, count: count)
         storage.deallocate()
         storage = moved
         capacity = grown
@@ -51,7 +51,7 @@ public struct JSONWriter: ~Copyable {
     private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         reserve(bytes.count)
-        (storage + count).update(from: base, count: bytes.count)
+        (storage + count).initialize(from: base, count: bytes.count)
         count += bytes.count
     }
 
