@@ -25,11 +25,24 @@ ALL=$(mktemp -d /tmp/inboxlite-bench.XXXXXX)
 SERVER=
 trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$ALL"' EXIT
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 200); do curl -fs "http://127.0.0.1:$1/healthz" >/dev/null && break; sleep 0.1; done; }
+# Sends $1/requests.bin once over C connections to port $2; returns (wrk still running, in $WRK)
+# when every request has been answered, so the caller can read the server's counters first.
+fire_stream() {
+  BENCH_REQUESTS="$1/requests.bin" BENCH_DONE="$1/done" wrk -t1 -c"$C" -d600s --timeout 10s \
+    -s scripts/bench_ingest.lua "http://127.0.0.1:$2" >"$1/wrk.txt" 2>&1 &
+  WRK=$!
+  while [ ! -s "$1/done" ] && kill -0 $WRK 2>/dev/null; do sleep 0.05; done
+}
+stop_stream() { kill -INT $WRK 2>/dev/null || true; wait $WRK || true; }
+# The same process, the same connection count, the cheapest request it serves.
+healthz_rate() { wrk -t1 -c"$C" -d5s "http://127.0.0.1:$2/healthz" >"$1/healthz.txt" 2>&1; }
 
 for run in $(seq "$RUNS"); do
   WORK="$ALL/run$run"; mkdir -p "$WORK"
   sync; sleep 1  # the previous run's (or the build's) dirty pages reach the disk before this one starts
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  PORT=$(free_port)
   SECRET=bench-secret-$run-$(date +%s)
   if [ -n "${BENCH_DB:-}" ]; then
     cp "$BENCH_DB" "$WORK/inbox.sqlite"
@@ -43,7 +56,7 @@ for run in $(seq "$RUNS"); do
   $BIN serve --db "$WORK/inbox.sqlite" --port "$PORT" --webhook-secret "$SECRET" --api-token bench \
     --log-level warning "$@" >"$WORK/server.log" 2>&1 &
   SERVER=$!; SERVER_PID=$SERVER
-  for _ in $(seq 200); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+  wait_up "$PORT"
   sqlite3 "file:$WORK/inbox.sqlite?mode=ro" "select count(*) from messages; select count(*) from webhook_deliveries;
     select count(*) from messages_fts where messages_fts match 'mensaje';
     select count(*) from messages_fts where messages_fts match 'respuesta';" \
@@ -51,17 +64,13 @@ for run in $(seq "$RUNS"); do
 
   [ "$PERF" = 1 ] && { perf record -F ${BENCH_PERF_HZ:-499} -g -a -o "$WORK/perf.data" >/dev/null 2>&1 & PERFPID=$!; sleep 0.5; }
   CPU0=$(cpu_ticks "$SERVER"); IO0=$(awk '/^write_bytes/ {print $2}' "/proc/$SERVER/io")
-  BENCH_REQUESTS="$WORK/requests.bin" BENCH_DONE="$WORK/done" wrk -t1 -c"$C" -d600s --timeout 10s \
-    -s scripts/bench_ingest.lua "http://127.0.0.1:$PORT" >"$WORK/wrk.txt" 2>&1 &
-  WRK=$!
-  while [ ! -s "$WORK/done" ] && kill -0 $WRK 2>/dev/null; do sleep 0.05; done
+  fire_stream "$WORK" "$PORT"
   CPU1=$(cpu_ticks "$SERVER"); IO1=$(awk '/^write_bytes/ {print $2}' "/proc/$SERVER/io")
-  kill -INT $WRK 2>/dev/null || true; wait $WRK || true
+  stop_stream
   [ "$PERF" = 1 ] && { kill -INT $PERFPID; wait $PERFPID || true; }
   echo "duration_s=$(cat "$WORK/done") cpu_ticks=$((CPU1 - CPU0)) hz=$(getconf CLK_TCK) write_bytes=$((IO1 - IO0))" >>"$WORK/wrk.txt"
 
-  # The same process, the same connection count, the cheapest request it serves.
-  wrk -t1 -c"$C" -d5s "http://127.0.0.1:$PORT/healthz" >"$WORK/healthz.txt" 2>&1
+  healthz_rate "$WORK" "$PORT"
   awk '/VmHWM/ {print $2}' /proc/$SERVER/status >"$WORK/rss_kb"
   kill -TERM $SERVER; wait $SERVER || true; SERVER=
 
@@ -81,20 +90,17 @@ fi
 if [ "$CEILING" = 1 ]; then
   # The same stream (run 1's seed) into the webhook route with nothing stored behind it.
   WORK="$ALL/ceiling"; mkdir -p "$WORK"
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  PORT=$(free_port)
   SECRET=bench-ceiling-$(date +%s)
   python3 scripts/bench_ingest_gen.py "$N" "$SECRET" "$WORK/requests.bin" "127.0.0.1:$PORT" "$SEED" >/dev/null
   .build/release/inboxlite-bench http-ceiling --port "$PORT" --webhook-secret "$SECRET" >"$WORK/server.log" 2>&1 &
   SERVER=$!
-  for _ in $(seq 200); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+  wait_up "$PORT"
   CPU0=$(cpu_ticks "$SERVER")
-  BENCH_REQUESTS="$WORK/requests.bin" BENCH_DONE="$WORK/done" wrk -t1 -c"$C" -d600s --timeout 10s \
-    -s scripts/bench_ingest.lua "http://127.0.0.1:$PORT" >"$WORK/wrk.txt" 2>&1 &
-  WRK=$!
-  while [ ! -s "$WORK/done" ] && kill -0 $WRK 2>/dev/null; do sleep 0.05; done
+  fire_stream "$WORK" "$PORT"
   CPU1=$(cpu_ticks "$SERVER")
-  kill -INT $WRK 2>/dev/null || true; wait $WRK || true
-  wrk -t1 -c"$C" -d5s "http://127.0.0.1:$PORT/healthz" >"$WORK/healthz.txt" 2>&1
+  stop_stream
+  healthz_rate "$WORK" "$PORT"
   kill -TERM $SERVER; wait $SERVER || true; SERVER=
   python3 - "$WORK" "$CPU1" "$CPU0" "$(getconf CLK_TCK)" <<'PY'
 import re, sys

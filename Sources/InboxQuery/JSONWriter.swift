@@ -107,28 +107,6 @@ public struct JSONWriter: ~Copyable {
         hasMember &= ~(1 << UInt64(depth))
     }
 
-    // Optional members are left out when nil, as the OpenAPI schemas document them.
-    public mutating func field(_ name: StaticString, _ value: String?) {
-        if let value { key(name); string(value) }
-    }
-    public mutating func field(_ name: StaticString, _ value: Int?) {
-        if let value { key(name); integer(Int64(value)) }
-    }
-    public mutating func field(_ name: StaticString, _ value: Int64?) {
-        if let value { key(name); integer(value) }
-    }
-    public mutating func field(_ name: StaticString, _ value: Double?) {
-        if let value { key(name); double(value) }
-    }
-    public mutating func field(_ name: StaticString, _ value: Bool) { key(name); boolean(value) }
-
-    /// A value that is already valid JSON (e.g. a stored JSON column), inserted as is.
-    public mutating func field(_ name: StaticString, rawJSON: String?) {
-        key(name)
-        separate()
-        if var rawJSON, !rawJSON.isEmpty { rawJSON.withUTF8 { append($0) } } else { appendNull() }
-    }
-
     public mutating func string(_ value: String?) {
         separate()
         guard var value else { return appendNull() }

@@ -38,7 +38,7 @@ struct SelectQuery: @unchecked Sendable {
         let body = try await pool.read { [final] db -> [UInt8] in
             var json = JSONWriter()
             var written = 0
-            var lastKey: [Int64] = []
+            var lastKey = [Int64](repeating: 0, count: keyColumns.count)
             var more = false
             try json.object { json in
                 json.key("data")
@@ -46,7 +46,7 @@ struct SelectQuery: @unchecked Sendable {
                     try db.forEachRow(final.sql, arguments: final.arguments) { row in
                         guard written < limit else { more = true; return }
                         model.write(row, to: &json)
-                        lastKey = keyColumns.map(row.int64)
+                        for (index, column) in keyColumns.enumerated() { lastKey[index] = row.int64(column) }
                         written += 1
                     }
                 }

@@ -146,7 +146,6 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
                         nameCurrentThread("inbox-writer")
                         loop(sendableWriter.value, checkpointer: checkpointer)
                     }
-                    thread.name = "inboxlite-writer"
                     thread.start()
                 }
             } onCancel: {

@@ -102,7 +102,8 @@ public struct WebhookController<Context: RequestContext>: Sendable {
                 "provider": "\(provider.rawValue)", "status": "\(error.status.code)", "reason": "\(error.code)",
                 "duration_ms": "\(Self.milliseconds(since: started))",
             ]
-            if let sessionHeader = request.headers[.webhookSession] ?? session { metadata["session"] = "\(sessionHeader)" }
+            // The verified session when verification got that far, else what the header claimed.
+            if let session = session ?? request.headers[.webhookSession] { metadata["session"] = "\(session)" }
             if let event { metadata["event"] = "\(event)" }
             context.logger.log(level: level, "webhook rejected", metadata: metadata)
             throw error

@@ -14,11 +14,16 @@ struct JSONWriterTests {
             json.array { json in
                 for (index, text) in texts.enumerated() {
                     json.object { json in
-                        json.field("text", text)
-                        json.field("index", index)
-                        json.field("negative", -Int64(index))
-                        json.field("even", index % 2 == 0)
-                        json.field("time", rawJSON: nil)
+                        json.key("text")
+                        json.string(text)
+                        json.key("index")
+                        json.integer(Int64(index))
+                        json.key("negative")
+                        json.integer(-Int64(index))
+                        json.key("even")
+                        json.boolean(index % 2 == 0)
+                        json.key("time")
+                        json.raw(UnsafeBufferPointer(start: nil, count: 0))  // stored JSON that is empty: null
                     }
                 }
             }

@@ -47,10 +47,10 @@ public enum InboxDatabase {
     }()
 
     /// What the WAL file is cut back to when it starts over: above the size at which the
-    /// checkpointer asks for a rewind (`WALCheckpointer.restartFrames`), so in normal running it is
+    /// checkpointer asks for a rewind (`WALCheckpointer.defaultRestartFrames`), so in normal running it is
     /// never cut (the commit after a cut synced the whole rewritten file, 10–35 ms), yet a log that
     /// grew long behind a slow reader gives the space back.
-    static let walSizeLimit = (WALCheckpointer.restartFrames + 16_384) * 4096
+    static let walSizeLimit = (WALCheckpointer.defaultRestartFrames + 16_384) * 4096
 
     /// Opens the read-write connection with the pragmas every write relies on.
     ///

@@ -35,10 +35,10 @@ public final class WALCheckpointer: @unchecked Sendable {
     private let restartFrames: Int
 
     /// Frames (4 KiB pages) in the log before the writer is asked to rewind it: ~256 MiB.
-    public static let restartFrames = 65_536
+    static let defaultRestartFrames = 65_536
 
     /// Made by `StoreOwner`: its connection writes (checkpoints) to the database.
-    init(store: StoreConfiguration, interval: TimeInterval = 0.05, restartFrames: Int = WALCheckpointer.restartFrames) {
+    init(store: StoreConfiguration, interval: TimeInterval = 0.05, restartFrames: Int = WALCheckpointer.defaultRestartFrames) {
         self.store = store
         self.interval = interval
         self.restartFrames = restartFrames
