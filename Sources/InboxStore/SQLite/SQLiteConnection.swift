@@ -14,13 +14,14 @@ public final class SQLiteConnection {
     /// Opens (and, for a writer, creates) the database at `path`.
     /// - Parameter readOnly: opens with `SQLITE_OPEN_READONLY` and `PRAGMA query_only`, so the
     ///   connection cannot write even by mistake.
+    /// - Parameter vfs: the name of a registered VFS to open the file with; nil for the default.
     /// Internal: other modules get connections from `InboxDatabase.openReader` or `StoreOwner`.
-    init(path: String, readOnly: Bool = false) throws {
+    init(path: String, readOnly: Bool = false, vfs: String? = nil) throws {
         self.path = path
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
         flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        let rc = sqlite3_open_v2(path, &db, flags, vfs)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open database"
             sqlite3_close_v2(db)

@@ -44,7 +44,12 @@ public enum InboxDatabase {
     /// Process-wide SQLite settings, applied once before the first connection opens.
     private static let configureLibrary: Void = {
         _ = csqlite_disable_memstatus()
+        walBufferAvailable = csqlite_register_wal_buffer_vfs() == SQLITE_OK
     }()
+
+    /// Whether the writer can open through the WAL-buffering VFS (`CSQLite/wal_buffer.h`): one
+    /// system call per commit instead of two per page. Registered once, with the library settings.
+    nonisolated(unsafe) private static var walBufferAvailable = false
 
     /// What the WAL file is cut back to when it starts over: above the size at which the
     /// checkpointer asks for a rewind (`WALCheckpointer.defaultRestartFrames`), so in normal running it is
@@ -59,7 +64,9 @@ public enum InboxDatabase {
     static func openWriter(_ configuration: StoreConfiguration) throws -> SQLiteConnection {
         _ = configureLibrary
         try createFolder(for: configuration.path)
-        let connection = try SQLiteConnection(path: configuration.path)
+        let connection = try SQLiteConnection(
+            path: configuration.path, vfs: walBufferAvailable ? CSQLITE_WAL_BUFFER_VFS : nil
+        )
         try connection.execute("""
             PRAGMA busy_timeout = \(configuration.busyTimeoutMilliseconds);
             PRAGMA journal_mode = WAL;
