@@ -112,10 +112,15 @@ static int csqlite_wal_write(sqlite3_file *f, const void *data, int amount, sqli
         return csqlite_wal_flush(file);
     }
     /* A frame header is 24 bytes; bytes 4-7 (big-endian "database size after commit") are
-       nonzero only on the last frame of a transaction. */
+       nonzero only on the last frame of a transaction. SQLite writes the header and its page as
+       two calls; should a later version write a frame as one (24 + a power-of-two page size),
+       that frame is recognised too. (WALBufferTests fails if a commit is ever left buffered.) */
+    const unsigned char *header = (const unsigned char *)data;
+    int isCommitFrame = amount >= 24 && (header[4] | header[5] | header[6] | header[7]) != 0;
     if (amount == 24) {
-        const unsigned char *header = (const unsigned char *)data;
-        file->commitPageNext = (header[4] | header[5] | header[6] | header[7]) != 0;
+        file->commitPageNext = isCommitFrame;
+    } else if (isCommitFrame && amount - 24 >= 512 && ((amount - 24) & (amount - 25)) == 0) {
+        return csqlite_wal_flush(file);
     }
     return SQLITE_OK;
 }
