@@ -116,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InboxStoreTests",
-            dependencies: ["InboxStore"],
+            dependencies: ["InboxStore", "CSQLite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

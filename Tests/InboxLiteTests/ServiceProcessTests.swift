@@ -48,7 +48,7 @@ struct ServiceProcessTests {
     /// Starts `inboxlite serve` on a free port with its output going to `log`, and waits until
     /// it listens (it records its address in the lock file). Secrets are the generated ones.
     static func start(database: String, log logFile: URL, arguments: [String] = []) async throws -> RunningService {
-        if !FileManager.default.fileExists(atPath: logFile.path) { FileManager.default.createFile(atPath: logFile.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logFile.path) { _ = FileManager.default.createFile(atPath: logFile.path, contents: nil) }
         let serve = Process()
         serve.executableURL = binary
         serve.arguments = ["serve", "--db", database, "--port", "0", "--migrations", TestInbox.migrations.path] + arguments

@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 @testable import InboxStore
 import Testing
@@ -5,7 +6,7 @@ import Testing
 /// The writer hands each commit's WAL frames to the kernel in one go (`CSQLite/wal_buffer.h`).
 /// Other connections read the WAL file directly, so a frame still held in that buffer after its
 /// commit returned would read back as garbage or as missing rows.
-@Suite("The writer's buffered WAL writes")
+@Suite("The writer's buffered WAL writes and SQLite's library settings")
 struct WALBufferTests {
     @Test func everyCommitIsInTheFileWhenItReturns() throws {
         let fixture = try StoreFixture()
@@ -35,6 +36,16 @@ struct WALBufferTests {
         #expect(try reader.queryFirst("PRAGMA integrity_check")?.string(0) == "ok")
         let wal = try FileManager.default.attributesOfItem(atPath: fixture.store.path + "-wal")[.size] as? Int ?? 0
         #expect(wal > 12_000_000, "the frames reached the WAL file (\(wal) bytes)")
+    }
+
+    /// The speed settings are refused silently (SQLITE_MISUSE) once SQLite has initialised, e.g.
+    /// if a call into SQLite ever runs before the first connection opens.
+    @Test func librarySettingsTookEffect() throws {
+        _ = try StoreFixture()
+        let settings = InboxDatabase.libraryConfiguration
+        #expect(settings.memoryStatistics == SQLITE_OK)
+        #expect(settings.pageBuffers == SQLITE_OK)
+        #expect(settings.walBuffer == SQLITE_OK)
     }
 
     /// `synchronous=FULL` syncs the WAL at every commit: the buffer is written before the sync.
