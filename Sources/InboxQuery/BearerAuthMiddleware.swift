@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import InboxHTTP
 
 /// Requires `Authorization: Bearer <api token>`. Attach it to the route group of the protected
 /// routes: it never looks at the path, so no spelling of a path can get around it.
@@ -16,7 +17,7 @@ public struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.count > 7,
+        guard let header = request.headers.value(.authorization), header.count > 7,
               header.prefix(7).lowercased() == "bearer ",
               HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: Data(header.dropFirst(7).utf8), using: key)
         else {

@@ -69,7 +69,7 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             session = verified.sessionId
 
             let delivery = IncomingDelivery(
-                body: body, bodySHA256: SHA256.hash(data: body).hexString, sessionId: verified.sessionId,
+                body: body, bodySHA256: IncomingDelivery.sha256Hex(of: body), sessionId: verified.sessionId,
                 receivedAt: receivedAt, envelope: verified.envelope
             )
             let result: DeliveryResult
@@ -103,7 +103,7 @@ public struct WebhookController<Context: RequestContext>: Sendable {
                 "duration_ms": "\(Self.milliseconds(since: started))",
             ]
             // The verified session when verification got that far, else what the header claimed.
-            if let session = session ?? request.headers[.webhookSession] { metadata["session"] = "\(session)" }
+            if let session = session ?? request.headers.value(.webhookSession) { metadata["session"] = "\(session)" }
             if let event { metadata["event"] = "\(event)" }
             context.logger.log(level: level, "webhook rejected", metadata: metadata)
             throw error
@@ -112,7 +112,7 @@ public struct WebhookController<Context: RequestContext>: Sendable {
 
     /// Reads the whole body, refusing it early when Content-Length already says it is too large.
     private func collect(_ request: Request) async throws(WebhookError) -> [UInt8] {
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBodyBytes {
+        if let declared = request.headers.value(.contentLength).flatMap(Int.init), declared > maxBodyBytes {
             throw .bodyTooLarge(limit: maxBodyBytes)
         }
         do {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import InboxHTTP
 import HTTPTypes
 import InboxStore
 
@@ -27,16 +28,16 @@ public struct WebhookVerifier: WebhookAuthenticator {
     /// `sessionId` (`SessionIdScanner`), the signature is checked, and only then is the body
     /// parsed, once. The parsed `sessionId` must then belong to the same secret the scan chose.
     public func verify(body: [UInt8], headers: HTTPFields) throws(WebhookError) -> Verified {
-        guard let signatureHeader = headers[.webhookSignature], !signatureHeader.isEmpty else {
+        guard let signatureHeader = headers.value(.webhookSignature), !signatureHeader.isEmpty else {
             throw .missingSignature()
         }
-        guard let timestampHeader = headers[.webhookTimestamp], !timestampHeader.isEmpty else {
+        guard let timestampHeader = headers.value(.webhookTimestamp), !timestampHeader.isEmpty else {
             throw .missingTimestamp
         }
         guard let sent = SignatureHeaders.parseEpoch(timestampHeader) else { throw .invalidTimestamp }
         try freshness.check(sent, source: "X-Webhook-Timestamp header")
 
-        let headerSession = headers[.webhookSession].flatMap { $0.isEmpty ? nil : $0 }
+        let headerSession = headers.value(.webhookSession).flatMap { $0.isEmpty ? nil : $0 }
         let claimedSession = headerSession ?? SessionIdScanner.scan(body)
         guard let signature = SignatureHeaders.decodeSignature(signatureHeader),
               secrets.keys(for: claimedSession).contains(where: {

@@ -96,7 +96,7 @@ enum SyntheticDeliveries {
                 let body = Array(json.utf8)
                 let envelope = try! WebhookEnvelope.parse(body)
                 result.append(IncomingDelivery(
-                    body: body, bodySHA256: SHA256.hash(data: body).hexString, sessionId: envelope.sessionId,
+                    body: body, bodySHA256: IncomingDelivery.sha256Hex(of: body), sessionId: envelope.sessionId,
                     receivedAt: now, envelope: envelope
                 ))
             }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import Testing
 import WebhookReceiver
@@ -45,6 +46,15 @@ struct WebhookVerificationTests {
 
     @Test func malformedSignatureIs401() async throws {
         try await expectRejected(SignedWebhook(json: valid, signature: "sha256=zz"), status: 401, code: "invalid_signature")
+    }
+
+    /// A signature header sent twice reads as both values joined (as HTTP defines), which is no
+    /// signature: refused, even though each copy alone is right.
+    @Test func repeatedSignatureHeaderIs401() async throws {
+        var webhook = SignedWebhook(json: valid)
+        let signature = try #require(webhook.headers[.webhookSignature])
+        webhook.headers.append(HTTPField(name: .webhookSignature, value: signature))
+        try await expectRejected(webhook, status: 401, code: "invalid_signature")
     }
 
     @Test func missingTimestampIs401() async throws {

@@ -8,6 +8,15 @@ struct InboxWriterTests {
     private func delivery(_ json: String) throws -> IncomingDelivery { try StoreFixture.delivery(json) }
     private func message(_ key: String) -> String { StoreFixture.message(key) }
 
+    @Test func theDuplicateKeyIsTheBodysSHA256InLowercaseHex() {
+        #expect(IncomingDelivery.sha256Hex(of: []) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(IncomingDelivery.sha256Hex(of: Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        for size in [1, 55, 56, 64, 1000, 70_000] {
+            let body = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            #expect(IncomingDelivery.sha256Hex(of: body) == SHA256.hash(data: body).hexString, "\(size) bytes")
+        }
+    }
+
     @Test func aFailingDeliveryIsRecordedAndItsBatchNeighboursStillLand() throws {
         let fixture = try StoreFixture()
         let (owner, writer) = (fixture.owner, fixture.writer)

@@ -27,12 +27,24 @@ struct JSONParserTests {
         #expect(try parse(#"["a\ud800b","\udc00","\ud800\u0041"]"#) == .array([.string("a\u{FFFD}b"), .string("\u{FFFD}"), .string("\u{FFFD}A")]))
     }
 
+    @Test func stringsKeepEveryCharacterWithAndWithoutEscapes() throws {
+        let cases = ["", "plain ascii", "héllo wörld", "✓ 日本語 🙂", "tab\\tescaped é", "a\\u00e9b"]
+        let expected = ["", "plain ascii", "héllo wörld", "✓ 日本語 🙂", "tab\tescaped é", "aéb"]
+        for (text, want) in zip(cases, expected) {
+            #expect(try parse("\"\(text)\"") == .string(want))
+        }
+    }
+
     @Test func refusesWhatIsNotJSON() {
         for bad in ["", "{", "{\"a\":}", "[1,]", "{\"a\" 1}", "01", "1.", "-", "tru", "\"\\x\"", "\"\\u12\"", "[1] 2",
                     "{\"a\":1,}", "'a'", "\"a\tb\"", "NaN", String(repeating: "[", count: 65) + String(repeating: "]", count: 65)] {
             #expect(throws: JSONParser.Failure.self, "\(bad)") { try parse(bad) }
         }
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }  // invalid UTF-8
+        // Invalid bytes after ASCII, in a key, and a lone continuation byte: never taken as text.
+        for invalid: [UInt8] in [[0x22, 0x61, 0x62, 0xFF, 0x22], [0x7B, 0x22, 0x80, 0x22, 0x3A, 0x31, 0x7D], [0x22, 0x61, 0xED, 0xA0, 0x80, 0x22]] {
+            #expect(throws: JSONParser.Failure.self, "\(invalid)") { try JSONParser.parse(invalid) }
+        }
         #expect((try? parse(String(repeating: "[", count: 64) + String(repeating: "]", count: 64))) != nil, "64 levels are fine")
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import InboxHTTP
 import HTTPTypes
 import InboxStore
 
@@ -22,9 +23,9 @@ public struct EvolutionVerifier: WebhookAuthenticator {
 
     public func verify(body: [UInt8], headers: HTTPFields, query: String?) throws(WebhookError) -> Verified {
         let claimed = SessionIdScanner.scan(body, key: "instance").map(provider.sessionId)
-        if let authorization = headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
+        if let authorization = headers.value(.authorization), authorization.lowercased().hasPrefix("bearer ") {
             try verifyJWT(String(authorization.dropFirst(7).trimmingSpacesAndTabs), keys: secrets.keys(for: claimed))
-        } else if let token = headers[.inboxLiteToken] ?? Self.tokenParameter(query) {
+        } else if let token = headers.value(.inboxLiteToken) ?? Self.tokenParameter(query) {
             guard secrets.secrets(for: claimed).contains(where: { ConstantTime.equal(Array(token.utf8), Array($0.utf8)) }) else {
                 throw .invalidCredentials("the token does not match this instance's Evolution token")
             }

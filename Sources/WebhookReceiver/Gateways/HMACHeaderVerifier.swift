@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import InboxHTTP
 import HTTPTypes
 import InboxStore
 
@@ -45,10 +46,10 @@ public struct HMACHeaderVerifier: WebhookAuthenticator {
     }
 
     public func verify(body: [UInt8], headers: HTTPFields, query: String?) throws(WebhookError) -> Verified {
-        guard let signatureHeader = headers[header], !signatureHeader.isEmpty else {
+        guard let signatureHeader = headers.value(header), !signatureHeader.isEmpty else {
             throw .missingSignature(header: header.canonicalName)
         }
-        if let freshness, let stamp = headers[.webhookTimestamp], !stamp.isEmpty {
+        if let freshness, let stamp = headers.value(.webhookTimestamp), !stamp.isEmpty {
             guard let sent = SignatureHeaders.parseEpoch(stamp) else { throw .invalidTimestamp }
             try freshness.check(sent, source: "X-Webhook-Timestamp header")
         }
