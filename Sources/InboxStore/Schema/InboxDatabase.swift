@@ -60,10 +60,11 @@ public enum InboxDatabase {
 
     /// Page buffers SQLite takes before it mallocs a page (~9 MB, touched at start). This SQLite
     /// is built without lookaside, so each cached page was a ~4.4 KB malloc that glibc serves from
-    /// its bins (~9 % of the writer's samples); writer alone +5 %. SQLite's page cache treats a
-    /// nearly used-up pool as memory pressure and recycles pages instead of allocating more, so the
-    /// writer's cache now stays near this many pages rather than its 32 MB `cache_size`: peak RSS
-    /// 82 → 57 MB, no slower fresh or at 5 M messages (measured; 8,192 buffers: no faster, 87 MB).
+    /// its bins (~9 % of the writer's samples): the writer alone +5 %, the whole service within
+    /// the bench's noise. SQLite's page cache treats a nearly used-up pool as memory pressure and
+    /// recycles pages instead of allocating more, so the writer's cache stays near this many pages
+    /// rather than its 32 MB `cache_size`: peak RSS 82 → 57 MB, no slower fresh or at 5 M messages
+    /// (paired runs; 8,192 buffers, the full cache: no faster, 82-87 MB).
     static let pageBuffers = 2048
 
     /// Whether the writer can open through the WAL-buffering VFS (`CSQLite/wal_buffer.h`): one
