@@ -2,15 +2,16 @@
 #include <string.h>
 
 /*
- * A VFS for the writer connection that hands each commit's WAL frames to the kernel in one write.
+ * A VFS for the writer connection that hands each commit's WAL frames to the kernel in a few large
+ * writes instead of two small ones per page.
  *
  * SQLite writes every WAL frame as two `pwrite` calls: its 24-byte header, then the 4 KB page,
  * at offsets that are never page-aligned (frame i starts at 32 + i * 4120). A commit of ~200
  * pages is ~400 system calls, each taking the file's page-cache folios through ext4's
  * write_begin / write_end; profiled, that was a quarter of the writer thread's time. This VFS
- * gathers consecutive writes to a `-wal` file in memory and writes them as one call when the
- * commit's last frame is complete, in as few calls as the unix VFS allows (pieces of 120 KiB),
- * so the kernel copies the batch in large runs.
+ * gathers consecutive writes to a `-wal` file in memory and writes them out together when the
+ * commit's last frame is complete, in pieces of 120 KiB (the most the unix VFS takes in one
+ * call), so the kernel copies the batch in large runs.
  *
  * Why this keeps every guarantee:
  * - The buffer is written before SQLite publishes the commit. SQLite writes all of a commit's
@@ -43,7 +44,8 @@ typedef struct csqlite_wal_file {
 
 static sqlite3_vfs *csqlite_wal_buffer_base(sqlite3_vfs *vfs) { return (sqlite3_vfs *)vfs->pAppData; }
 
-/* The unix VFS writes at most 128 KiB - 1 per call (it masks the count with 0x1ffff). */
+/* The unix VFS writes at most 128 KiB - 1 bytes per call (its write count is masked with 0x1ffff:
+   a larger write was seen to come back short, which SQLite reports as SQLITE_FULL). */
 #define CSQLITE_WAL_WRITE_CHUNK (120 << 10)
 
 static int csqlite_wal_flush(csqlite_wal_file *file) {
