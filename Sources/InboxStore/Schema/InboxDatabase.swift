@@ -68,7 +68,7 @@ public enum InboxDatabase {
     static let pageBuffers = 2048
 
     /// Whether the writer can open through the WAL-buffering VFS (`CSQLite/wal_buffer.h`): one
-    /// system call per commit instead of two per page.
+    /// few large writes per commit instead of two small ones per page.
     private static var walBufferAvailable: Bool { libraryConfiguration.walBuffer == SQLITE_OK }
 
     /// What the WAL file is cut back to when it starts over: above the size at which the
