@@ -67,7 +67,7 @@ public enum InboxDatabase {
     /// (paired runs; 8,192 buffers, the full cache: no faster, 82-87 MB).
     static let pageBuffers = 2048
 
-    /// Whether the writer can open through the WAL-buffering VFS (`CSQLite/wal_buffer.h`): one
+    /// Whether the writer can open through the WAL-buffering VFS (`CSQLite/wal_buffer.h`): a
     /// few large writes per commit instead of two small ones per page.
     private static var walBufferAvailable: Bool { libraryConfiguration.walBuffer == SQLITE_OK }
 
