@@ -80,28 +80,49 @@ static int csqlite_wal_read(sqlite3_file *f, void *out, int amount, sqlite3_int6
     return file->real->pMethods->xRead(file->real, out, amount, offset);
 }
 
+/* Whether this write completes a commit (what is buffered must go out now), and whether the next
+   one will. A frame header is 24 bytes; bytes 4-7 (big-endian "database size after commit") are
+   nonzero only on the last frame of a transaction, whose page is the next write. SQLite writes the
+   header and its page as two calls; should a later version write a frame as one (24 + a
+   power-of-two page size), that frame is recognised too. (WALBufferTests fails if a commit is ever
+   left buffered.) */
+static int csqlite_wal_completes_commit(csqlite_wal_file *file, const void *data, int amount) {
+    if (file->commitPageNext) {
+        file->commitPageNext = 0;
+        return 1;
+    }
+    const unsigned char *header = (const unsigned char *)data;
+    int isCommitFrame = amount >= 24 && (header[4] | header[5] | header[6] | header[7]) != 0;
+    if (amount == 24) {
+        file->commitPageNext = isCommitFrame;
+        return 0;
+    }
+    return isCommitFrame && amount - 24 >= 512 && ((amount - 24) & (amount - 25)) == 0;
+}
+
+/* Writes as SQLite would have without this VFS (after what is buffered): for a write larger than
+   the buffer, or when the buffer cannot grow. It still counts towards the commit in progress. */
+static int csqlite_wal_write_through(csqlite_wal_file *file, const void *data, int amount, sqlite3_int64 offset) {
+    CSQLITE_WAL_FLUSH_FIRST(file);
+    (void)csqlite_wal_completes_commit(file, data, amount);
+    return file->real->pMethods->xWrite(file->real, data, amount, offset);
+}
+
 static int csqlite_wal_write(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset) {
     csqlite_wal_file *file = (csqlite_wal_file *)f;
     if (file->bufferLength > 0 && offset != file->bufferStart + file->bufferLength) {
         CSQLITE_WAL_FLUSH_FIRST(file);
     }
     if (file->bufferLength + amount > CSQLITE_WAL_BUFFER_MAX) {
+        if (amount > CSQLITE_WAL_BUFFER_MAX) return csqlite_wal_write_through(file, data, amount, offset);
         CSQLITE_WAL_FLUSH_FIRST(file);
-        if (amount > CSQLITE_WAL_BUFFER_MAX) {
-            file->commitPageNext = 0;
-            return file->real->pMethods->xWrite(file->real, data, amount, offset);
-        }
     }
     if (file->bufferLength + amount > file->bufferCapacity) {
         int capacity = file->bufferCapacity ? file->bufferCapacity : 1 << 20;
         while (capacity < file->bufferLength + amount) capacity *= 2;
         if (capacity > CSQLITE_WAL_BUFFER_MAX) capacity = CSQLITE_WAL_BUFFER_MAX;
         unsigned char *grown = (unsigned char *)sqlite3_realloc(file->buffer, capacity);
-        if (grown == 0) {
-            /* No memory for the buffer: write as SQLite would have, unbuffered. */
-            CSQLITE_WAL_FLUSH_FIRST(file);
-            return file->real->pMethods->xWrite(file->real, data, amount, offset);
-        }
+        if (grown == 0) return csqlite_wal_write_through(file, data, amount, offset);  /* no memory */
         file->buffer = grown;
         file->bufferCapacity = capacity;
     }
@@ -109,22 +130,7 @@ static int csqlite_wal_write(sqlite3_file *f, const void *data, int amount, sqli
     memcpy(file->buffer + file->bufferLength, data, (size_t)amount);
     file->bufferLength += amount;
 
-    if (file->commitPageNext) {
-        file->commitPageNext = 0;
-        return csqlite_wal_flush(file);
-    }
-    /* A frame header is 24 bytes; bytes 4-7 (big-endian "database size after commit") are
-       nonzero only on the last frame of a transaction. SQLite writes the header and its page as
-       two calls; should a later version write a frame as one (24 + a power-of-two page size),
-       that frame is recognised too. (WALBufferTests fails if a commit is ever left buffered.) */
-    const unsigned char *header = (const unsigned char *)data;
-    int isCommitFrame = amount >= 24 && (header[4] | header[5] | header[6] | header[7]) != 0;
-    if (amount == 24) {
-        file->commitPageNext = isCommitFrame;
-    } else if (isCommitFrame && amount - 24 >= 512 && ((amount - 24) & (amount - 25)) == 0) {
-        return csqlite_wal_flush(file);
-    }
-    return SQLITE_OK;
+    return csqlite_wal_completes_commit(file, data, amount) ? csqlite_wal_flush(file) : SQLITE_OK;
 }
 
 static int csqlite_wal_truncate(sqlite3_file *f, sqlite3_int64 size) {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import InboxStore
 
 /// The shared secrets webhooks are signed with.
 ///
@@ -82,12 +83,12 @@ public enum WebhookSigner {
     /// `sha256=<lowercase hex HMAC-SHA256 of body>` (Inbox Hub `X-Webhook-Signature`, Meta
     /// `X-Hub-Signature-256`).
     public static func signature(for body: some DataProtocol, secret: String) -> String {
-        "sha256=" + hex(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
+        "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).hexString
     }
 
     /// Lowercase hex HMAC-SHA512 of body (WAHA `X-Webhook-Hmac`).
     public static func sha512Hex(for body: some DataProtocol, secret: String) -> String {
-        hex(HMAC<SHA512>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
+        HMAC<SHA512>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).hexString
     }
 
     /// An HS256 JWT as Evolution's `jwt_key` mode sends it, valid for `lifetime` seconds.
@@ -97,9 +98,5 @@ public enum WebhookSigner {
         let claims = Base64URL.encode(Array(#"{"iat":\#(issued),"exp":\#(issued + Int(lifetime)),"app":"evolution","action":"webhook"}"#.utf8))
         let signature = HMAC<SHA256>.authenticationCode(for: Array("\(header).\(claims)".utf8), using: SymmetricKey(data: Data(token.utf8)))
         return "\(header).\(claims).\(Base64URL.encode(Array(signature)))"
-    }
-
-    private static func hex(_ code: some Sequence<UInt8>) -> String {
-        code.map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -47,7 +47,7 @@ public enum InboxDatabase {
     static let libraryConfiguration: LibraryConfiguration = {
         LibraryConfiguration(
             memoryStatistics: csqlite_disable_memstatus(),
-            pageBuffers: csqlite_configure_page_buffers(4096, Int32(pageBuffers)),
+            pageBuffers: csqlite_configure_page_buffers(Int32(pageSize), Int32(pageBuffers)),
             walBuffer: csqlite_register_wal_buffer_vfs()
         )
     }()
@@ -75,7 +75,10 @@ public enum InboxDatabase {
     /// checkpointer asks for a rewind (`WALCheckpointer.defaultRestartFrames`), so in normal running it is
     /// never cut (the commit after a cut synced the whole rewritten file, 10–35 ms), yet a log that
     /// grew long behind a slow reader gives the space back.
-    static let walSizeLimit = (WALCheckpointer.defaultRestartFrames + 16_384) * 4096
+    static let walSizeLimit = (WALCheckpointer.defaultRestartFrames + 16_384) * pageSize
+
+    /// SQLite's default page size, which every InboxLite database has.
+    static let pageSize = 4096
 
     /// Opens the read-write connection with the pragmas every write relies on.
     ///

@@ -72,20 +72,26 @@ public enum MigrationError: Error, CustomStringConvertible, Equatable {
 }
 
 extension Sequence where Element == UInt8 {
-    /// Lowercase hexadecimal.
+    /// Lowercase hexadecimal. (Written in place: it runs for every webhook's duplicate key.)
     public var hexString: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        withContiguousStorageIfAvailable(lowercaseHex) ?? Array(self).hexString
     }
 }
 
 extension Digest {
-    /// Lowercase hexadecimal of the digest.
-    public var hexString: String { Array(self).hexString }
+    /// Lowercase hexadecimal of the digest, from its bytes (a digest is not contiguous storage).
+    public var hexString: String {
+        withUnsafeBytes { lowercaseHex(UnsafeBufferPointer(start: $0.baseAddress?.assumingMemoryBound(to: UInt8.self), count: $0.count)) }
+    }
+}
+
+private func lowercaseHex(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    func digit(_ value: UInt8) -> UInt8 { value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10 }
+    return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+        for (index, byte) in bytes.enumerated() {
+            out[2 * index] = digit(byte >> 4)
+            out[2 * index + 1] = digit(byte & 0x0F)
+        }
+        return bytes.count * 2
+    }
 }
