@@ -161,9 +161,13 @@ public final class InboxWriter {
     }
 
     /// Runs a passive WAL checkpoint on the writer's own connection, between transactions, so it
-    /// can complete and the WAL starts over (see `WALCheckpointer`).
-    public func checkpoint() throws {
-        _ = try db.queryFirst("PRAGMA wal_checkpoint(PASSIVE)")
+    /// can complete and the WAL starts over (see `WALCheckpointer`). Answers whether it copied the
+    /// whole log: false only if the checkpoint thread held the checkpoint at that moment, in which
+    /// case it asks again after its next pass.
+    @discardableResult
+    public func checkpoint() throws -> Bool {
+        let answer = try db.queryFirst("PRAGMA wal_checkpoint(PASSIVE)")
+        return answer?.int(0) == 0 && answer?.int(1) == answer?.int(2)
     }
 
     // MARK: - Applying
