@@ -24,6 +24,10 @@ final class StoreFixture {
 
     func reader() throws -> SQLiteConnection { try InboxDatabase.openReader(store) }
 
+    /// The WAL file's path and its size in bytes (0 when there is none).
+    var walPath: String { store.path + "-wal" }
+    var walBytes: Int { (try? FileManager.default.attributesOfItem(atPath: walPath)[.size] as? Int) ?? 0 }
+
     /// A verified delivery of `json`, as the receiver would hand it to the writer.
     static func delivery(_ json: String, receivedAt: Date = Date()) throws -> IncomingDelivery {
         let body = Array(json.utf8)

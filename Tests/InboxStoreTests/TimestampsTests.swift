@@ -31,8 +31,9 @@ struct TimestampsTests {
                                -62_167_219_200, -62_167_219_201, 253_402_300_799, 253_402_300_800, Int64.max, Int64.min]
         for _ in 0..<2000 { values.append(Int64.random(in: -62_167_219_200...253_402_300_799, using: &random)) }
         for seconds in values {
-            var mine: [UInt8] = []
-            let written = Timestamps.appendUnixTime(seconds, to: &mine)
+            var text = [UInt8](repeating: 0, count: Timestamps.unixTimeLength)
+            let count = text.withUnsafeMutableBufferPointer { Timestamps.writeUnixTime(seconds, to: $0.baseAddress!) }
+            let (written, mine) = (count > 0, Array(text.prefix(count)))
             let sqlite = try reader.queryFirst("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', ?, 'unixepoch')", seconds)?.string(0)
             if (-62_167_219_200...253_402_300_799).contains(seconds) {
                 #expect(written && String(decoding: mine, as: UTF8.self) == sqlite, "\(seconds)")

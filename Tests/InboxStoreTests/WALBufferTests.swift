@@ -34,7 +34,7 @@ struct WALBufferTests {
         let reader = try fixture.reader()
         #expect(try reader.queryFirst("SELECT count(*) FROM bulk")?.int(0) == 3000)
         #expect(try reader.queryFirst("PRAGMA integrity_check")?.string(0) == "ok")
-        let wal = try FileManager.default.attributesOfItem(atPath: fixture.store.path + "-wal")[.size] as? Int ?? 0
+        let wal = fixture.walBytes
         #expect(wal > 12_000_000, "the frames reached the WAL file (\(wal) bytes)")
     }
 

@@ -20,20 +20,19 @@ struct WALCheckpointerTests {
         let checkpointer = WALCheckpointer(store: fixture.store, interval: 0.002, restartFrames: 64)
         try checkpointer.start()
         defer { checkpointer.stop() }  // also when a `#require` below throws; stopping twice is harmless
-        let wal = fixture.store.path + "-wal"
         let gate = 16
         var batchesSinceRestart = 0
         var rewinds = 0
         var completeRewinds = 0
         var restarts = 0
         var largestLog = 0
-        var sequence = Self.checkpointSequence(of: wal)
+        var sequence = Self.checkpointSequence(of: fixture.walPath)
         for batch in 0..<600 {
             let deliveries = try (0..<10).map { try StoreFixture.delivery(StoreFixture.message("k\(batch)-\($0)")) }
             _ = try fixture.writer.commit(deliveries)
-            let log = Self.size(of: wal)
+            let log = fixture.walBytes
             largestLog = max(largestLog, log)
-            let next = Self.checkpointSequence(of: wal)
+            let next = Self.checkpointSequence(of: fixture.walPath)
             batchesSinceRestart += 1
             if next != sequence {
                 restarts += 1
@@ -57,7 +56,7 @@ struct WALCheckpointerTests {
         #expect(completeRewinds >= 1, "the writer's pass never copied the whole log (\(rewinds) rewinds)")
         #expect(restarts >= 2, "the log never started over (\(rewinds) rewinds)")
         #expect(largestLog < 4 << 20, "WAL reached \(largestLog) bytes")
-        #expect(Self.size(of: wal) == 0, "stopping truncates the log")
+        #expect(fixture.walBytes == 0, "stopping truncates the log")
         let reader = try fixture.reader()
         #expect(try reader.queryFirst("SELECT count(*) FROM messages")?.int(0) == 6000)
         #expect(try reader.queryFirst("PRAGMA integrity_check")?.string(0) == "ok")
@@ -70,10 +69,6 @@ struct WALCheckpointerTests {
             Thread.sleep(forTimeInterval: 0.001)
         }
         return false
-    }
-
-    private static func size(of path: String) -> Int {
-        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     }
 
     /// The WAL header's checkpoint sequence number (bytes 12–15, big-endian): SQLite increments it

@@ -8,23 +8,13 @@ import Glibc
 /// their fractional-second handling differs by platform. Every time InboxLite writes has the same
 /// shape, `2025-10-14T06:30:00.000Z`, so text comparison in SQL orders it correctly.
 public enum Timestamps {
-    /// Appends unix `seconds` as `2025-10-14T06:30:00Z` (what SQLite's
-    /// `strftime('%Y-%m-%dT%H:%M:%SZ', seconds, 'unixepoch')` gives); false, appending nothing,
-    /// outside the years 0000-9999, where SQLite gives NULL. Integer arithmetic only: it runs for
-    /// every row of a page.
-    public static func appendUnixTime(_ seconds: Int64, to out: inout [UInt8]) -> Bool {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: unixTimeLength) { text in
-            let written = writeUnixTime(seconds, to: text.baseAddress!)
-            out.append(contentsOf: text.prefix(written))
-            return written > 0
-        }
-    }
-
     /// Bytes `writeUnixTime` writes: `YYYY-MM-DDTHH:MM:SSZ`.
     public static let unixTimeLength = 20
 
-    /// Writes `seconds` as `YYYY-MM-DDTHH:MM:SSZ` (`unixTimeLength` bytes) at `out` and returns
-    /// how many bytes it wrote: 0 when out of range.
+    /// Writes unix `seconds` as `2025-10-14T06:30:00Z` (`unixTimeLength` bytes, what SQLite's
+    /// `strftime('%Y-%m-%dT%H:%M:%SZ', seconds, 'unixepoch')` gives) at `out` and returns how many
+    /// bytes it wrote: 0 outside the years 0000-9999, where SQLite gives NULL. Integer arithmetic
+    /// only, straight into the page's buffer: it runs for every row of a page.
     public static func writeUnixTime(_ seconds: Int64, to out: UnsafeMutablePointer<UInt8>) -> Int {
         guard isUnixTimeInRange(seconds) else { return 0 }
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400

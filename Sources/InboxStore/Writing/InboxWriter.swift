@@ -166,8 +166,7 @@ public final class InboxWriter {
     /// case it asks again after its next pass.
     @discardableResult
     public func checkpoint() throws -> Bool {
-        let answer = try db.queryFirst("PRAGMA wal_checkpoint(PASSIVE)")
-        return answer?.int(0) == 0 && answer?.int(1) == answer?.int(2)
+        try PassiveCheckpoint.run(on: db).copiedWholeLog
     }
 
     // MARK: - Applying

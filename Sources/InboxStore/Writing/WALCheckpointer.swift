@@ -73,7 +73,7 @@ public final class WALCheckpointer: @unchecked Sendable {
     }
 
     private func loop(_ connection: SQLiteConnection) {
-        var previous: PassResult?
+        var previous: PassiveCheckpoint?
         while true {
             condition.lock()
             if !stopping { _ = condition.wait(until: Date().addingTimeInterval(interval)) }
@@ -83,7 +83,6 @@ public final class WALCheckpointer: @unchecked Sendable {
                 _ = try? connection.queryFirst("PRAGMA wal_checkpoint(TRUNCATE)")
                 break
             }
-            // Answers (busy, frames in the log, frames checkpointed).
             previous = pass(connection, after: previous)
             if let frames = previous?.log, frames > restartFrames {
                 // Two quick passes shrink what is left to what was appended meanwhile: the
@@ -102,19 +101,31 @@ public final class WALCheckpointer: @unchecked Sendable {
     }
 }
 
-extension WALCheckpointer {
-    /// What a passive checkpoint answered: frames in the log, frames copied into the database.
-    private struct PassResult: Equatable {
-        let log: Int
-        let checkpointed: Int
-    }
+/// What `PRAGMA wal_checkpoint(PASSIVE)` answered, read in one place for the checkpoint thread
+/// and the writer's rewind.
+struct PassiveCheckpoint: Equatable {
+    /// Another connection held the checkpoint: nothing was copied (the counts are then -1).
+    let busy: Bool
+    /// Frames in the log.
+    let log: Int
+    /// Frames copied into the database file.
+    let checkpointed: Int
 
+    /// The whole log is in the database file: the next transaction starts it over.
+    var copiedWholeLog: Bool { !busy && log == checkpointed }
+
+    static func run(on connection: SQLiteConnection) throws -> PassiveCheckpoint {
+        let answer = try connection.queryFirst("PRAGMA wal_checkpoint(PASSIVE)")
+        return PassiveCheckpoint(busy: answer?.int(0) != 0, log: answer?.int(1) ?? 0, checkpointed: answer?.int(2) ?? 0)
+    }
+}
+
+extension WALCheckpointer {
     /// One passive checkpoint, then the database file synced: SQLite syncs it only when a pass
     /// reaches the end of the log, which under load is the writer's rewind pass. An idle database
     /// (the same answer as the previous pass) is not synced again.
-    private func pass(_ connection: SQLiteConnection, after previous: PassResult?) -> PassResult? {
-        guard let answer = try? connection.queryFirst("PRAGMA wal_checkpoint(PASSIVE)") else { return nil }
-        let result = PassResult(log: answer.int(1) ?? 0, checkpointed: answer.int(2) ?? 0)
+    private func pass(_ connection: SQLiteConnection, after previous: PassiveCheckpoint?) -> PassiveCheckpoint? {
+        guard let result = try? PassiveCheckpoint.run(on: connection) else { return nil }
         if result != previous { try? connection.syncDatabaseFile() }
         return result
     }
