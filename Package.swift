@@ -27,11 +27,18 @@ let package = Package(
             name: "CSQLite",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        /// Owns the database: SQLite access, migrations, the event model and the rules that apply
-        /// events to tables. Knows nothing about HTTP.
+        /// Gateway decoding only: the strict JSON parser, the four dialects and the typed events
+        /// they produce. Depends on nothing but Foundation; fuzzed and unit-tested on its own.
+        .target(
+            name: "InboxEvents",
+            swiftSettings: swiftSettings
+        ),
+        /// Owns the database: SQLite access, migrations and the rules that apply decoded events to
+        /// tables. Knows nothing about HTTP.
         .target(
             name: "InboxStore",
             dependencies: [
+                "InboxEvents",
                 "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -54,6 +61,7 @@ let package = Package(
             name: "WebhookReceiver",
             dependencies: [
                 "InboxStore",
+                "InboxEvents",
                 "InboxHTTP",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -68,6 +76,7 @@ let package = Package(
             name: "InboxQuery",
             dependencies: [
                 "InboxStore",
+                "InboxEvents",
                 "InboxHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -83,6 +92,7 @@ let package = Package(
             name: "InboxLite",
             dependencies: [
                 "InboxStore",
+                "InboxEvents",
                 "InboxHTTP",
                 "InboxQuery",
                 "WebhookReceiver",
@@ -96,6 +106,7 @@ let package = Package(
         .executableTarget(
             name: "inboxlite",
             dependencies: [
+                "InboxEvents",
                 "InboxLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -106,6 +117,7 @@ let package = Package(
         .executableTarget(
             name: "inboxlite-bench",
             dependencies: [
+                "InboxEvents",
                 "InboxStore",
                 "InboxHTTP",
                 "WebhookReceiver",
@@ -116,13 +128,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "InboxEventsTests",
+            dependencies: ["InboxEvents"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "InboxStoreTests",
-            dependencies: ["InboxStore", "CSQLite"],
+            dependencies: ["InboxEvents", "InboxStore", "CSQLite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "InboxLiteTests",
             dependencies: [
+                "InboxEvents",
                 "InboxLite",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

@@ -11,7 +11,7 @@ OUT=.build-fuzz
 mkdir -p "$OUT" Tests/Fuzz/corpus
 swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name InboxFuzz \
   Tests/Fuzz/FuzzTarget.swift \
-  Sources/InboxStore/Events/*.swift Sources/InboxStore/Events/Dialects/*.swift Sources/InboxStore/Schema/Timestamps.swift \
+  Sources/InboxEvents/*.swift Sources/InboxEvents/Dialects/*.swift \
   Sources/WebhookReceiver/SessionIdScanner.swift Sources/WebhookReceiver/SignatureHeaders.swift \
   -o "$OUT/inboxlite-fuzz"
 "$OUT/inboxlite-fuzz" Tests/Fuzz/corpus -max_total_time="$SECONDS_TO_RUN" -max_len=8192 -timeout=5 \

@@ -1,3 +1,4 @@
+import InboxEvents
 import Foundation
 import Hummingbird
 import InboxHTTP

@@ -1,3 +1,4 @@
+import InboxEvents
 import InboxStore
 
 /// Writes JSON straight into bytes.

@@ -1,3 +1,4 @@
+import InboxEvents
 import Hummingbird
 import InboxHTTP
 import InboxStore

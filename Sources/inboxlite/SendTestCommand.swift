@@ -1,3 +1,4 @@
+import InboxEvents
 import ArgumentParser
 import Foundation
 import InboxStore

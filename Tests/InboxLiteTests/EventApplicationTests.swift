@@ -21,7 +21,7 @@ struct EventApplicationTests {
         defer { inbox.remove() }
         let message = try #require(try inbox.rows("""
             SELECT message_id, wa_key_id, session_id, contact, from_me, body, type, timestamp, status, ack,
-                   message_time, json_extract(data, '$.vendorField.x'), has_media, is_status
+                   message_time, json_extract(data, '$.vendorField.x'), has_media, is_status, gateway_type
             FROM messages
             """).first)
         #expect(message.string(0) == "false_34612345678@c.us_3EB0_in")
@@ -30,7 +30,7 @@ struct EventApplicationTests {
         #expect(message.string(3) == "34612345678@c.us")
         #expect(message.int(4) == 0)
         #expect(message.string(5) == "Hola, ¿cómo estás?")
-        #expect(message.string(6) == "chat")
+        #expect(message.string(6) == "text" && message.string(14) == "chat", "one vocabulary; the gateway's word kept")
         #expect(message.int(7) == 1_729_443_600)
         #expect(message.string(8) == "received")
         #expect(message[9].isNull)

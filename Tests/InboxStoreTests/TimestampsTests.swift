@@ -1,4 +1,5 @@
 import Foundation
+import InboxEvents
 @testable import InboxStore
 import Testing
 

@@ -1,3 +1,4 @@
+import InboxEvents
 import Foundation
 
 /// The rules that turn one decoded webhook into rows, inside the writer's transaction.
@@ -17,11 +18,15 @@ struct EventApplier {
         /// The highest `messages.id` when the transaction began: rows above it are new in this
         /// transaction and reach the full-text index together at its end.
         var fullTextWatermark: Int64 = 0
+        /// Rows in `pending_message_changes` (nil: not counted yet), so a new message looks for
+        /// early reactions, edits and deletions only when some are waiting.
+        var pendingChanges: Int?
     }
 
     /// Call after any rollback.
     func forgetSessions() {
         state.knownSessions.removeAll()
+        state.pendingChanges = nil
     }
 
     /// Call first in every transaction that applies deliveries.
@@ -93,6 +98,10 @@ struct EventApplier {
                 try applyMessage(message, outgoing: true, session: sessionId, delivery: context)
             case .messageAck(let ack):
                 try applyAck(ack, session: sessionId, delivery: context)
+            case .reaction, .messageEdited, .messageDeleted:
+                if let change = MessageChange(routed.event, delivery: context) {
+                    try applyChange(change, session: sessionId, delivery: context)
+                }
             case .sessionQR, .sessionConnected, .sessionDisconnected, .sessionPending:
                 try applySessionEvent(routed.event, session: sessionId, delivery: context)
             case .sessionSeen(let phone):
@@ -216,45 +225,57 @@ struct EventApplier {
         // Inserted first (the common case: a new message) and looked up only when it exists.
         // A message without a time is filed at the time it was received, so it still sorts.
         let timestamp = message.timestamp ?? Int64(delivery.receivedAt.timeIntervalSince1970)
+        let kind = message.messageKind.rawValue
+        let content = message.content.map { String(decoding: $0.serialized, as: UTF8.self) }
         let inserted = try db.run(
             """
-            INSERT INTO messages (message_id, wa_key_id, session_id, contact, from_me, author, body, type, timestamp,
-                has_media, is_forwarded, is_status, quoted_msg_id, status, data, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING
+            INSERT INTO messages (message_id, wa_key_id, session_id, contact, from_me, author, body, type, gateway_type, content,
+                timestamp, has_media, is_forwarded, is_status, quoted_msg_id, status, data, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING
             """,
             message.messageId, message.waKeyId, session, chat, outgoing, message.author, message.body,
-            message.type, timestamp, message.hasMedia ?? false, message.isForwarded ?? false, isStatus,
+            kind, message.gatewayType, content, timestamp, message.hasMedia ?? false, message.isForwarded ?? false, isStatus,
             message.quotedMsgId, baseStatus.rawValue, delivery.data, delivery.now, delivery.now
         )
-        if inserted == 1 {
+        let isNew = inserted == 1
+        if isNew {
             status = baseStatus
             rowId = db.lastInsertRowID
             if !isStatus {
                 try countInConversation(rowId: rowId, session: session, chat: chat, outgoing: outgoing, timestamp: timestamp)
             }
         } else {
-            guard let existing = try db.queryFirst("SELECT id, status, body FROM messages WHERE message_id = ?", message.messageId)
-            else { throw SQLiteError(code: 1, message: "message \(message.messageId) neither inserted nor found") }
+            guard let existing = try db.queryFirst(
+                "SELECT id, status, body, deleted_at IS NOT NULL, edited_at IS NOT NULL FROM messages WHERE message_id = ?", message.messageId
+            ) else { throw SQLiteError(code: 1, message: "message \(message.messageId) neither inserted nor found") }
             rowId = Int64(existing.int(0) ?? 0)
             let current = MessageStatus(rawValue: existing.string(1) ?? "") ?? baseStatus
             status = current.rank >= baseStatus.rank ? current : baseStatus
+            // A message deleted for everyone keeps no text, and an edited one keeps its newest text:
+            // a late copy of the original brings neither back.
+            let textSettled = existing.int(3) == 1 || existing.int(4) == 1
             // Only what this delivery carries changes: a field it lacks keeps its stored value.
             try db.run(
                 """
                 UPDATE messages SET wa_key_id = COALESCE(?, wa_key_id), contact = ?, author = COALESCE(?, author),
-                    body = COALESCE(?, body), type = COALESCE(?, type), timestamp = COALESCE(?, timestamp),
-                    has_media = COALESCE(?, has_media), is_forwarded = COALESCE(?, is_forwarded),
+                    body = CASE WHEN deleted_at IS NULL AND edited_at IS NULL THEN COALESCE(?, body) ELSE body END,
+                    type = ?, gateway_type = COALESCE(?, gateway_type),
+                    content = CASE WHEN deleted_at IS NULL THEN COALESCE(?, content) END,
+                    timestamp = COALESCE(?, timestamp), has_media = COALESCE(?, has_media), is_forwarded = COALESCE(?, is_forwarded),
                     is_status = max(is_status, ?), quoted_msg_id = COALESCE(?, quoted_msg_id),
-                    status = ?, data = ?, updated_at = ?
+                    status = ?, data = CASE WHEN deleted_at IS NULL THEN ? ELSE data END, updated_at = ?
                 WHERE id = ?
                 """,
-                message.waKeyId, chat, message.author, message.body, message.type, message.timestamp,
+                message.waKeyId, chat, message.author, message.body, kind, message.gatewayType, content, message.timestamp,
                 message.hasMedia, message.isForwarded, isStatus, message.quotedMsgId,
                 status.rawValue, delivery.data, delivery.now, rowId
             )
-            if let body = message.body, rowId <= state.fullTextWatermark {
+            if !textSettled, let body = message.body, rowId <= state.fullTextWatermark {
                 try reindexBody(rowId: rowId, old: existing.string(2), new: body)
             }
+        }
+        if let media = message.media {
+            try upsertMedia(media, messageRow: rowId, now: delivery.now)
         }
 
         // Receipts: one carried on the message itself, and any that arrived before it.
@@ -288,11 +309,14 @@ struct EventApplier {
         if let best {
             try raise(rowId: rowId, from: status, to: best, now: delivery.now)
         }
+        if isNew {
+            try applyPendingChanges(to: rowId, session: session, refs: [message.messageId, shortId], now: delivery.now)
+        }
     }
 
     /// A stored message's text changed: its old terms leave the full-text index, the new ones
     /// enter. (Rows new in this transaction are indexed at its end with their final text.)
-    private func reindexBody(rowId: Int64, old: String?, new: String) throws {
+    func reindexBody(rowId: Int64, old: String?, new: String) throws {
         guard old != new else { return }
         if let old {
             try db.run("INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?, ?)", rowId, old)
@@ -375,7 +399,7 @@ struct EventApplier {
             INSERT INTO contacts (whatsapp_id, session_id, phone_number, is_group, display_name,
                 first_message_at, last_message_at, created_at, updated_at, lid)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (whatsapp_id) DO UPDATE SET
+            ON CONFLICT (session_id, whatsapp_id) DO UPDATE SET
                 display_name = COALESCE(excluded.display_name, display_name),
                 lid = COALESCE(excluded.lid, lid),
                 first_message_at = min(COALESCE(first_message_at, excluded.first_message_at),
@@ -434,7 +458,7 @@ struct EventApplier {
     }
 
     /// The session's messages a receipt refers to, by full id or by bare key.
-    private func findMessages(_ messageId: String, key: String, session: String) throws -> [SQLiteRow] {
+    func findMessages(_ messageId: String, key: String, session: String) throws -> [SQLiteRow] {
         // `+session_id` keeps the planner on the two id indexes: a session's messages are many.
         try db.query(
             "SELECT id, status FROM messages WHERE +session_id = ? AND (message_id = ? OR wa_key_id = ?)",

@@ -1,3 +1,4 @@
+import InboxEvents
 import Foundation
 
 /// Work that keeps tables bounded over months of traffic. The service runs each step between

@@ -1,3 +1,4 @@
+import InboxEvents
 import Foundation
 
 /// Owns the write connection: every change to the database goes through here, on one thread.

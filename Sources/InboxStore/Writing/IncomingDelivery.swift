@@ -1,3 +1,4 @@
+import InboxEvents
 import Crypto
 import Foundation
 

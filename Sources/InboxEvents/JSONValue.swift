@@ -139,3 +139,20 @@ extension JSONValue {
         out.append(UInt8(ascii: "\""))
     }
 }
+
+extension JSONValue {
+    /// An object of the members that have a value (neither nil nor JSON null), in order: how typed
+    /// `content` objects are built from what a gateway happened to send.
+    public static func compactObject(_ members: [(String, JSONValue?)]) -> JSONValue {
+        var kept: [(String, JSONValue)] = []
+        for (name, value) in members {
+            if let value, value != .null { kept.append((name, value)) }
+        }
+        return .object(kept)
+    }
+
+    /// A string value, or nil.
+    public static func text(_ value: String?) -> JSONValue? {
+        value.map(JSONValue.string)
+    }
+}

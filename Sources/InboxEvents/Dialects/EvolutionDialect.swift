@@ -22,6 +22,9 @@ enum EvolutionDialect {
         return WebhookEnvelope(provider: .evolution, event: event, sessionId: session, signedTime: nil, payload: decoded)
     }
 
+    static let mediaKinds = ["imageMessage", "videoMessage", "audioMessage", "documentMessage", "stickerMessage",
+                             "documentWithCaptionMessage", "ptvMessage"]
+
     static let ackCodes: [String: AckCode] = [
         "ERROR": .error, "PENDING": .pending, "SERVER_ACK": .server, "DELIVERY_ACK": .delivered, "READ": .read, "PLAYED": .played,
     ]
@@ -30,15 +33,26 @@ enum EvolutionDialect {
         switch event {
         case "messages.upsert", "send.message":
             guard let data else { throw PayloadError("\(event) has no data object") }
-            let message = try self.message(data, event: event)
-            return message.fromMe == true ? .messageSent(message) : .messageReceived(message)
+            return try self.message(data, event: event)
         case "messages.update":
             guard let data else { throw PayloadError("\(event) has no data object") }
-            guard let key = data.string("keyId"), !key.isEmpty else { throw PayloadError("messages.update has no data.keyId") }
+            // v2 sends `keyId`; v1 spread the message key into data (`id`, `remoteJid`, `fromMe`).
+            guard let key = data.string("keyId") ?? data.string("id"), !key.isEmpty else {
+                throw PayloadError("messages.update has no data.keyId (nor data.id)")
+            }
             guard let status = data.string("status"), let code = ackCodes[status] else {
-                return .other("messages.update.\(data.string("status") ?? "none")")  // DELETED: nothing to apply
+                return .other("messages.update.\(data.string("status") ?? "none")")  // DELETED: messages.delete says it
             }
             return .messageAck(AckPayload(messageId: key, keyId: key, ack: code, timestamp: nil))
+        case "messages.edited":
+            // The protocol message itself: an edit, or a deletion (REVOKE) sent through the same hook.
+            guard let data, let change = BaileysContent.protocolChange(data) else {
+                throw PayloadError("messages.edited has no data.key.id")
+            }
+            return inboxEvent(for: change, reactor: "me", time: data.int("timestampMs").map { $0 / 1000 })
+        case "messages.delete":
+            guard let key = data?.string("id"), !key.isEmpty else { throw PayloadError("messages.delete has no data.id") }
+            return .messageDeleted(DeletionPayload(target: MessageRef(id: key, key: key), time: nil))
         case "connection.update":
             let phone = data?.string("wuid").map(JID.normalize).flatMap(JID.digits)
             switch data?.string("state") {
@@ -57,10 +71,20 @@ enum EvolutionDialect {
         }
     }
 
-    static let mediaKinds = ["imageMessage", "videoMessage", "audioMessage", "documentMessage", "stickerMessage",
-                             "documentWithCaptionMessage", "ptvMessage"]
+    /// A reaction, edit or deletion carried by Baileys content.
+    private static func inboxEvent(for change: BaileysContent.Change, reactor: String, time: Int64?) -> InboxEvent {
+        switch change {
+        case .reaction(let target, let emoji, let reactionTime):
+            return .reaction(ReactionPayload(target: MessageRef(id: target, key: target), reactor: reactor, emoji: emoji,
+                                             time: reactionTime ?? time))
+        case .edit(let target, let text):
+            return .messageEdited(EditPayload(target: MessageRef(id: target, key: target), body: text, time: time))
+        case .revoke(let target):
+            return .messageDeleted(DeletionPayload(target: MessageRef(id: target, key: target), time: time))
+        }
+    }
 
-    private static func message(_ data: JSONValue, event: String) throws(PayloadError) -> MessagePayload {
+    private static func message(_ data: JSONValue, event: String) throws(PayloadError) -> InboxEvent {
         guard let key = data.object("key") else { throw PayloadError("\(event) has no data.key") }
         guard let id = key.string("id"), !id.isEmpty else { throw PayloadError("\(event) has no data.key.id") }
         guard let remote = key.string("remoteJid"), !remote.isEmpty else { throw PayloadError("\(event) has no data.key.remoteJid") }
@@ -73,21 +97,30 @@ enum EvolutionDialect {
                 chat = JID.normalize(phone)
             }
         }
+        let author = JID.isGroup(chat) ? (key.string("participantAlt") ?? key.string("participant")).map(JID.normalize) : nil
+        let timestamp = data.int("messageTimestamp")
+        if let content = data.object("message"), let change = BaileysContent.change(content) {
+            return inboxEvent(for: change, reactor: fromMe ? "me" : (author ?? chat), time: timestamp)
+        }
         var message = MessagePayload(messageId: "\(fromMe)_\(chat)_\(id)", waKeyId: id, chat: chat, fromMe: fromMe)
         message.lid = lid
-        if JID.isGroup(chat), let participant = key.string("participantAlt") ?? key.string("participant") {
-            message.author = JID.normalize(participant)
+        message.author = author
+        message.gatewayType = data.string("messageType")
+        if let content = data.object("message") {
+            BaileysContent.decode(content, into: &message)
+            // Evolution's own copy of the file (S3/MinIO), when it keeps one.
+            if let stored = data.string("mediaUrl") ?? content.string("mediaUrl"), message.media != nil { message.media?.url = stored }
+        } else {
+            message.kind = MessageKind(gatewayType: message.gatewayType)
         }
-        let content = data.object("message")
-        message.body = content?.string("conversation") ?? content?.object("extendedTextMessage")?.string("text")
-            ?? mediaKinds.lazy.compactMap { content?.object($0)?.string("caption") }.first
-        message.type = data.string("messageType")
-        message.hasMedia = mediaKinds.contains(message.type ?? "") || mediaKinds.contains { content?.object($0) != nil }
-        message.timestamp = data.int("messageTimestamp")
+        message.hasMedia = message.media != nil
+        MessagePayload.labelCaptionlessMedia(&message)
+        message.timestamp = timestamp
         let nested = ["extendedTextMessage"] + mediaKinds
+        let content = data.object("message")
         message.quotedMsgId = data.object("contextInfo")?.string("stanzaId")
             ?? nested.lazy.compactMap { content?.object($0)?.object("contextInfo")?.string("stanzaId") }.first
         if !fromMe { message.displayName = data.string("pushName") }
-        return message
+        return fromMe ? .messageSent(message) : .messageReceived(message)
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-@testable import InboxStore
+@testable import InboxEvents
 import Testing
 
 @Suite("JSON parser")

@@ -6,6 +6,12 @@ public enum InboxEvent: Sendable, Equatable {
     case messageReceived(MessagePayload)
     case messageSent(MessagePayload)
     case messageAck(AckPayload)
+    /// A reaction to a stored message (an empty emoji removes it): never a message of its own.
+    case reaction(ReactionPayload)
+    /// A message's text or caption replaced by its sender.
+    case messageEdited(EditPayload)
+    /// A message deleted for everyone: it stays as a tombstone without its text.
+    case messageDeleted(DeletionPayload)
     case sessionQR(QRPayload)
     case sessionConnected(ConnectedPayload)
     case sessionDisconnected(DisconnectedPayload)
@@ -24,6 +30,9 @@ public enum InboxEvent: Sendable, Equatable {
         case .messageReceived: return "message.received"
         case .messageSent: return "message.sent"
         case .messageAck: return "message.ack"
+        case .reaction: return "message.reaction"
+        case .messageEdited: return "message.edited"
+        case .messageDeleted: return "message.deleted"
         case .sessionQR: return "session.qr"
         case .sessionConnected: return "session.connected"
         case .sessionDisconnected: return "session.disconnected"
@@ -81,8 +90,18 @@ public struct MessagePayload: Sendable, Equatable {
     public var from: String?
     public var to: String?
     public var author: String?
+    /// The readable text: the message's text, a media caption, or words for content without
+    /// text (`ContentText`).
     public var body: String?
-    public var type: String?
+    /// The gateway's own word for the message's type (`chat`, `imageMessage`, `text` …).
+    public var gatewayType: String?
+    /// The type in InboxLite's vocabulary; nil means "as `gatewayType` says".
+    public var kind: MessageKind?
+    /// A typed object for content that is more than text (location, contacts, replies, orders,
+    /// referrals, the gateway's error for an unsupported message): `messages.content`.
+    public var content: JSONValue?
+    /// The file, for photos, videos, voice notes, audio, documents and stickers.
+    public var media: MediaInfo?
     public var timestamp: Int64?
     /// Flags are nil when the payload leaves them out, so a re-delivery that lacks one never
     /// overwrites what an earlier delivery stored.
@@ -97,8 +116,9 @@ public struct MessagePayload: Sendable, Equatable {
     /// The chat's WhatsApp privacy id when the gateway addressed it by `@lid` (Evolution).
     public var lid: String?
 
-    /// A message decoded by a gateway dialect.
-    init(messageId: String, waKeyId: String?, chat: String, fromMe: Bool) {
+    /// A message decoded by a gateway dialect (or made up by the store for a Meta status whose
+    /// outgoing message it never saw).
+    public init(messageId: String, waKeyId: String?, chat: String, fromMe: Bool) {
         self.messageId = messageId
         self.waKeyId = waKeyId
         self.remote = chat
@@ -109,6 +129,11 @@ public struct MessagePayload: Sendable, Equatable {
     public func chat(outgoing: Bool) -> String? {
         if let remote, !remote.isEmpty { return remote }
         return outgoing ? to : from
+    }
+
+    /// `messages.type`: one vocabulary whatever the gateway.
+    public var messageKind: MessageKind {
+        kind ?? media?.kind ?? MessageKind(gatewayType: gatewayType)
     }
 
     /// True for status updates (`status@broadcast`), which are kept but are not a conversation.
@@ -135,7 +160,7 @@ public struct MessagePayload: Sendable, Equatable {
         to = data.string("to")
         author = data.string("author")
         body = data.string("body")
-        type = data.string("type")
+        gatewayType = data.string("type")
         if let raw = data.int("timestamp") {
             timestamp = raw > 100_000_000_000 ? raw / 1000 : raw
         }
@@ -146,6 +171,14 @@ public struct MessagePayload: Sendable, Equatable {
         displayName = data.string("notifyName") ?? data.string("pushName") ?? data.string("pushname")
             ?? data.object("_data")?.string("notifyName")
         ack = data.int("ack")
+        WebJSMessage.describe(data, into: &self)
+        MessagePayload.labelCaptionlessMedia(&self)
+    }
+
+    /// A file without a caption reads as what it is ("📷 Photo", "📄 invoice.pdf").
+    static func labelCaptionlessMedia(_ message: inout MessagePayload) {
+        guard let media = message.media, message.body?.isEmpty ?? true else { return }
+        message.body = ContentText.media(media.kind, fileName: media.fileName)
     }
 }
 
@@ -166,7 +199,7 @@ public struct AckPayload: Sendable, Equatable {
     public var createsOutgoingMessageTo: String?
 
     /// A receipt decoded by a gateway dialect.
-    init(messageId: String, keyId: String?, ack: AckCode, timestamp: Int64?) {
+    public init(messageId: String, keyId: String?, ack: AckCode, timestamp: Int64?) {
         self.messageId = messageId
         self.keyId = keyId
         self.ack = ack
@@ -203,7 +236,7 @@ public struct QRPayload: Sendable, Equatable {
     public var expiresAt: Date?
     public var eventTime: Date?
 
-    init(qrCode: String?, eventTime: Date?) {
+    public init(qrCode: String?, eventTime: Date?) {
         self.qrCode = qrCode
         self.eventTime = eventTime
     }
@@ -223,7 +256,7 @@ public struct ConnectedPayload: Sendable, Equatable {
     public var phoneNumber: String?
     public var eventTime: Date?
 
-    init(phoneNumber: String?, eventTime: Date?) {
+    public init(phoneNumber: String?, eventTime: Date?) {
         self.phoneNumber = phoneNumber
         self.eventTime = eventTime
     }
@@ -239,7 +272,7 @@ public struct DisconnectedPayload: Sendable, Equatable {
     public var reason: String?
     public var eventTime: Date?
 
-    init(reason: String?, eventTime: Date?) {
+    public init(reason: String?, eventTime: Date?) {
         self.reason = reason
         self.eventTime = eventTime
     }
@@ -247,5 +280,61 @@ public struct DisconnectedPayload: Sendable, Equatable {
     init(from data: JSONValue?) {
         reason = data?.string("reason")
         eventTime = data?.string("timestamp").flatMap(Timestamps.parse)
+    }
+}
+
+/// How an event names the message it changes: the id as sent (full or bare) and the bare WhatsApp
+/// key, matched against `messages.message_id` or `messages.wa_key_id` within the session.
+public struct MessageRef: Sendable, Equatable {
+    public var id: String
+    public var key: String
+
+    public init(id: String, key: String? = nil) {
+        self.id = id
+        self.key = key ?? SerializedId(id)?.key ?? id
+    }
+}
+
+/// A reaction (Meta `reaction`, WAHA `message.reaction`, Evolution `reactionMessage`).
+public struct ReactionPayload: Sendable, Equatable {
+    public var target: MessageRef
+    /// Who reacted: the person's JID, or `me` for the business.
+    public var reactor: String
+    /// nil when the reaction was removed (an empty or missing emoji).
+    public var emoji: String?
+    /// Unix seconds, when the event says.
+    public var time: Int64?
+
+    public init(target: MessageRef, reactor: String, emoji: String?, time: Int64?) {
+        self.target = target
+        self.reactor = reactor
+        self.emoji = emoji.flatMap { $0.isEmpty ? nil : $0 }
+        self.time = time
+    }
+}
+
+/// An edit (Meta `edit`, WAHA `message.edited`, Evolution `messages.edited` / protocol edits).
+public struct EditPayload: Sendable, Equatable {
+    public var target: MessageRef
+    /// The new text or caption.
+    public var body: String?
+    public var time: Int64?
+
+    public init(target: MessageRef, body: String?, time: Int64?) {
+        self.target = target
+        self.body = body
+        self.time = time
+    }
+}
+
+/// A deletion for everyone (Meta `revoke`, WAHA `message.revoked`, Evolution `messages.delete`
+/// and protocol REVOKE).
+public struct DeletionPayload: Sendable, Equatable {
+    public var target: MessageRef
+    public var time: Int64?
+
+    public init(target: MessageRef, time: Int64?) {
+        self.target = target
+        self.time = time
     }
 }

@@ -38,6 +38,28 @@ enum WAHADialect {
                 throw PayloadError("\(event) has no ack code in -1…4")
             }
             return .messageAck(AckPayload(messageId: id, keyId: SerializedId(id)?.key, ack: code, timestamp: payload.int("timestamp")))
+        case "message.reaction":
+            guard let payload, let reaction = payload.object("reaction"),
+                  let target = reaction.string("messageId"), !target.isEmpty
+            else { throw PayloadError("message.reaction has no payload.reaction.messageId") }
+            let fromMe = payload.bool("fromMe") ?? false
+            let reactor = fromMe ? "me" : (payload.string("participant") ?? payload.string("from")).map(JID.normalize) ?? "unknown"
+            return .reaction(ReactionPayload(target: MessageRef(id: target), reactor: reactor, emoji: reaction.string("text"),
+                                             time: seconds(payload["timestamp"])))
+        case "message.edited":
+            // `payload.id` is the edit action's own id; the edited message is `editedMessageId` (a bare key).
+            guard let payload, let target = payload.string("editedMessageId"), !target.isEmpty else {
+                throw PayloadError("message.edited has no payload.editedMessageId")
+            }
+            return .messageEdited(EditPayload(target: MessageRef(id: target), body: payload.string("body"),
+                                              time: seconds(payload["timestamp"])))
+        case "message.revoked":
+            // `after.id` is the revoke notification (not always the target); `revokedMessageId` is the target's key.
+            guard let payload,
+                  let target = payload.string("revokedMessageId") ?? payload.object("before")?.string("id"), !target.isEmpty
+            else { throw PayloadError("message.revoked has no payload.revokedMessageId") }
+            return .messageDeleted(DeletionPayload(target: MessageRef(id: target),
+                                                   time: seconds(payload.object("after")?["timestamp"])))
         case "session.status":
             let status = payload?.string("status") ?? ""
             let eventTime = time
@@ -66,9 +88,19 @@ enum WAHADialect {
         message.to = payload.string("to").map(JID.normalize)
         message.author = payload.string("participant").map(JID.normalize)
         message.body = payload.string("body")
-        message.type = payload.string("type") ?? payload.object("_data")?.string("type")
-        message.timestamp = payload.int("timestamp").map { $0 > 100_000_000_000 ? $0 / 1000 : $0 }
+        message.gatewayType = payload.string("type")
+        message.timestamp = seconds(payload["timestamp"])
         message.hasMedia = payload.bool("hasMedia")
+        // NOWEB and GOWS pass Baileys' message through `_data.message`; WEBJS passes whatsapp-web.js's `_data`.
+        if let content = payload.object("_data")?.object("message") {
+            let caption = message.body
+            BaileysContent.decode(content, into: &message)
+            if let url = payload.object("media")?.string("url") { message.media?.url = url }
+            if message.body?.isEmpty ?? true { message.body = caption }
+        } else {
+            WebJSMessage.describe(payload, into: &message)
+        }
+        MessagePayload.labelCaptionlessMedia(&message)
         message.quotedMsgId = payload.object("replyTo")?.string("id")
         if !fromMe {
             message.displayName = payload.object("_data")?.string("notifyName") ?? payload.object("_data")?.string("pushName")
@@ -77,6 +109,11 @@ enum WAHADialect {
         }
         return message
     }
+}
+
+/// Unix seconds from seconds or milliseconds, whole or fractional (WAHA's reactions send `1710481111.853`).
+func seconds(_ value: JSONValue?) -> Int64? {
+    value?.intValue.map { $0 > 100_000_000_000 ? $0 / 1000 : $0 }
 }
 
 /// `{fromMe}_{chat}_{key}` with an optional `_{participant}`: WAHA's and Inbox Hub's message ids.
