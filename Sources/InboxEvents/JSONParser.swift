@@ -21,6 +21,9 @@ public struct JSONParser {
         public let value: JSONValue
         /// For each top-level key (last occurrence), the range of its value's bytes in the input.
         public let memberRanges: [String: Range<Int>]
+        /// The ranges of string values of secret-named members at any depth (`SecretFields`), in
+        /// document order: what must not be stored.
+        public let secretRanges: [Range<Int>]
     }
 
     /// Parses `bytes` as one JSON value with optional surrounding whitespace.
@@ -32,6 +35,7 @@ public struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
+    private var secretRanges: [Range<Int>] = []
 
     private init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -48,7 +52,7 @@ public struct JSONParser {
         }
         skipWhitespace()
         guard index == bytes.count else { throw fail("unexpected data after the JSON value") }
-        return Document(value: value, memberRanges: ranges)
+        return Document(value: value, memberRanges: ranges, secretRanges: secretRanges)
     }
 
     private func fail(_ reason: String) -> Failure {
@@ -110,6 +114,7 @@ public struct JSONParser {
             let start = index
             let member = try value()
             if recording { ranges[key] = start..<index }
+            if case .string = member, SecretFields.isSecret(key) { secretRanges.append(start..<index) }
             members.append((key, member))
             skipWhitespace()
             switch peek() {

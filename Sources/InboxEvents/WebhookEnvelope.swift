@@ -17,6 +17,9 @@ public struct WebhookEnvelope: Sendable {
     public let signedTime: Date?
     /// The decoded events, or why they cannot be applied.
     public let payload: Result<[RoutedEvent], PayloadError>
+    /// The body to store when the received one held secrets (`SecretFields`): the same bytes with
+    /// their values replaced. nil when the body had none.
+    public private(set) var scrubbedBody: [UInt8]?
 
     public init(provider: Provider, event: String, sessionId: String?, signedTime: Date?,
                 payload: Result<[RoutedEvent], PayloadError>) {
@@ -29,6 +32,17 @@ public struct WebhookEnvelope: Sendable {
 
     /// Parses a raw body with the dialect of `provider`.
     public static func parse(_ body: [UInt8], provider: Provider = .inboxHub) throws(EnvelopeError) -> WebhookEnvelope {
+        let document = try parseObject(body)
+        guard !document.secretRanges.isEmpty else { return try decode(document, body: body, provider: provider) }
+        // Decoded from the scrubbed bytes, so no `data` slice can carry a secret either. (Parsed
+        // once more: the replaced values still sit under secret names, so they are not looked at.)
+        let scrubbed = SecretFields.scrub(body, ranges: document.secretRanges)
+        var envelope = try decode(try parseObject(scrubbed), body: scrubbed, provider: provider)
+        envelope.scrubbedBody = scrubbed
+        return envelope
+    }
+
+    private static func parseObject(_ body: [UInt8]) throws(EnvelopeError) -> JSONParser.Document {
         let document: JSONParser.Document
         do {
             document = try JSONParser.parse(body)
@@ -36,6 +50,10 @@ public struct WebhookEnvelope: Sendable {
             throw .malformedJSON(error.reason)
         }
         guard document.value.isObject else { throw .notAnObject }
+        return document
+    }
+
+    private static func decode(_ document: JSONParser.Document, body: [UInt8], provider: Provider) throws(EnvelopeError) -> WebhookEnvelope {
         switch provider {
         case .inboxHub: return try InboxHubDialect.envelope(document, body: body)
         case .meta: return try MetaDialect.envelope(document, body: body)

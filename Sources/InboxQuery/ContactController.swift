@@ -1,7 +1,7 @@
 import Hummingbird
 import InboxStore
 
-/// `/api/contacts`: people and groups seen in any session.
+/// `/api/contacts`: people and groups, one contact per person per session.
 public struct ContactController<Context: RequestContext>: Sendable {
     let pool: ReadPool
 
@@ -9,7 +9,9 @@ public struct ContactController<Context: RequestContext>: Sendable {
 
     public func addRoutes(to router: some RouterMethods<Context>) {
         router.get("/api/contacts") { request, _ in try await list(request) }
-        router.get("/api/contacts/:whatsappId") { _, context in try await show(context.pathParameter("whatsappId")) }
+        router.get("/api/contacts/:whatsappId") { request, context in
+            try await show(context.pathParameter("whatsappId"), session: try request.parameter("session"))
+        }
     }
 
     /// Contacts in id order; `q` matches the number (prefix, digits only) or the name / JID (substring).
@@ -32,8 +34,15 @@ public struct ContactController<Context: RequestContext>: Sendable {
         return try await query.page(pool, ReadModels.contact, orderBy: "id", limit: page.limit, cursor: ["id"])
     }
 
-    func show(_ whatsappId: String) async throws -> Response {
-        guard let response = try await pool.single(ReadModels.contact, "FROM contacts WHERE whatsapp_id = ?", whatsappId) else {
+    /// A contact is one person in one session: `session` picks which; without it, the session
+    /// where the person was seen first.
+    func show(_ whatsappId: String, session: String?) async throws -> Response {
+        let found = if let session {
+            try await pool.single(ReadModels.contact, "FROM contacts WHERE session_id = ? AND whatsapp_id = ?", session, whatsappId)
+        } else {
+            try await pool.single(ReadModels.contact, "FROM contacts WHERE whatsapp_id = ? ORDER BY id LIMIT 1", whatsappId)
+        }
+        guard let response = found else {
             throw QueryError.notFound("contact \(whatsappId)")
         }
         return response

@@ -22,7 +22,7 @@ public struct ConversationController<Context: RequestContext>: Sendable {
         var query = SelectQuery("""
             FROM conversations c
             JOIN messages m ON m.id = c.last_message_id
-            LEFT JOIN contacts k ON k.whatsapp_id = c.contact
+            LEFT JOIN contacts k ON k.session_id = c.session_id AND k.whatsapp_id = c.contact
             WHERE 1
             """)
         query.and("c.session_id = ?", ifPresent: session)

@@ -24,6 +24,8 @@ struct Field: Sendable {
         case snippet
         /// Stored JSON, written as it is (`null` when empty).
         case rawJSON
+        /// Stored JSON, written as it is; left out when NULL.
+        case optionalRawJSON
         /// Unix seconds written as `2025-10-14T06:30:00Z`, as the `*_time` columns show them;
         /// left out when NULL or out of range. (The generated columns cost a strftime per row.)
         case unixTime
@@ -71,7 +73,7 @@ struct ReadModel: Sendable {
 
     private struct Step {
         enum Operation: UInt8 {
-            case text, optionalText, integer, optionalInteger, unixTime, boolean, optionalNumber, snippet, rawJSON
+            case text, optionalText, integer, optionalInteger, unixTime, boolean, optionalNumber, snippet, rawJSON, optionalRawJSON
             case beginObject, endObject
         }
         let operation: Operation
@@ -112,6 +114,7 @@ struct ReadModel: Sendable {
                 case .optionalNumber: step(.optionalNumber, field)
                 case .snippet: step(.snippet, field)
                 case .rawJSON: step(.rawJSON, field)
+                case .optionalRawJSON: step(.optionalRawJSON, field)
                 case .hidden, .object: break
                 }
             }
@@ -168,6 +171,10 @@ struct ReadModel: Sendable {
                         json.key(encoded: member)
                         json.string(Snippet.html(row.string(column) ?? ""))
                     case .rawJSON:
+                        json.key(encoded: member)
+                        row.withText(column) { json.raw($0) }
+                    case .optionalRawJSON:
+                        guard !row.isNull(column) else { continue }
                         json.key(encoded: member)
                         row.withText(column) { json.raw($0) }
                     case .beginObject:

@@ -49,6 +49,24 @@ enum ReadModels {
             Field("author", .optionalText, table: alias),
             Field("body", .optionalText, table: alias),
             Field("type", .optionalText, table: alias),
+            Field("gateway_type", .optionalText, table: alias),
+            Field("content", .optionalRawJSON, table: alias),
+            // The file's description, null members left out (a merge patch drops them).
+            Field("media", """
+                (SELECT json_patch('{}', json_object('kind', kind, 'mime_type', mime_type, 'file_name', file_name,
+                    'size_bytes', size_bytes, 'sha256', sha256, 'gateway_media_id', gateway_media_id, 'url', url,
+                    'width', width, 'height', height, 'duration_seconds', duration_seconds,
+                    'is_animated', CASE WHEN is_animated IS NOT NULL THEN json(CASE is_animated WHEN 1 THEN 'true' ELSE 'false' END) END))
+                 FROM message_media WHERE message_id = \(alias).id)
+                """, .optionalRawJSON),
+            Field("reactions", """
+                (SELECT json_group_array(json_object('emoji', emoji, 'reactor', reactor, 'reacted_at', reacted_at))
+                 FROM message_reactions WHERE message_id = \(alias).id AND emoji IS NOT NULL)
+                """, .rawJSON),
+            Field("edited", "\(alias).edited_at IS NOT NULL", .boolean),
+            Field("edited_at", .optionalText, table: alias),
+            Field("deleted", "\(alias).deleted_at IS NOT NULL", .boolean),
+            Field("deleted_at", .optionalText, table: alias),
             Field("timestamp", .optionalInteger, table: alias),
             Field("message_time", "\(alias).timestamp", .unixTime),
             Field("has_media", .boolean, table: alias),
@@ -92,6 +110,8 @@ enum ReadModels {
             Field("message_time", "m.timestamp", .unixTime),
             Field("from_me", .boolean, table: "m"),
             Field("status", .text, table: "m"),
+            Field("type", .optionalText, table: "m"),
+            Field("deleted", "m.deleted_at IS NOT NULL", .boolean),
         ])),
     ])
 

@@ -60,16 +60,16 @@ struct SelectQuery: @unchecked Sendable {
 }
 
 extension ReadPool {
-    /// The row of `sql` (`FROM … WHERE` with one `?` for `key`) as `{"data": {...}}`, or nil
+    /// The row of `sql` (`FROM … WHERE` with a `?` for each key) as `{"data": {...}}`, or nil
     /// when there is none.
-    func single(_ model: ReadModel, _ sql: String, _ key: String) async throws -> Response? {
+    func single(_ model: ReadModel, _ sql: String, _ keys: String...) async throws -> Response? {
         let query = "SELECT \(model.selectList) " + sql
         let body = try await read { db -> [UInt8]? in
             var json = JSONWriter()
             var found = false
             try json.object { json in
                 json.key("data")
-                try db.forEachRow(query, arguments: [key]) { row in
+                try db.forEachRow(query, arguments: keys) { row in
                     guard !found else { return }
                     model.write(row, to: &json)
                     found = true

@@ -7,6 +7,8 @@ import Foundation
 extension InboxWriter {
     /// Moves receipts that have waited longer than the cutoff for their message out of
     /// `pending_acks` into `expired_pending_acks`, `limit` at a time; returns how many moved.
+    /// Reactions, edits and deletions that waited as long (`pending_message_changes`) are dropped
+    /// in the same pass: their deliveries keep the bodies, so a replay can still apply them.
     @discardableResult
     public func expirePendingAcks(receivedBefore cutoff: Date, limit: Int = 500, now: Date = Date()) throws -> Int {
         let cutoffText = Timestamps.iso(cutoff)
@@ -29,6 +31,13 @@ extension InboxWriter {
             if moved > 0 {
                 try db.run("UPDATE store_state SET value = value + ? WHERE name = 'expired_pending_acks'", moved)
             }
+            try db.run(
+                """
+                DELETE FROM pending_message_changes WHERE id IN (
+                    SELECT id FROM pending_message_changes WHERE received_at < ? ORDER BY received_at LIMIT ?)
+                """,
+                cutoffText, limit
+            )
             return moved
         }
     }

@@ -4,9 +4,10 @@ import Foundation
 
 /// A verified webhook on its way into the database.
 public struct IncomingDelivery: Sendable {
-    /// The exact bytes that were signed.
+    /// The exact bytes that were signed, less the values of secret fields (`SecretFields`): what is
+    /// stored, streamed and served.
     public let body: [UInt8]
-    /// Lowercase hex SHA-256 of `body`: the duplicate key.
+    /// Lowercase hex SHA-256 of the body as received: the duplicate key.
     public let bodySHA256: String
     /// The session the delivery belongs to (header or body).
     public let sessionId: String?
@@ -14,7 +15,7 @@ public struct IncomingDelivery: Sendable {
     public let envelope: WebhookEnvelope
 
     public init(body: [UInt8], bodySHA256: String, sessionId: String?, receivedAt: Date, envelope: WebhookEnvelope) {
-        self.body = body
+        self.body = envelope.scrubbedBody ?? body
         self.bodySHA256 = bodySHA256
         self.sessionId = sessionId
         self.receivedAt = receivedAt
