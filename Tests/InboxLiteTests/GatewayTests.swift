@@ -40,7 +40,8 @@ extension TestClientProtocol {
 struct GatewayTests {
     static let secrets: [Provider: String] = [.meta: "test-app-secret", .waha: "my-secret-key", .evolution: "evo-token"]
 
-    private func inbox(sessionSecrets: [String: [String]] = [:]) throws -> TestInbox {
+    /// A test inbox with every gateway on.
+    static func inbox(sessionSecrets: [String: [String]] = [:]) throws -> TestInbox {
         var inbox = try TestInbox(sessionSecrets: sessionSecrets)
         inbox.configuration.metaAppSecret = Self.secrets[.meta]
         inbox.configuration.metaVerifyToken = "verify-me"
@@ -49,7 +50,8 @@ struct GatewayTests {
         return inbox
     }
 
-    private func deliver(_ webhooks: [GatewayWebhook], into inbox: TestInbox) async throws {
+    /// Posts each webhook and expects 200.
+    static func deliver(_ webhooks: [GatewayWebhook], into inbox: TestInbox) async throws {
         try await inbox.run { client async throws in
             for webhook in webhooks {
                 let (status, json) = try await client.post(webhook)
@@ -68,7 +70,7 @@ struct GatewayTests {
     }
 
     @Test func eachGatewayRejectsWhatItDidNotSignAndStoresNothing() async throws {
-        let inbox = try inbox()
+        let inbox = try Self.inbox()
         defer { inbox.remove() }
         let meta = GatewaySamples.body(.meta, event: "messages", session: "420000000000002", key: "S1")
         let waha = GatewaySamples.body(.waha, event: "message", session: "default", key: "S1")
@@ -120,7 +122,7 @@ struct GatewayTests {
     }
 
     @Test func metaSubscribeHandshake() async throws {
-        let inbox = try inbox()
+        let inbox = try Self.inbox()
         defer { inbox.remove() }
         try await inbox.run { client async throws in
             try await client.execute(uri: "/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=verify-me", method: .get) {
@@ -136,7 +138,7 @@ struct GatewayTests {
     }
 
     @Test func perSessionSecretsApplyToGatewaySessions() async throws {
-        let inbox = try inbox(sessionSecrets: ["waha:vip": ["k-new", "k-old"], "evolution:acme-01": ["evo-acme"]])
+        let inbox = try Self.inbox(sessionSecrets: ["waha:vip": ["k-new", "k-old"], "evolution:acme-01": ["evo-acme"]])
         defer { inbox.remove() }
         try await inbox.run { client async throws in
             let vip = String(decoding: GatewaySamples.body(.waha, event: "message", session: "vip", key: "P1"), as: UTF8.self)
@@ -151,7 +153,7 @@ struct GatewayTests {
     // MARK: - Meta
 
     @Test func metaBatchesAreAppliedWholeAndStatusesCreateTheOutgoingMessage() async throws {
-        let inbox = try inbox()
+        let inbox = try Self.inbox()
         defer { inbox.remove() }
         let batch = #"""
         {"object":"whatsapp_business_account","entry":[{"id":"310000000000001","changes":[{"field":"messages","value":{
@@ -170,7 +172,7 @@ struct GatewayTests {
           {"id":"wamid.FAIL","status":"failed","timestamp":"1767225800","recipient_id":"5511988887777",
            "errors":[{"code":131047,"title":"Re-engagement message","message":"Re-engagement message"}]}]}}]}]}
         """#
-        try await deliver([GatewayWebhook(.meta, batch), GatewayWebhook(.meta, failed)], into: inbox)
+        try await Self.deliver([GatewayWebhook(.meta, batch), GatewayWebhook(.meta, failed)], into: inbox)
 
         let session = try #require(try inbox.rows("SELECT session_id, provider, status, is_connected, phone_number FROM sessions").first)
         #expect(session.string(0) == "meta:420000000000002" && session.string(1) == "meta")
@@ -195,7 +197,7 @@ struct GatewayTests {
     // MARK: - WAHA
 
     @Test func wahaMessagesAcksAndSessionStatus() async throws {
-        let inbox = try inbox()
+        let inbox = try Self.inbox()
         defer { inbox.remove() }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let incoming = #"""
@@ -219,7 +221,7 @@ struct GatewayTests {
         let scan = #"{"id":"evt_q","timestamp":\#(now - 2000),"event":"session.status","session":"default","me":null,"payload":{"status":"SCAN_QR_CODE"}}"#
         let working = #"{"id":"evt_w","timestamp":\#(now - 1000),"event":"session.status","session":"default","me":{"id":"5511900001111@s.whatsapp.net"},"payload":{"status":"WORKING"}}"#
         let staleStop = #"{"id":"evt_x","timestamp":\#(now - 5000),"event":"session.status","session":"default","payload":{"status":"STOPPED"}}"#
-        try await deliver([incoming, any, ackFirst, sent, backward, group, groupAck, groupSent, scan, working, staleStop].map { GatewayWebhook(.waha, $0) }, into: inbox)
+        try await Self.deliver([incoming, any, ackFirst, sent, backward, group, groupAck, groupSent, scan, working, staleStop].map { GatewayWebhook(.waha, $0) }, into: inbox)
 
         let rows = try inbox.rows("SELECT message_id, wa_key_id, contact, from_me, author, has_media, quoted_msg_id, status FROM messages ORDER BY id")
         #expect(rows.count == 4, "message + message.any of the same id are one row")
@@ -238,7 +240,7 @@ struct GatewayTests {
     // MARK: - Evolution
 
     @Test func evolutionLidChatsOutgoingUpdatesAndConnection() async throws {
-        let inbox = try inbox()
+        let inbox = try Self.inbox()
         defer { inbox.remove() }
         let lidReply = #"""
         {"event":"messages.upsert","instance":"acme-01",
@@ -257,7 +259,7 @@ struct GatewayTests {
         let open = #"{"event":"connection.update","instance":"acme-01","data":{"instance":"acme-01","state":"open","statusReason":200,"wuid":"5511900001111@s.whatsapp.net"}}"#
         let webhooks = [lidReply, readFirst, sent, phone, deleted].map { GatewayWebhook(.evolution, $0, path: "/webhooks/evolution/messages-upsert") }
             + [GatewayWebhook(.evolution, qr), GatewayWebhook(.evolution, open)]
-        try await deliver(webhooks, into: inbox)
+        try await Self.deliver(webhooks, into: inbox)
 
         let rows = try inbox.rows("SELECT message_id, wa_key_id, contact, from_me, body, quoted_msg_id, status, has_media FROM messages ORDER BY id")
         #expect(rows.map { $0.string(0) } == ["false_5511988887777@c.us_3EB0D41F7A9C2B6E8811", "true_5511988887777@c.us_BAE5C0FFEE123456",
@@ -276,7 +278,7 @@ struct GatewayTests {
     // MARK: - The query side covers every gateway
 
     @Test func queryAndStreamCoverEveryGateway() async throws {
-        let inbox = try inbox()
+        let inbox = try Self.inbox()
         defer { inbox.remove() }
         try await inbox.run { client async throws in
             for provider in [Provider.meta, .waha, .evolution] {

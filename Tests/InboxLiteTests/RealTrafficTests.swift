@@ -16,28 +16,11 @@ struct RealTrafficTests {
         meta(#"{"from":"5511988887777","timestamp":"1767225600",\#(message)}"#)
     }
 
-    private func inbox() throws -> TestInbox {
-        var inbox = try TestInbox()
-        inbox.configuration.metaAppSecret = GatewayTests.secrets[.meta]
-        inbox.configuration.wahaHMACKey = GatewayTests.secrets[.waha]
-        inbox.configuration.evolutionToken = GatewayTests.secrets[.evolution]
-        return inbox
-    }
-
-    private func deliver(_ webhooks: [GatewayWebhook], into inbox: TestInbox) async throws {
-        try await inbox.run { client async throws in
-            for webhook in webhooks {
-                let (status, json) = try await client.post(webhook)
-                #expect(status == .ok, "\(String(decoding: webhook.body.prefix(120), as: UTF8.self)): \(json)")
-            }
-        }
-    }
-
     /// Meta Cloud API message types, after pywa's webhook fixtures (david-lev/pywa
     /// tests/data/updates/message.json, system.json, outgoing_message.json) and Meta's
     /// webhook reference (gateway-dialects.md §1b).
     @Test func metaContentReadsAsThePhoneShowsIt() async throws {
-        let inbox = try inbox()
+        let inbox = try GatewayTests.inbox()
         defer { inbox.remove() }
         let bodies = [
             // image without caption
@@ -68,7 +51,7 @@ struct RealTrafficTests {
             Self.meta(#"{"from":"15550001111","to":"5511988887777","id":"wamid.ECHO1","timestamp":"1767225700","type":"text","text":{"body":"Enviado do app"}}"#,
                       field: "smb_message_echoes", member: "message_echoes"),
         ]
-        try await deliver(bodies.map { GatewayWebhook(.meta, $0) }, into: inbox)
+        try await GatewayTests.deliver(bodies.map { GatewayWebhook(.meta, $0) }, into: inbox)
         #expect(try inbox.count("webhook_deliveries", where: "status <> 'applied'") == 0)
 
         func message(_ id: String) throws -> SQLiteRow {
@@ -118,7 +101,7 @@ struct RealTrafficTests {
     /// (evolution-api 2.3.6 whatsapp.baileys.service.ts: reactionMessage in messages.upsert,
     /// messages.edited = the protocolMessage, messages.delete = the key).
     @Test func reactionsEditsAndDeletionsChangeTheirTarget() async throws {
-        let inbox = try inbox()
+        let inbox = try GatewayTests.inbox()
         defer { inbox.remove() }
         let metaText = Self.meta(message: #""id":"wamid.T1","type":"text","text":{"body":"Chego às dez horas"}"#)
         let metaReact = Self.meta(message: #""id":"wamid.R1","type":"reaction","reaction":{"message_id":"wamid.T1","emoji":"👍"}"#)
@@ -144,7 +127,7 @@ struct RealTrafficTests {
         var webhooks = [metaReact, metaText, metaUnreactOther, metaEdit, metaSecond, metaRevoke].map { GatewayWebhook(.meta, $0) }
         webhooks += [wahaReaction, wahaMessage, wahaEdit, wahaRevoked].map { GatewayWebhook(.waha, $0) }
         webhooks += [evoText, evoReact, evoEdit, evoVoice, evoDelete, evoSent, evoV1Read].map { GatewayWebhook(.evolution, $0) }
-        try await deliver(webhooks, into: inbox)
+        try await GatewayTests.deliver(webhooks, into: inbox)
         #expect(try inbox.count("webhook_deliveries", where: "status <> 'applied'") == 0)
         #expect(try inbox.count("pending_message_changes") == 0, "the early reaction was applied when its message came")
 
@@ -197,7 +180,7 @@ struct RealTrafficTests {
     /// One contact per person per session: the same customer writing to two numbers is a contact
     /// of each (before, the second session had none).
     @Test func aCustomerOfTwoSessionsIsAContactOfEach() async throws {
-        let inbox = try inbox()
+        let inbox = try GatewayTests.inbox()
         defer { inbox.remove() }
         let first = Payload.received(key: "A1", session: "alpha")
         let second = Payload.received(key: "B1", session: "beta")
