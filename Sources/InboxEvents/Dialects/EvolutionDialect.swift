@@ -99,14 +99,15 @@ enum EvolutionDialect {
         }
         let author = JID.isGroup(chat) ? (key.string("participantAlt") ?? key.string("participant")).map(JID.normalize) : nil
         let timestamp = data.int("messageTimestamp")
-        if let content = data.object("message"), let change = BaileysContent.change(content) {
+        let content = data.object("message")
+        if let content, let change = BaileysContent.change(content) {
             return inboxEvent(for: change, reactor: fromMe ? "me" : (author ?? chat), time: timestamp)
         }
         var message = MessagePayload(messageId: "\(fromMe)_\(chat)_\(id)", waKeyId: id, chat: chat, fromMe: fromMe)
         message.lid = lid
         message.author = author
         message.gatewayType = data.string("messageType")
-        if let content = data.object("message") {
+        if let content {
             BaileysContent.decode(content, into: &message)
             // Evolution's own copy of the file (S3/MinIO), when it keeps one.
             if let stored = data.string("mediaUrl") ?? content.string("mediaUrl"), message.media != nil { message.media?.url = stored }
@@ -117,7 +118,6 @@ enum EvolutionDialect {
         MessagePayload.labelCaptionlessMedia(&message)
         message.timestamp = timestamp
         let nested = ["extendedTextMessage"] + mediaKinds
-        let content = data.object("message")
         message.quotedMsgId = data.object("contextInfo")?.string("stanzaId")
             ?? nested.lazy.compactMap { content?.object($0)?.object("contextInfo")?.string("stanzaId") }.first
         if !fromMe { message.displayName = data.string("pushName") }
