@@ -12,6 +12,13 @@ public enum InboxEvent: Sendable, Equatable {
     case messageEdited(EditPayload)
     /// A message deleted for everyone: it stays as a tombstone without its text.
     case messageDeleted(DeletionPayload)
+    /// Names and identifiers of contacts, without a message (Evolution `contacts.*`).
+    case contactsUpdated(ContactsPayload)
+    /// A group's subject, description or members changed (WAHA `group.v2.*`, Evolution `groups.*`).
+    case groupUpdated(GroupPayload)
+    /// Something about the account or session worth keeping as a readable session event, that
+    /// changes no row (Meta account, template and quality updates, WAHA engine events, presence).
+    case sessionNotice(SessionNotice)
     case sessionQR(QRPayload)
     case sessionConnected(ConnectedPayload)
     case sessionDisconnected(DisconnectedPayload)
@@ -19,7 +26,9 @@ public enum InboxEvent: Sendable, Equatable {
     case sessionPending(eventTime: Date?)
     /// A gateway without session events (Meta) is connected whenever it delivers: the session row
     /// is created Connected with this phone number, and nothing else changes.
-    case sessionSeen(phoneNumber: String?)
+    /// `account` is the business account the number belongs to (Meta's WABA id, `entry.id`):
+    /// account-wide events (template and account updates) are filed under its sessions.
+    case sessionSeen(phoneNumber: String?, account: String?)
     /// An event this build does not apply (e.g. `conversation.created`): stored as `ignored`.
     case other(String)
 
@@ -33,6 +42,9 @@ public enum InboxEvent: Sendable, Equatable {
         case .reaction: return "message.reaction"
         case .messageEdited: return "message.edited"
         case .messageDeleted: return "message.deleted"
+        case .contactsUpdated: return "contact.updated"
+        case .groupUpdated: return "group.updated"
+        case .sessionNotice: return "session.notice"
         case .sessionQR: return "session.qr"
         case .sessionConnected: return "session.connected"
         case .sessionDisconnected: return "session.disconnected"
@@ -63,11 +75,15 @@ public struct RoutedEvent: Sendable, Equatable {
     public var event: InboxEvent
     /// The gateway's object for this event, stored as `messages.data` / `session_events.data`.
     public var dataJSON: [UInt8]
+    /// For an account-wide event without a session (Meta's WABA-level fields): the account whose
+    /// sessions it belongs to.
+    public var account: String?
 
-    public init(session: String?, event: InboxEvent, dataJSON: [UInt8]) {
+    public init(session: String?, event: InboxEvent, dataJSON: [UInt8], account: String? = nil) {
         self.session = session
         self.event = event
         self.dataJSON = dataJSON
+        self.account = account
     }
 }
 
@@ -113,8 +129,11 @@ public struct MessagePayload: Sendable, Equatable {
     public var displayName: String?
     /// An ack code some gateways include on the message itself.
     public var ack: Int64?
-    /// The chat's WhatsApp privacy id when the gateway addressed it by `@lid` (Evolution).
-    public var lid: String?
+    /// Identifiers the event shows to be the same person as the chat or the author (a phone JID
+    /// and its `@lid`, a phone and a BSUID).
+    public var identityLinks: [IdentityLink] = []
+    /// Names the event gives besides the sender's push name (a Meta business's verified name…).
+    public var names: [ContactName] = []
 
     /// A message decoded by a gateway dialect (or made up by the store for a Meta status whose
     /// outgoing message it never saw).
@@ -194,6 +213,9 @@ public struct AckPayload: Sendable, Equatable {
     /// Meta `failed` statuses: the first error's code and title.
     public var errorCode: Int64?
     public var errorTitle: String?
+    /// The group member this receipt is for (WAHA `message.ack.group`, Meta
+    /// `recipient_participant_id`): kept per member, besides the message's own status.
+    public var participant: String?
     /// Meta sends no outgoing message, only statuses: a status for an unknown message creates the
     /// outgoing row (to this chat) instead of waiting in `pending_acks` for a message that never comes.
     public var createsOutgoingMessageTo: String?
@@ -336,5 +358,92 @@ public struct DeletionPayload: Sendable, Equatable {
     public init(target: MessageRef, time: Int64?) {
         self.target = target
         self.time = time
+    }
+}
+
+/// Contacts' names and identifiers as a gateway's address-book events give them.
+public struct ContactsPayload: Sendable, Equatable {
+    public var names: [ContactName]
+    public var links: [IdentityLink]
+
+    public init(names: [ContactName], links: [IdentityLink]) {
+        self.names = names
+        self.links = links
+    }
+}
+
+/// A member of a group as a group event lists them.
+public struct GroupMember: Sendable, Equatable {
+    /// The member's JID (phone or `@lid`).
+    public var id: String
+    /// The member's other identifier when the gateway gives it (the phone of a `@lid` member).
+    public var alternate: String?
+    /// `member`, `admin` or `superadmin`.
+    public var role: String?
+    public var name: String?
+
+    public init(id: String, alternate: String? = nil, role: String? = nil, name: String? = nil) {
+        self.id = id
+        self.alternate = alternate
+        self.role = role
+        self.name = name
+    }
+}
+
+/// What a group event says about the group.
+public struct GroupPayload: Sendable, Equatable {
+    public enum MemberChange: String, Sendable {
+        case add, remove, promote, demote
+
+        /// WAHA's `type` (join, leave, promote, demote) or Evolution's `action` (add, remove, …).
+        init?(word: String?) {
+            switch word {
+            case "add", "join": self = .add
+            case "remove", "leave": self = .remove
+            case "promote": self = .promote
+            case "demote": self = .demote
+            default: return nil
+            }
+        }
+    }
+
+    public var group: String
+    public var subject: String?
+    public var description: String?
+    /// The full member list, when the event carries it: it replaces the stored one.
+    public var members: [GroupMember]?
+    /// Members added, removed, promoted or demoted.
+    public var change: (MemberChange, [GroupMember])?
+    /// The business itself left or was removed.
+    public var left = false
+    /// Unix seconds, when the event says.
+    public var time: Int64?
+
+    public init(group: String) {
+        self.group = group
+    }
+
+    public static func == (lhs: GroupPayload, rhs: GroupPayload) -> Bool {
+        lhs.group == rhs.group && lhs.subject == rhs.subject && lhs.description == rhs.description
+            && lhs.members == rhs.members && lhs.change?.0 == rhs.change?.0 && lhs.change?.1 == rhs.change?.1
+            && lhs.left == rhs.left && lhs.time == rhs.time
+    }
+}
+
+/// A readable account or session event that changes no row.
+public struct SessionNotice: Sendable, Equatable {
+    /// What happened, as a short phrase a person reads (`Template order_update approved`).
+    public var summary: String
+    /// Unix seconds, when the event says.
+    public var time: Int64?
+
+    public init(summary: String, time: Int64? = nil) {
+        self.summary = summary
+        self.time = time
+    }
+
+    /// Someone's presence in a chat (typing, recording, available…).
+    static func presence(chat: String, states: [String]) -> SessionNotice {
+        SessionNotice(summary: "Presence \(chat): \(states.isEmpty ? "unknown" : states.joined(separator: ", "))")
     }
 }

@@ -91,6 +91,7 @@ public func buildApplication(
     let pool = ReadPool(store: configuration.store, maxPending: configuration.maxQueuedReads)
     SessionController(pool: pool).addRoutes(to: protected)
     ContactController(pool: pool).addRoutes(to: protected)
+    GroupController(pool: pool).addRoutes(to: protected)
     ConversationController(pool: pool).addRoutes(to: protected)
     MessageController(pool: pool).addRoutes(to: protected)
     DeliveryController(pool: pool, failureWindow: configuration.failureWindow, writerQueueDepth: { writer.backlog })
@@ -134,12 +135,12 @@ public func runUntilSignalled(_ app: some ApplicationProtocol, grace: Duration, 
 /// Turns what a commit stored into the live stream's events: applied deliveries of streamed events.
 enum LiveEvents {
     static func from(_ deliveries: [IncomingDelivery], _ results: [DeliveryResult]) -> [LiveEvent] {
-        zip(deliveries, results).compactMap { delivery, result in
-            guard case .stored(let id, .applied) = result, let event = delivery.envelope.inboxEvent else {
-                return nil
+        zip(deliveries, results).flatMap { delivery, result -> [LiveEvent] in
+            guard case .stored(let id, .applied, let merges) = result, let event = delivery.envelope.inboxEvent else {
+                return []
             }
-            return LiveEvent(id: id, event: event, sessionId: delivery.sessionId,
-                             body: String(decoding: delivery.body, as: UTF8.self))
+            return [LiveEvent(id: id, event: event, sessionId: delivery.sessionId, body: String(decoding: delivery.body, as: UTF8.self))]
+                + merges.map { LiveEvent.contactMerged($0, deliveryId: id) }
         }
     }
 }

@@ -37,10 +37,16 @@ public struct ContactController<Context: RequestContext>: Sendable {
     /// A contact is one person in one session: `session` picks which; without it, the session
     /// where the person was seen first.
     func show(_ whatsappId: String, session: String?) async throws -> Response {
+        // Any identifier the contact was seen with finds it (its @lid, BSUID, an old number).
         let found = if let session {
-            try await pool.single(ReadModels.contact, "FROM contacts WHERE session_id = ? AND whatsapp_id = ?", session, whatsappId)
+            try await pool.single(ReadModels.contact, "FROM contacts WHERE id = \(ReadModels.contactIdOf(session: "?", identifier: "?"))",
+                                  session, whatsappId)
         } else {
-            try await pool.single(ReadModels.contact, "FROM contacts WHERE whatsapp_id = ? ORDER BY id LIMIT 1", whatsappId)
+            try await pool.single(
+                ReadModels.contact,
+                "FROM contacts WHERE id = (SELECT contact_id FROM contact_identities WHERE identifier = ? ORDER BY contact_id LIMIT 1)",
+                whatsappId
+            )
         }
         guard let response = found else {
             throw QueryError.notFound("contact \(whatsappId)")

@@ -48,8 +48,14 @@ public struct ConversationController<Context: RequestContext>: Sendable {
         case "asc": ascending = true
         default: throw QueryError.badParameter("order", "must be asc or desc")
         }
+        // A chat is found by any identifier of its contact: a CRM that stored a @lid or an old
+        // number still reaches the merged conversation.
         var query = SelectQuery(
-            "FROM messages m WHERE m.session_id = ? AND m.contact = ?", session, chat
+            """
+            FROM messages m WHERE m.session_id = ? AND m.contact = COALESCE(
+                (SELECT c.whatsapp_id FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
+                 WHERE i.session_id = ? AND i.identifier = ?), ?)
+            """, session, session, chat, chat
         )
         if let before { query.and("m.timestamp < ?", before) }
         if let after { query.and("m.timestamp > ?", after) }

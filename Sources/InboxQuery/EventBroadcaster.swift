@@ -1,4 +1,5 @@
 import Foundation
+import InboxStore
 import NIOConcurrencyHelpers
 
 /// An applied change, as the live stream sends it: the delivery id, InboxLite's name for what it
@@ -17,6 +18,20 @@ public struct LiveEvent: Sendable, Equatable {
         self.body = body
     }
 
+    /// `contact.merged`: sent after the event of the delivery that revealed two contacts to be one
+    /// person, with that delivery's id (a client resuming after it has seen both).
+    public static func contactMerged(_ merge: ContactMerge, deliveryId: Int64) -> LiveEvent {
+        var json = JSONWriter()
+        json.object { json in
+            json.key("session_id"); json.string(merge.sessionId)
+            json.key("contact_id"); json.integer(merge.contactId)
+            json.key("whatsapp_id"); json.string(merge.whatsappId)
+            json.key("merged_whatsapp_id"); json.string(merge.mergedWhatsappId)
+            json.key("reason"); json.string(merge.reason)
+        }
+        return LiveEvent(id: deliveryId, event: "contact.merged", sessionId: merge.sessionId,
+                         body: String(decoding: json.bytes, as: UTF8.self))
+    }
 }
 
 /// Fans committed changes out to live-stream subscribers without ever making the writer wait.

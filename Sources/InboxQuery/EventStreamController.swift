@@ -78,7 +78,7 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
                     // 1. What the client missed, from the delivery log, in pages.
                     while sent < limit, !subscription.isShuttingDown {
                         let page = try await Self.backlog(pool: pool, after: last, session: session, limit: min(500, limit - sent))
-                        for event in page {
+                        for event in page where sent < limit {
                             try await writer.write(Self.frame(event))
                             last = event.id
                             sent += 1
@@ -88,13 +88,16 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
                 }
                 // 2. Live events, skipping any the backlog already covered.
                 if sent < limit, !subscription.isShuttingDown {
+                    // Everything up to here came from the log, with its merges; a live event with the
+                    // same id as the one just sent (a delivery's `contact.merged`) is new.
+                    let covered = last
                     for await item in subscription.stream {
                         switch item {
                         case .heartbeat:
                             try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                         case .event(let event):
                             subscription.taken(event)
-                            guard event.id > last else { continue }
+                            guard event.id > covered else { continue }
                             try await writer.write(Self.frame(event))
                             last = event.id
                             sent += 1
@@ -145,9 +148,25 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
             }
             sql += " ORDER BY id LIMIT ?"
             arguments.append(limit)
-            return try db.query(sql, arguments: arguments).map {
+            let deliveries = try db.query(sql, arguments: arguments).map {
                 LiveEvent(id: Int64($0.int(0) ?? 0), event: $0.string(1) ?? "", sessionId: $0.string(2), body: $0.string(3) ?? "")
             }
+            guard let first = deliveries.first?.id, let last = deliveries.last?.id else { return deliveries }
+            // Merges follow the event of the delivery that made them, as they did live.
+            var merges: [Int64: [LiveEvent]] = [:]
+            for row in try db.query(
+                """
+                SELECT delivery_id, session_id, contact_id, whatsapp_id, merged_whatsapp_id, reason FROM contact_merges
+                WHERE delivery_id BETWEEN ? AND ? ORDER BY id
+                """,
+                first, last
+            ) {
+                let deliveryId = Int64(row.int(0) ?? 0)
+                let merge = ContactMerge(sessionId: row.string(1) ?? "", contactId: Int64(row.int(2) ?? 0), whatsappId: row.string(3) ?? "",
+                                         mergedWhatsappId: row.string(4) ?? "", reason: row.string(5) ?? "")
+                merges[deliveryId, default: []].append(LiveEvent.contactMerged(merge, deliveryId: deliveryId))
+            }
+            return deliveries.flatMap { [$0] + (merges[$0.id] ?? []) }
         }
     }
 }

@@ -10,6 +10,7 @@ enum ReadModels {
         Field("status", .text, table: "s"),
         Field("is_connected", .boolean, table: "s"),
         Field("phone_number", .optionalText, table: "s"),
+        Field("account_id", .optionalText, table: "s"),
         Field("has_qr_code", "s.qr_code IS NOT NULL", .boolean),
         Field("qr_expires_at", .optionalText, table: "s"),
         Field("disconnect_reason", .optionalText, table: "s"),
@@ -35,6 +36,51 @@ enum ReadModels {
         Field("created_at", .text),
         Field("updated_at", .text),
         Field("lid", .optionalText),
+        // Every identifier the contact was seen with, its names by source, and the contacts merged into it.
+        Field("identities", """
+            (SELECT json_group_array(json_object('identifier', identifier, 'kind', kind, 'first_seen_at', first_seen_at))
+             FROM (SELECT * FROM contact_identities i WHERE i.contact_id = contacts.id ORDER BY i.id))
+            """, .rawJSON),
+        Field("names", """
+            (SELECT json_group_array(json_object('source', source, 'name', name, 'updated_at', updated_at))
+             FROM contact_names n WHERE n.contact_id = contacts.id)
+            """, .rawJSON),
+        Field("merges", """
+            (SELECT json_group_array(json_object('merged_whatsapp_id', merged_whatsapp_id, 'reason', reason,
+                'merged_at', merged_at, 'delivery_id', delivery_id))
+             FROM (SELECT * FROM contact_merges g WHERE g.contact_id = contacts.id ORDER BY g.id))
+            """, .rawJSON),
+    ])
+
+    /// The contact an identifier names in a session (any identifier it was seen with).
+    static func contactIdOf(session: String, identifier: String) -> String {
+        "(SELECT contact_id FROM contact_identities WHERE session_id = \(session) AND identifier = \(identifier))"
+    }
+
+    static let group = ReadModel([
+        Field("id", .integer, table: "g"),
+        Field("session_id", .text, table: "g"),
+        Field("group_id", .text, table: "g"),
+        Field("subject", .optionalText, table: "g"),
+        Field("description", .optionalText, table: "g"),
+        Field("left_at", .optionalText, table: "g"),
+        Field("updated_at", .text, table: "g"),
+        Field("members", """
+            (SELECT json_group_array(json_object('member', member, 'member_alt', member_alt, 'role', role,
+                'name', COALESCE((SELECT c.display_name FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
+                                  WHERE i.session_id = g.session_id AND i.identifier = gm.member), gm.name)))
+             FROM group_members gm WHERE gm.group_id = g.id)
+            """, .rawJSON),
+    ])
+
+    static let sessionEvent = ReadModel([
+        Field("id", .integer),
+        Field("session_id", .text),
+        Field("event", .text),
+        Field("summary", .optionalText),
+        Field("event_time", .optionalText),
+        Field("received_at", .text),
+        Field("delivery_id", .integer),
     ])
 
     /// A message's fields, from the `messages` table under `alias`.
@@ -47,6 +93,15 @@ enum ReadModels {
             Field("contact", .text, table: alias),
             Field("from_me", .boolean, table: alias),
             Field("author", .optionalText, table: alias),
+            // In groups: the author's contact name, else the name the group's member list gives.
+            Field("author_name", """
+                CASE WHEN \(alias).author IS NOT NULL THEN COALESCE(
+                    (SELECT c.display_name FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
+                     WHERE i.session_id = \(alias).session_id AND i.identifier = \(alias).author),
+                    (SELECT gm.name FROM groups g JOIN group_members gm ON gm.group_id = g.id
+                     WHERE g.session_id = \(alias).session_id AND g.group_id = \(alias).contact
+                       AND (gm.member = \(alias).author OR gm.member_alt = \(alias).author) LIMIT 1)) END
+                """, .optionalText),
             Field("body", .optionalText, table: alias),
             Field("type", .optionalText, table: alias),
             Field("gateway_type", .optionalText, table: alias),
@@ -62,6 +117,11 @@ enum ReadModels {
             Field("reactions", """
                 (SELECT json_group_array(json_object('emoji', emoji, 'reactor', reactor, 'reacted_at', reacted_at))
                  FROM message_reactions WHERE message_id = \(alias).id AND emoji IS NOT NULL)
+                """, .rawJSON),
+            // Each group member's receipt, for a message sent to a group.
+            Field("receipts", """
+                (SELECT json_group_array(json_object('participant', participant, 'status', status, 'receipt_at', receipt_at))
+                 FROM message_receipts WHERE message_id = \(alias).id)
                 """, .rawJSON),
             Field("edited", "\(alias).edited_at IS NOT NULL", .boolean),
             Field("edited_at", .optionalText, table: alias),

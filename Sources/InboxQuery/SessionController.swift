@@ -13,6 +13,21 @@ public struct SessionController<Context: RequestContext>: Sendable {
         router.get("/api/sessions") { request, _ in try await list(request) }
         router.get("/api/sessions/:sessionId") { _, context in try await show(context.pathParameter("sessionId")) }
         router.get("/api/sessions/:sessionId/qr.png") { _, context in try await qrImage(context.pathParameter("sessionId")) }
+        router.get("/api/sessions/:sessionId/events") { request, context in
+            try await events(request, session: context.pathParameter("sessionId"))
+        }
+    }
+
+    /// The session's events, newest first, each with a readable summary: status changes, QR
+    /// codes, and account events that change no row (templates, quality, presence…).
+    func events(_ request: Request, session: String) async throws -> Response {
+        let page = try PageRequest(request, keyParts: 1)
+        guard try await pool.read({ db in try db.queryFirst("SELECT 1 FROM sessions WHERE session_id = ?", session) }) != nil else {
+            throw QueryError.notFound("session \(session)")
+        }
+        var query = SelectQuery("FROM session_events WHERE session_id = ?", session)
+        if page.after != nil { query.and("id < ?", try page.int(0)) }
+        return try await query.page(pool, ReadModels.sessionEvent, orderBy: "id DESC", limit: page.limit, cursor: ["id"])
     }
 
     func list(_ request: Request) async throws -> Response {

@@ -84,7 +84,7 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             let outcome: String
             switch result {
             case .duplicate: outcome = "duplicate"
-            case .stored(_, let status): outcome = status.rawValue
+            case .stored(_, let status, _): outcome = status.rawValue
             }
             metrics.delivery(provider: provider.rawValue, event: verified.envelope.inboxEvent ?? "other", outcome: outcome,
                              duration: ContinuousClock.now - started)

@@ -16,6 +16,13 @@ extension TestClientProtocol {
         }
     }
 
+    /// GET with the test API token, returning status and the body as text (event streams).
+    func raw(_ uri: String) async throws -> (HTTPResponse.Status, String) {
+        try await execute(uri: uri, method: .get, headers: [.authorization: "Bearer test-token"]) { response in
+            (response.status, String(buffer: response.body))
+        }
+    }
+
     /// Every item of a list endpoint, following `next_cursor` with pages of `limit`.
     func walk(_ uri: String, limit: Int, between: (() async throws -> Void)? = nil) async throws -> [[String: Any]] {
         var items: [[String: Any]] = []

@@ -95,6 +95,8 @@ struct ReadModelTests {
         try Self.check("Contact", [ReadModels.contact], requiredFrom: ReadModels.contact)
         try Self.check("Message", [ReadModels.message, ReadModels.searchHit, ReadModels.messageWithData], requiredFrom: ReadModels.message)
         try Self.check("Ack", [ReadModels.ack], requiredFrom: ReadModels.ack)
+        try Self.check("Group", [ReadModels.group], requiredFrom: ReadModels.group)
+        try Self.check("SessionEvent", [ReadModels.sessionEvent], requiredFrom: ReadModels.sessionEvent)
         try Self.check("Conversation", [ReadModels.conversation], requiredFrom: ReadModels.conversation)
         try Self.check("Delivery", [ReadModels.delivery(includeBody: true)], requiredFrom: ReadModels.delivery(includeBody: false))
     }

@@ -28,8 +28,8 @@ struct InboxWriterTests {
         let results = try writer.commit(batch)
 
         #expect(results.count == 4)
-        guard case .stored(_, .applied) = results[0], case .stored(_, .failed) = results[1],
-              case .stored(_, .applied) = results[2], results[3] == .duplicate
+        guard case .stored(_, .applied, _) = results[0], case .stored(_, .failed, _) = results[1],
+              case .stored(_, .applied, _) = results[2], results[3] == .duplicate
         else {
             Issue.record("unexpected results \(results)")
             return
@@ -61,7 +61,7 @@ struct InboxWriterTests {
         try owner.execute("ALTER TABLE conversations RENAME TO conversations_away")
         let start = Date()
         let results = try writer.commit([delivery(message("R1"))], now: start)
-        guard case .stored(_, .failed) = results[0] else {
+        guard case .stored(_, .failed, _) = results[0] else {
             Issue.record("expected a failure, got \(results)")
             return
         }

@@ -13,8 +13,13 @@ enum EvolutionDialect {
         let data = root.object("data")
         let decoded: Result<[RoutedEvent], PayloadError>
         do {
-            let inboxEvent = try decode(event, data: data)
-            decoded = .success([RoutedEvent(session: nil, event: inboxEvent, dataJSON: WebhookEnvelope.member("data", of: document, body: body))])
+            let dataJSON = WebhookEnvelope.member("data", of: document, body: body)
+            if let groups = try groupEvents(event, data: root["data"]) {
+                // One delivery may describe several groups: each is its own event, with its own object.
+                decoded = .success(groups.map { RoutedEvent(session: nil, event: .groupUpdated($0.payload), dataJSON: $0.object.serialized) })
+            } else {
+                decoded = .success([RoutedEvent(session: nil, event: try decode(event, data: data, raw: root["data"]), dataJSON: dataJSON)])
+            }
         } catch {
             decoded = .failure(error)
         }
@@ -29,8 +34,21 @@ enum EvolutionDialect {
         "ERROR": .error, "PENDING": .pending, "SERVER_ACK": .server, "DELIVERY_ACK": .delivered, "READ": .read, "PLAYED": .played,
     ]
 
-    private static func decode(_ event: String, data: JSONValue?) throws(PayloadError) -> InboxEvent {
+    private static func decode(_ event: String, data: JSONValue?, raw: JSONValue?) throws(PayloadError) -> InboxEvent {
         switch event {
+        case "contacts.update", "contacts.upsert":
+            return .contactsUpdated(contacts(raw))
+        case "presence.update":
+            var states: [String] = []
+            if case .object(let presences)? = data?["presences"] {
+                states = presences.compactMap { $0.1.string("lastKnownPresence") }
+            }
+            return .sessionNotice(.presence(chat: data?.string("id") ?? "?", states: states))
+        case "chats.update", "chats.upsert", "chats.delete", "labels.edit", "labels.association", "call", "typebot.start",
+             "typebot.change-status", "remove.instance", "logout.instance", "application.startup":
+            var count = 1
+            if case .array(let items)? = raw { count = items.count }
+            return .sessionNotice(SessionNotice(summary: count == 1 ? event : "\(event) (\(count))"))
         case "messages.upsert", "send.message":
             guard let data else { throw PayloadError("\(event) has no data object") }
             return try self.message(data, event: event)
@@ -71,6 +89,84 @@ enum EvolutionDialect {
         }
     }
 
+    /// `contacts.update` / `contacts.upsert`: one object or an array of `{remoteJid, pushName}`.
+    /// A `pushName` that is only the number (Evolution's fallback) is no name.
+    private static func contacts(_ raw: JSONValue?) -> ContactsPayload {
+        var items: [JSONValue] = []
+        switch raw {
+        case .array(let list)?: items = list
+        case .object?: items = [raw!]
+        default: break
+        }
+        var names: [ContactName] = []
+        var links: [IdentityLink] = []
+        for item in items {
+            guard let remote = item.string("remoteJid").map(JID.normalize) else { continue }
+            let user = remote.prefix { $0 != "@" }
+            if let pushName = item.string("pushName"), pushName != user,
+               let name = ContactName(identifier: remote, name: pushName, source: .profile) {
+                names.append(name)
+            }
+            if let link = IdentityLink.between(remote, (item.string("remoteJidAlt") ?? item.string("lid")).map(JID.normalize)) {
+                links.append(link)
+            }
+        }
+        return ContactsPayload(names: names, links: links)
+    }
+
+    /// `groups.upsert` (full metadata), `groups.update` (what changed) and
+    /// `group-participants.update`; nil for other events.
+    private static func groupEvents(_ event: String, data: JSONValue?) throws(PayloadError) -> [(payload: GroupPayload, object: JSONValue)]? {
+        func member(_ value: JSONValue) -> GroupMember? {
+            if case .string(let id) = value { return id.isEmpty ? nil : GroupMember(id: JID.normalize(id)) }
+            guard let id = value.string("id") ?? value.string("jid"), !id.isEmpty else { return nil }
+            let role = value.string("admin") ?? "member"
+            let alternate = value.string("phoneNumber") ?? value.string("lid")
+            return GroupMember(id: JID.normalize(id), alternate: alternate.map(JID.normalize).flatMap { $0 == JID.normalize(id) ? nil : $0 },
+                               role: role, name: value.string("name") ?? value.string("notify"))
+        }
+        func members(_ value: JSONValue?) -> [GroupMember]? {
+            guard case .array(let list)? = value else { return nil }
+            return list.compactMap(member)
+        }
+        switch event {
+        case "groups.upsert", "groups.update":
+            var items: [JSONValue] = []
+            if case .array(let list)? = data { items = list } else if let data, case .object = data { items = [data] }
+            var groups: [(GroupPayload, JSONValue)] = []
+            for item in items {
+                guard let id = item.string("id"), !id.isEmpty else { throw PayloadError("\(event) has a group without id") }
+                var group = GroupPayload(group: JID.normalize(id))
+                group.subject = item.string("subject")
+                group.description = item.string("desc")
+                group.members = members(item["participants"])
+                group.time = item.int("subjectTime") ?? item.int("creation")
+                groups.append((group, item))
+            }
+            return groups
+        case "group-participants.update":
+            guard let data, let id = data.string("id"), !id.isEmpty else { throw PayloadError("\(event) has no data.id") }
+            guard let action = GroupPayload.MemberChange(word: data.string("action")) else {
+                throw PayloadError("\(event) has unknown action \(data.string("action") ?? "none")")
+            }
+            var group = GroupPayload(group: JID.normalize(id))
+            // Newer versions add `participantsData` with each member's phone and name.
+            let detailed = members(data["participantsData"]) ?? []
+            var changed = members(data["participants"]) ?? []
+            for index in changed.indices {
+                if let detail = detailed.first(where: { $0.id == changed[index].id }) {
+                    changed[index].alternate = detail.alternate
+                    changed[index].name = detail.name
+                }
+                if action == .add { changed[index].role = changed[index].role ?? "member" }
+            }
+            group.change = (action, changed)
+            return [(group, data)]
+        default:
+            return nil
+        }
+    }
+
     /// A reaction, edit or deletion carried by Baileys content.
     private static func inboxEvent(for change: BaileysContent.Change, reactor: String, time: Int64?) -> InboxEvent {
         switch change {
@@ -89,23 +185,25 @@ enum EvolutionDialect {
         guard let id = key.string("id"), !id.isEmpty else { throw PayloadError("\(event) has no data.key.id") }
         guard let remote = key.string("remoteJid"), !remote.isEmpty else { throw PayloadError("\(event) has no data.key.remoteJid") }
         let fromMe = event == "send.message" || (key.bool("fromMe") ?? false)
-        var chat = JID.normalize(remote)
-        var lid: String?
-        if JID.isLID(chat) {
-            lid = chat
-            if let phone = key.string("remoteJidAlt") ?? key.string("senderPn") ?? data.string("senderPn") {
-                chat = JID.normalize(phone)
-            }
-        }
-        let author = JID.isGroup(chat) ? (key.string("participantAlt") ?? key.string("participant")).map(JID.normalize) : nil
+        // A chat addressed by `@lid` is filed under the phone when the key gives it (2.3.0–2.3.3
+        // `senderPn`, 2.3.5+ `remoteJidAlt`), and the two are linked either way round.
+        let addressed = JID.normalize(remote)
+        let alternate = (key.string("remoteJidAlt") ?? key.string("senderPn") ?? data.string("senderPn")).map(JID.normalize)
+        let chat = JID.isLID(addressed) ? (alternate ?? addressed) : addressed
+        let participant = key.string("participant").map(JID.normalize)
+        let participantAlt = key.string("participantAlt").map(JID.normalize)
+        let author = JID.isGroup(chat) ? (participant.map(JID.isLID) == true ? participantAlt ?? participant : participant ?? participantAlt) : nil
         let timestamp = data.int("messageTimestamp")
         let content = data.object("message")
         if let content, let change = BaileysContent.change(content) {
             return inboxEvent(for: change, reactor: fromMe ? "me" : (author ?? chat), time: timestamp)
         }
         var message = MessagePayload(messageId: "\(fromMe)_\(chat)_\(id)", waKeyId: id, chat: chat, fromMe: fromMe)
-        message.lid = lid
         message.author = author
+        message.identityLinks = [
+            IdentityLink.between(addressed, alternate),
+            IdentityLink.between(participant, participantAlt),
+        ].compactMap { $0 }
         message.gatewayType = data.string("messageType")
         if let content {
             BaileysContent.decode(content, into: &message)

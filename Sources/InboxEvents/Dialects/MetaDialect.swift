@@ -15,12 +15,18 @@ enum MetaDialect {
         var failure: PayloadError?
         for entry in entries {
             guard case .array(let changes)? = entry["changes"] else { continue }
+            let account = entry.string("id")
             for change in changes {
                 // Never an empty name: it becomes `webhook_deliveries.event` (found by the fuzzer).
                 let field = change.string("field").flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
                 firstField = firstField ?? field
                 guard field == "messages" || field == "smb_message_echoes", let value = change.object("value") else {
-                    events.append(RoutedEvent(session: nil, event: .other(field), dataJSON: change.serialized))
+                    // Account-wide fields (account, template, quality updates…): a readable event of the
+                    // account's sessions; the number's own fields name it in `metadata`.
+                    let notice = MetaNotices.notice(field: field, value: change.object("value"), entryTime: entry.int("time"))
+                    let phoneNumberId = change.object("value")?.object("metadata")?.string("phone_number_id")
+                    events.append(RoutedEvent(session: phoneNumberId.map(Provider.meta.sessionId), event: .sessionNotice(notice),
+                                              dataJSON: change.serialized, account: account))
                     continue
                 }
                 guard let phoneNumberId = value.object("metadata")?.string("phone_number_id"), !phoneNumberId.isEmpty else {
@@ -30,8 +36,10 @@ enum MetaDialect {
                 let session = Provider.meta.sessionId(phoneNumberId)
                 firstSession = firstSession ?? session
                 let phone = value.object("metadata")?.string("display_phone_number")
-                events.append(RoutedEvent(session: session, event: .sessionSeen(phoneNumber: phone), dataJSON: Array("{}".utf8)))
+                events.append(RoutedEvent(session: session, event: .sessionSeen(phoneNumber: phone, account: account),
+                                          dataJSON: Array("{}".utf8)))
                 let names = contactNames(value)
+                let links = identityLinks(value)
                 var valueErrors: [JSONValue] = []
                 if case .array(let errors)? = value["errors"] { valueErrors = errors }
                 // `message_echoes`: what the business sent from the WhatsApp Business app (coexistence).
@@ -39,7 +47,7 @@ enum MetaDialect {
                     guard case .array(let messages)? = value[member] else { continue }
                     for message in messages {
                         do {
-                            let event = try self.message(message, names: names, echo: echo, valueErrors: valueErrors)
+                            let event = try self.message(message, names: names, links: links, echo: echo, valueErrors: valueErrors)
                             events.append(RoutedEvent(session: session, event: event, dataJSON: message.serialized))
                         } catch {
                             failure = failure ?? error
@@ -74,15 +82,33 @@ enum MetaDialect {
         return names
     }
 
+    /// `contacts[]` with both a phone (`wa_id`) and a business-scoped user id (`user_id`, its
+    /// parent, a username): all one person.
+    private static func identityLinks(_ value: JSONValue) -> [String: [IdentityLink]] {
+        guard case .array(let contacts)? = value["contacts"] else { return [:] }
+        var links: [String: [IdentityLink]] = [:]
+        for contact in contacts {
+            let ids = [contact.string("wa_id"), contact.string("user_id"), contact.string("parent_user_id"),
+                       contact.object("profile")?.string("username").map { $0.hasPrefix("@") ? $0 : "@" + $0 }]
+                .compactMap { $0 }.filter { !$0.isEmpty }
+            guard let primary = ids.first else { continue }
+            let found = ids.dropFirst().compactMap { IdentityLink.between(userJID(primary), userJID($0)) }
+            for id in ids { links[id, default: []] += found }
+        }
+        return links
+    }
+
     /// A user's JID: phone digits become `<digits>@c.us`; a business-scoped user id (`US.1349…`,
     /// sent instead of the phone since 2026 usernames) is kept as it is.
     static func userJID(_ raw: String) -> String {
-        raw.contains(".") ? raw : JID.normalize(raw)
+        raw.contains(".") || raw.hasPrefix("@") ? raw : JID.normalize(raw)
     }
 
     /// One `messages[]` item (incoming), or one `message_echoes[]` item (`echo`: sent by the
     /// business from the WhatsApp Business app, `to` the customer).
-    private static func message(_ message: JSONValue, names: [String: String], echo: Bool, valueErrors: [JSONValue])
+    private static func message(
+        _ message: JSONValue, names: [String: String], links: [String: [IdentityLink]], echo: Bool, valueErrors: [JSONValue]
+    )
         throws(PayloadError) -> InboxEvent
     {
         guard let id = message.string("id"), !id.isEmpty else { throw PayloadError("a Meta message has no id") }
@@ -131,6 +157,24 @@ enum MetaDialect {
             payload.isForwarded = (context.bool("forwarded") ?? false) || (context.bool("frequently_forwarded") ?? false)
         }
         if !echo { payload.displayName = names[peerRaw] }
+        payload.identityLinks = links[peerRaw] ?? []
+        let userId = message.string(peerField + "_user_id")
+        if let link = IdentityLink.between(peer, userId.map(userJID)) { payload.identityLinks.append(link) }
+        if type == "system", let system = message.object("system") {
+            // The customer's new number or user id: the old and the new one are one person.
+            switch system.string("type") {
+            case "user_changed_number":
+                if let link = IdentityLink.between(peer, system.string("wa_id").map(JID.normalize), reason: .numberChanged) {
+                    payload.identityLinks.append(link)
+                }
+            case "user_changed_user_id":
+                if let link = IdentityLink.between(userId ?? peer, system.string("user_id"), reason: .userIdChanged) {
+                    payload.identityLinks.append(link)
+                }
+            default:
+                break
+            }
+        }
         return echo ? .messageSent(payload) : .messageReceived(payload)
     }
 
@@ -167,7 +211,19 @@ enum MetaDialect {
             let cards = message["contacts"] ?? .array([])
             typed = [("contacts", cards)]
             var names: [String] = []
-            if case .array(let list) = cards { names = list.compactMap { $0.object("name")?.string("formatted_name") } }
+            if case .array(let list) = cards {
+                names = list.compactMap { $0.object("name")?.string("formatted_name") }
+                // A shared card names the people on it: a name for their contacts, the weakest source.
+                for card in list {
+                    guard case .array(let phones)? = card["phones"] else { continue }
+                    for phone in phones {
+                        if let name = ContactName(identifier: phone.string("wa_id").map(JID.normalize),
+                                                  name: card.object("name")?.string("formatted_name"), source: .sharedCard) {
+                            payload.names.append(name)
+                        }
+                    }
+                }
+            }
             payload.body = ContentText.contacts(names)
         case "interactive":
             if let reply = content?.object("button_reply") ?? content?.object("list_reply") ?? content?.object("nfm_reply") {
@@ -219,6 +275,7 @@ enum MetaDialect {
         default: return .other("status.\(status.string("status") ?? "unknown")")
         }
         var ack = AckPayload(messageId: id, keyId: id, ack: code, timestamp: status.int("timestamp"))
+        ack.participant = status.string("recipient_participant_id").map(userJID)
         if let recipient = status.string("recipient_id") ?? status.string("recipient_user_id") {
             ack.createsOutgoingMessageTo = status.string("recipient_type") == "group"
                 ? (recipient.contains("@") ? recipient : recipient + "@g.us")

@@ -37,7 +37,10 @@ enum WAHADialect {
             guard let raw = payload.int("ack"), let code = AckCode(rawValue: Int(raw)) else {
                 throw PayloadError("\(event) has no ack code in -1…4")
             }
-            return .messageAck(AckPayload(messageId: id, keyId: SerializedId(id)?.key, ack: code, timestamp: payload.int("timestamp")))
+            var ack = AckPayload(messageId: id, keyId: SerializedId(id)?.key, ack: code, timestamp: payload.int("timestamp"))
+            // A group member's own receipt; `message.ack` of a group message is the group's.
+            if event == "message.ack.group" { ack.participant = payload.string("participant").map(JID.normalize) }
+            return .messageAck(ack)
         case "message.reaction":
             guard let payload, let reaction = payload.object("reaction"),
                   let target = reaction.string("messageId"), !target.isEmpty
@@ -72,9 +75,63 @@ enum WAHADialect {
             case "FAILED", "STOPPED": return .sessionDisconnected(DisconnectedPayload(reason: status, eventTime: eventTime))
             default: return .other("session.status.\(status)")
             }
+        case "group.v2.join", "group.v2.update", "group.v2.leave", "group.v2.participants":
+            guard let payload else { throw PayloadError("\(event) has no payload object") }
+            return .groupUpdated(try groupUpdate(event, payload: payload))
+        case "presence.update":
+            let chat = payload?.string("id") ?? "?"
+            var states: [String] = []
+            if case .array(let presences)? = payload?["presences"] {
+                states = presences.compactMap { $0.string("lastKnownPresence") }
+            }
+            return .sessionNotice(.presence(chat: chat, states: states))
+        case "engine.event":
+            return .sessionNotice(SessionNotice(summary: "Engine event: \(payload?.string("event") ?? "unknown")"))
+        case "chat.archive":
+            let archived = payload?.bool("archived") == true ? "archived" : "unarchived"
+            return .sessionNotice(SessionNotice(summary: "Chat \(payload?.string("id") ?? "?") \(archived)"))
+        case "call.received", "call.accepted", "call.rejected":
+            return .sessionNotice(SessionNotice(summary: "Call from \(payload?.string("from") ?? "?"): \(event.dropFirst(5))",
+                                                time: seconds(payload?["timestamp"])))
+        case "label.upsert", "label.deleted", "label.chat.added", "label.chat.deleted", "state.change", "event.response",
+             "event.response.failed", "message.waiting":
+            return .sessionNotice(SessionNotice(summary: event))
         default:
             return .other(event)
         }
+    }
+
+    /// `group.v2.*`: `payload.group` with what changed; `participants` lists only the members a
+    /// `group.v2.participants` event is about.
+    private static func groupUpdate(_ event: String, payload: JSONValue) throws(PayloadError) -> GroupPayload {
+        guard let info = payload.object("group"), let id = info.string("id"), !id.isEmpty else {
+            throw PayloadError("\(event) has no payload.group.id")
+        }
+        var group = GroupPayload(group: JID.normalize(id))
+        group.subject = info.string("subject")
+        group.description = info.string("description")
+        group.time = seconds(payload["timestamp"])
+        func members(_ value: JSONValue?) -> [GroupMember]? {
+            guard case .array(let list)? = value else { return nil }
+            return list.compactMap { member in
+                guard let id = member.string("id"), !id.isEmpty else { return nil }
+                let role = member.string("role").map { $0 == "participant" ? "member" : $0 }
+                return GroupMember(id: JID.normalize(id), alternate: (member.string("pn") ?? member.string("lid")).map(JID.normalize),
+                                   role: role == "left" ? nil : role)
+            }
+        }
+        switch event {
+        case "group.v2.participants":
+            guard let action = GroupPayload.MemberChange(word: payload.string("type")) else {
+                throw PayloadError("group.v2.participants has unknown type \(payload.string("type") ?? "none")")
+            }
+            group.change = (action, members(payload["participants"]) ?? [])
+        case "group.v2.leave":
+            group.left = true
+        default:
+            group.members = members(info["participants"])
+        }
+        return group
     }
 
     private static func message(_ payload: JSONValue, event: String) throws(PayloadError) -> MessagePayload {
@@ -87,6 +144,20 @@ enum WAHADialect {
         message.from = payload.string("from").map(JID.normalize)
         message.to = payload.string("to").map(JID.normalize)
         message.author = payload.string("participant").map(JID.normalize)
+        // NOWEB passes Baileys' key (`remoteJidAlt`, `participantAlt`), GOWS whatsmeow's `Info`
+        // (`SenderAlt`, `RecipientAlt`): the other identifier of the chat or the author.
+        if let data = payload.object("_data") {
+            let key = data.object("key")
+            let info = data.object("Info")
+            let isGroup = message.remote.map(JID.isGroup) ?? false
+            let peerAlt = isGroup ? nil : (fromMe ? info?.string("RecipientAlt") : info?.string("SenderAlt"))
+            let chatAlt = key?.string("remoteJidAlt") ?? key?.string("senderPn") ?? peerAlt
+            let authorAlt = key?.string("participantAlt") ?? (isGroup ? info?.string("SenderAlt") : nil)
+            message.identityLinks = [
+                IdentityLink.between(message.remote, chatAlt.map(JID.normalize)),
+                IdentityLink.between(message.author, authorAlt.map(JID.normalize)),
+            ].compactMap { $0 }
+        }
         message.body = payload.string("body")
         message.gatewayType = payload.string("type")
         message.timestamp = seconds(payload["timestamp"])

@@ -21,12 +21,15 @@ struct EventApplier {
         /// Rows in `pending_message_changes` (nil: not counted yet), so a new message looks for
         /// early reactions, edits and deletions only when some are waiting.
         var pendingChanges: Int?
+        /// Contacts merged by the delivery being applied, for the live stream.
+        var merges: [ContactMerge] = []
     }
 
     /// Call after any rollback.
     func forgetSessions() {
         state.knownSessions.removeAll()
         state.pendingChanges = nil
+        state.merges.removeAll()
     }
 
     /// Call first in every transaction that applies deliveries.
@@ -61,6 +64,8 @@ struct EventApplier {
         let now: String
         /// `receivedAt` as stored, formatted once per delivery.
         let receivedAtText: String
+        /// When the gateway says the delivery happened (its signed time), else when it arrived.
+        var eventTimeText: String { envelope.signedTime.map(Timestamps.iso) ?? receivedAtText }
 
         /// The gateway's object for the event being applied (`messages.data`, `session_events.data`).
         var data = "{}"
@@ -77,6 +82,7 @@ struct EventApplier {
 
     /// Applies every event of the delivery; `ignored` when none of them changes anything.
     func apply(_ delivery: Delivery) throws -> Outcome {
+        state.merges.removeAll()
         let events: [RoutedEvent]
         switch delivery.envelope.payload {
         case .success(let decoded): events = decoded
@@ -85,11 +91,15 @@ struct EventApplier {
         var outcome = Outcome.ignored
         for routed in events {
             if case .other = routed.event { continue }
+            if routed.session == nil, let account = routed.account, case .sessionNotice(let notice) = routed.event {
+                try applyAccountNotice(notice, account: account, provider: delivery.envelope.provider, delivery: context(routed))
+                outcome = .applied
+                continue
+            }
             guard let sessionId = routed.session ?? delivery.sessionId, !sessionId.isEmpty else {
                 throw PayloadError("\(delivery.envelope.event) has no sessionId (body or X-Webhook-Session)")
             }
-            var context = delivery
-            context.data = String(decoding: routed.dataJSON, as: UTF8.self)
+            let context = context(routed)
             try ensureSession(sessionId, provider: delivery.envelope.provider, now: delivery.now)
             switch routed.event {
             case .messageReceived(let message):
@@ -102,16 +112,28 @@ struct EventApplier {
                 if let change = MessageChange(routed.event, delivery: context) {
                     try applyChange(change, session: sessionId, delivery: context)
                 }
+            case .contactsUpdated(let contacts):
+                try applyContacts(contacts, session: sessionId, delivery: context)
+            case .groupUpdated(let group):
+                try applyGroup(group, session: sessionId, delivery: context)
+            case .sessionNotice(let notice):
+                try recordSessionEvent(notice, session: sessionId, delivery: context)
             case .sessionQR, .sessionConnected, .sessionDisconnected, .sessionPending:
                 try applySessionEvent(routed.event, session: sessionId, delivery: context)
-            case .sessionSeen(let phone):
-                try markSeen(sessionId, phoneNumber: phone, now: delivery.now)
+            case .sessionSeen(let phone, let account):
+                try markSeen(sessionId, phoneNumber: phone, account: account, now: delivery.now)
             case .other:
                 continue
             }
             if routed.event.kind != nil { outcome = .applied }
         }
         return outcome
+
+        func context(_ routed: RoutedEvent) -> Delivery {
+            var context = delivery
+            context.data = String(decoding: routed.dataJSON, as: UTF8.self)
+            return context
+        }
     }
 
     // MARK: - Sessions
@@ -130,13 +152,15 @@ struct EventApplier {
 
     /// A gateway without session events delivered for this session: it is connected. Only a
     /// session no event has set yet is changed, so this never overrides a real status change.
-    private func markSeen(_ sessionId: String, phoneNumber: String?, now: String) throws {
+    private func markSeen(_ sessionId: String, phoneNumber: String?, account: String?, now: String) throws {
         try db.run(
             """
             UPDATE sessions SET status = 'Connected', is_connected = 1, phone_number = COALESCE(phone_number, ?),
-                updated_at = ? WHERE session_id = ? AND status_changed_at IS NULL AND (status <> 'Connected' OR phone_number IS NULL)
+                account_id = COALESCE(?, account_id), updated_at = ?
+            WHERE session_id = ? AND ((status_changed_at IS NULL AND (status <> 'Connected' OR phone_number IS NULL))
+                                      OR account_id IS NOT ?)
             """,
-            phoneNumber, now, sessionId
+            phoneNumber, account, now, sessionId, account
         )
     }
 
@@ -152,10 +176,10 @@ struct EventApplier {
         let changedAt = Timestamps.iso(eventTime ?? delivery.envelope.signedTime ?? delivery.receivedAt)
         try db.run(
             """
-            INSERT INTO session_events (session_id, delivery_id, event, event_time, data, received_at)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO session_events (session_id, delivery_id, event, event_time, data, received_at, summary)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             """,
-            session, delivery.id, delivery.envelope.event, changedAt, delivery.data, delivery.receivedAtText
+            session, delivery.id, delivery.envelope.event, changedAt, delivery.data, delivery.receivedAtText, Self.summary(of: event)
         )
         let latest = try db.queryFirst("SELECT status_changed_at FROM sessions WHERE session_id = ?", session)?.string(0)
         if let latest, changedAt < latest { return }
@@ -199,23 +223,47 @@ struct EventApplier {
         }
     }
 
+    /// The readable line of a session status event.
+    static func summary(of event: InboxEvent) -> String? {
+        switch event {
+        case .sessionQR: return "Waiting for the QR code to be scanned"
+        case .sessionConnected(let connected): return "Connected" + (connected.phoneNumber.map { " as +\($0)" } ?? "")
+        case .sessionDisconnected(let disconnected): return "Disconnected" + (disconnected.reason.map { " (\($0))" } ?? "")
+        case .sessionPending: return "Starting"
+        default: return nil
+        }
+    }
+
     // MARK: - Messages
 
     private func applyMessage(_ message: MessagePayload, outgoing: Bool, session: String, delivery: Delivery) throws {
-        guard let chat = message.chat(outgoing: outgoing), !chat.isEmpty else {
+        guard var chat = message.chat(outgoing: outgoing), !chat.isEmpty else {
             throw PayloadError("\(delivery.envelope.event) has no chat (data.id.remote, data.from or data.to)")
         }
         let isStatus = message.isStatusBroadcast
+        var message = message
         if !isStatus {
+            // Filed under the contact's preferred identifier, whichever one this event used.
+            for link in message.identityLinks { try self.link(link, session: session, origin: delivery.origin) }
             let isGroup = chat.hasSuffix("@g.us")
-            try upsertContact(
-                chat, session: session, isGroup: isGroup,
-                name: (isGroup || outgoing) ? nil : message.displayName,
-                timestamp: message.timestamp, lid: message.lid, now: delivery.now
-            )
-            if isGroup, !outgoing, let author = message.author, !author.isEmpty {
-                try upsertContact(author, session: session, isGroup: false, name: message.displayName,
-                                  timestamp: message.timestamp, lid: nil, now: delivery.now)
+            let contact = try touchContact(chat, session: session, timestamp: message.timestamp, now: delivery.now)
+            chat = contact.whatsappId
+            // A name is as of the message's own time, so the newest message's name wins in any order.
+            let seenAt = message.timestamp.map { Timestamps.iso(Date(timeIntervalSince1970: Double($0))) } ?? delivery.eventTimeText
+            if !isGroup, !outgoing, let name = message.displayName {
+                try recordName(name, source: .profile, for: contact, seenAt: seenAt)
+            }
+            if isGroup, let author = message.author, !author.isEmpty {
+                let member = try touchContact(author, session: session, timestamp: message.timestamp, now: delivery.now)
+                message.author = member.whatsappId
+                if !outgoing, let name = message.displayName {
+                    try recordName(name, source: .profile, for: member, seenAt: seenAt)
+                }
+            }
+            for name in message.names {
+                if let named = try self.contact(for: name.identifier, session: session) {
+                    try recordName(name.name, source: name.source, for: named, seenAt: seenAt)
+                }
             }
         }
 
@@ -288,7 +336,7 @@ struct EventApplier {
         // (almost always to sort nothing).
         let pending = try db.query(
             """
-            SELECT ack, delivery_id, received_at, ack_at, id FROM pending_acks
+            SELECT ack, delivery_id, received_at, ack_at, id, participant FROM pending_acks
             WHERE session_id = ? AND message_ref IN (?, ?)
             """,
             session, message.messageId, shortId
@@ -297,7 +345,8 @@ struct EventApplier {
             for row in pending {
                 guard let ack = row.int(0).flatMap(AckCode.init(rawValue:)) else { continue }
                 let receivedAt = row.string(2) ?? delivery.now
-                let receipt = Receipt(ack: ack, time: row.string(3) ?? receivedAt, receivedAt: receivedAt)
+                var receipt = Receipt(ack: ack, time: row.string(3) ?? receivedAt, receivedAt: receivedAt)
+                receipt.participant = row.string(5)
                 try recordAck(receipt, messageRow: rowId, deliveryId: Int64(row.int(1) ?? 0))
                 if best.map({ receipt.ack.status.rank > $0.ack.status.rank }) ?? true { best = receipt }
             }
@@ -331,6 +380,8 @@ struct EventApplier {
         let receivedAt: String
         var errorCode: Int64? = nil
         var errorTitle: String? = nil
+        /// The group member it is from, for a member's own receipt.
+        var participant: String? = nil
     }
 
     /// Keeps the chat's `conversations` row current for a newly stored message: count, newest
@@ -381,6 +432,9 @@ struct EventApplier {
 
     /// Appends a receipt to the message's ack history.
     private func recordAck(_ receipt: Receipt, messageRow: Int64, deliveryId: Int64) throws {
+        if let participant = receipt.participant {
+            try recordMemberReceipt(receipt, participant: participant, messageRow: messageRow, deliveryId: deliveryId)
+        }
         try db.run(
             """
             INSERT INTO message_acks (message_id, ack, status, delivery_id, received_at, ack_at, error_code, error_title)
@@ -388,27 +442,6 @@ struct EventApplier {
             """,
             messageRow, receipt.ack.rawValue, receipt.ack.status.rawValue, deliveryId, receipt.receivedAt, receipt.time,
             receipt.errorCode, receipt.errorTitle
-        )
-    }
-
-    private func upsertContact(
-        _ jid: String, session: String, isGroup: Bool, name: String?, timestamp: Int64?, lid: String?, now: String
-    ) throws {
-        try db.run(
-            """
-            INSERT INTO contacts (whatsapp_id, session_id, phone_number, is_group, display_name,
-                first_message_at, last_message_at, created_at, updated_at, lid)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (session_id, whatsapp_id) DO UPDATE SET
-                display_name = COALESCE(excluded.display_name, display_name),
-                lid = COALESCE(excluded.lid, lid),
-                first_message_at = min(COALESCE(first_message_at, excluded.first_message_at),
-                                       COALESCE(excluded.first_message_at, first_message_at)),
-                last_message_at = max(COALESCE(last_message_at, excluded.last_message_at),
-                                      COALESCE(excluded.last_message_at, last_message_at)),
-                updated_at = excluded.updated_at
-            """,
-            jid, session, isGroup ? nil : Self.phoneNumber(of: jid), isGroup, name, timestamp, timestamp, now, now, lid
         )
     }
 
@@ -430,7 +463,7 @@ struct EventApplier {
         var targets = try findMessages(ack.messageId, key: key, session: session)
         let receipt = Receipt(
             ack: ack.ack, time: ack.time.map(Timestamps.iso) ?? delivery.receivedAtText, receivedAt: delivery.receivedAtText,
-            errorCode: ack.errorCode, errorTitle: ack.errorTitle
+            errorCode: ack.errorCode, errorTitle: ack.errorTitle, participant: ack.participant
         )
         if targets.isEmpty, let chat = ack.createsOutgoingMessageTo {
             // Meta never sends the outgoing message itself: its first status creates the row.
@@ -442,10 +475,10 @@ struct EventApplier {
         guard !targets.isEmpty else {
             try db.run(
                 """
-                INSERT INTO pending_acks (session_id, message_ref, ack, delivery_id, received_at, ack_at)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO pending_acks (session_id, message_ref, ack, delivery_id, received_at, ack_at, participant)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
-                session, key, ack.ack.rawValue, delivery.id, receipt.receivedAt, receipt.time
+                session, key, ack.ack.rawValue, delivery.id, receipt.receivedAt, receipt.time, ack.participant
             )
             return
         }

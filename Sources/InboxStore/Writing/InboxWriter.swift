@@ -17,6 +17,9 @@ public final class InboxWriter {
     init(_ configuration: StoreConfiguration) throws {
         db = try InboxDatabase.openWriter(configuration)
         applier = EventApplier(db: db)
+        try rollingBack {
+            try db.transaction { try applier.mergeContactsSharingAnIdentifier(now: Timestamps.iso(Date())) }
+        }
     }
 
     /// Stores and applies a batch in one transaction; results are in batch order.
@@ -103,7 +106,7 @@ public final class InboxWriter {
                 }
                 if status == .ignored { try record(id: id, status: .ignored, attempts: 1, error: nil, now: now) }
             }
-            results.append(.stored(id: id, status: status))
+            results.append(.stored(id: id, status: status, merges: applier.state.merges))
         }
         return results
     }

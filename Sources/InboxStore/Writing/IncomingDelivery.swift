@@ -30,10 +30,30 @@ public enum DeliveryStatus: String, Sendable, CaseIterable {
 
 /// What committing one delivery did.
 public enum DeliveryResult: Sendable, Equatable {
-    /// Newly stored, with the id of its `webhook_deliveries` row.
-    case stored(id: Int64, status: DeliveryStatus)
+    /// Newly stored, with the id of its `webhook_deliveries` row and the contacts applying it merged.
+    case stored(id: Int64, status: DeliveryStatus, merges: [ContactMerge] = [])
     /// An identical body was accepted before; nothing changed.
     case duplicate
+}
+
+/// Two contacts found to be one person (or a contact refiled under a better identifier), as the
+/// live stream announces it: a row of `contact_merges`.
+public struct ContactMerge: Sendable, Equatable {
+    public let sessionId: String
+    /// The contact that remains, and what it is filed under now.
+    public let contactId: Int64
+    public let whatsappId: String
+    /// What the merged contact was filed under.
+    public let mergedWhatsappId: String
+    public let reason: String
+
+    public init(sessionId: String, contactId: Int64, whatsappId: String, mergedWhatsappId: String, reason: String) {
+        self.sessionId = sessionId
+        self.contactId = contactId
+        self.whatsappId = whatsappId
+        self.mergedWhatsappId = mergedWhatsappId
+        self.reason = reason
+    }
 }
 
 extension IncomingDelivery {

@@ -1,0 +1,310 @@
+import Foundation
+import InboxEvents
+
+/// Contacts: one per person per session, whatever identifier an event names them by.
+///
+/// Every identifier a contact was seen with is a row of `contact_identities`; the contact is filed
+/// under the most preferred one (`IdentityKind.preference`: phone, BSUID, @lid), which is its
+/// `whatsapp_id` and the chat of its conversation and messages. When an event shows two
+/// identifiers to be one person, their contacts merge (or the contact is refiled under the
+/// better identifier): identities, names, messages and the conversation move to the contact that
+/// remains, in the delivery's transaction, and `contact_merges` records it. Which contact remains
+/// depends only on the identifiers, so any arrival order ends in the same rows.
+extension EventApplier {
+    /// A contact as identity resolution sees it.
+    struct ContactRecord {
+        let id: Int64
+        let whatsappId: String
+        let displayName: String?
+
+        init(_ row: SQLiteRow) {
+            id = Int64(row.int(0) ?? 0)
+            whatsappId = row.string(1) ?? ""
+            displayName = row.string(2)
+        }
+    }
+
+    /// What caused a contact change: a delivery, or the upgrade of an existing database.
+    struct Origin {
+        let deliveryId: Int64?
+        let now: String
+    }
+
+    /// The session's contact for `identifier`, if it has one.
+    func contact(for identifier: String, session: String) throws -> ContactRecord? {
+        try db.queryFirst(
+            """
+            SELECT c.id, c.whatsapp_id, c.display_name FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
+            WHERE i.session_id = ? AND i.identifier = ?
+            """,
+            session, identifier
+        ).map(ContactRecord.init)
+    }
+
+    /// Files a message's chat or author: the contact `identifier` belongs to (created when new),
+    /// its activity times widened to the message's. Returns the contact as filed.
+    func touchContact(_ identifier: String, session: String, timestamp: Int64?, now: String) throws -> ContactRecord {
+        // One statement for a known contact (the common case): found through its identity, updated,
+        // and returned.
+        if let row = try db.queryFirst(
+            """
+            UPDATE contacts SET
+                first_message_at = min(COALESCE(first_message_at, ?1), COALESCE(?1, first_message_at)),
+                last_message_at = max(COALESCE(last_message_at, ?1), COALESCE(?1, last_message_at)),
+                updated_at = ?2
+            WHERE id = (SELECT contact_id FROM contact_identities WHERE session_id = ?3 AND identifier = ?4)
+            RETURNING id, whatsapp_id, display_name
+            """,
+            timestamp, now, session, identifier
+        ) {
+            return ContactRecord(row)
+        }
+        return try createContact(identifier, session: session, timestamp: timestamp, now: now)
+    }
+
+    private func createContact(_ identifier: String, session: String, timestamp: Int64?, now: String) throws -> ContactRecord {
+        let kind = IdentityKind(of: identifier)
+        try db.run(
+            """
+            INSERT INTO contacts (whatsapp_id, session_id, phone_number, is_group, first_message_at, last_message_at,
+                created_at, updated_at, lid)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            identifier, session, Self.phoneNumber(of: identifier), kind == .group, timestamp, timestamp, now, now,
+            kind == .lid ? identifier : nil
+        )
+        let id = db.lastInsertRowID
+        try addIdentity(identifier, to: id, session: session, now: now)
+        return ContactRecord(id: id, whatsappId: identifier, displayName: nil)
+    }
+
+    private func addIdentity(_ identifier: String, to contactId: Int64, session: String, now: String) throws {
+        let kind = IdentityKind(of: identifier)
+        try db.run(
+            "INSERT INTO contact_identities (contact_id, session_id, identifier, kind, first_seen_at) VALUES (?, ?, ?, ?, ?)",
+            contactId, session, identifier, kind.rawValue, now
+        )
+        if kind == .lid {
+            try db.run("UPDATE contacts SET lid = COALESCE(lid, ?) WHERE id = ?", identifier, contactId)
+        }
+        if let phone = Self.phoneNumber(of: identifier) {
+            try db.run("UPDATE contacts SET phone_number = COALESCE(phone_number, ?) WHERE id = ?", phone, contactId)
+        }
+    }
+
+    /// Two identifiers are one person: afterwards both name one contact, filed under the
+    /// preferred identifier. Idempotent.
+    func link(_ link: IdentityLink, session: String, origin: Origin) throws {
+        let first = try contact(for: link.first, session: session)
+        let second = try contact(for: link.second, session: session)
+        switch (first, second) {
+        case (nil, nil):
+            let preferred = Self.prefers(link.second, over: link.first, reason: link.reason) ? link.second : link.first
+            let other = preferred == link.first ? link.second : link.first
+            let created = try createContact(preferred, session: session, timestamp: nil, now: origin.now)
+            try addIdentity(other, to: created.id, session: session, now: origin.now)
+        case (let known?, nil), (nil, let known?):
+            let newcomer = first == nil ? link.first : link.second
+            try addIdentity(newcomer, to: known.id, session: session, now: origin.now)
+            if Self.prefers(newcomer, over: known.whatsappId, reason: link.newerSide == newcomer ? link.reason : .sameSender) {
+                try refile(known, under: newcomer, session: session, reason: link.reason, origin: origin)
+            }
+        case (let a?, let b?) where a.id != b.id:
+            let keepSecond = Self.prefers(b.whatsappId, over: a.whatsappId, reason: link.reason)
+            try merge(keepSecond ? a : b, into: keepSecond ? b : a, session: session, reason: link.reason, origin: origin)
+        default:
+            return
+        }
+    }
+
+    /// Whether `candidate` should be what a contact is filed under instead of `current`: a more
+    /// preferred kind; for a changed number or user id the new one; otherwise the smaller, so
+    /// the choice never depends on which arrived first.
+    static func prefers(_ candidate: String, over current: String, reason: IdentityLink.Reason) -> Bool {
+        let (new, old) = (IdentityKind(of: candidate).preference, IdentityKind(of: current).preference)
+        if new != old { return new < old }
+        if reason != .sameSender { return true }
+        return candidate < current
+    }
+
+    /// The contact is filed under a better identifier it already has: its messages and
+    /// conversation move with it.
+    private func refile(_ contact: ContactRecord, under identifier: String, session: String, reason: IdentityLink.Reason,
+                        origin: Origin) throws {
+        try db.run("UPDATE contacts SET whatsapp_id = ?, updated_at = ? WHERE id = ?", identifier, origin.now, contact.id)
+        try moveChat(from: contact.whatsappId, to: identifier, session: session)
+        try recordMerge(kept: contact.id, filedUnder: identifier, merged: contact.id, mergedWhatsappId: contact.whatsappId,
+                        session: session, reason: reason, origin: origin)
+    }
+
+    /// `gone` is the same person as `kept`: everything of `gone` becomes `kept`'s, and `gone` is deleted.
+    private func merge(_ gone: ContactRecord, into kept: ContactRecord, session: String, reason: IdentityLink.Reason,
+                       origin: Origin) throws {
+        try db.run("UPDATE contact_identities SET contact_id = ? WHERE contact_id = ?", kept.id, gone.id)
+        try db.run(
+            """
+            INSERT INTO contact_names (contact_id, source, name, updated_at)
+            SELECT ?, source, name, updated_at FROM contact_names WHERE contact_id = ? AND true
+            ON CONFLICT (contact_id, source) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
+            WHERE excluded.updated_at > contact_names.updated_at
+            """,
+            kept.id, gone.id
+        )
+        try db.run("DELETE FROM contact_names WHERE contact_id = ?", gone.id)
+        try db.run(
+            """
+            UPDATE contacts SET
+                phone_number = COALESCE(contacts.phone_number, g.phone_number), lid = COALESCE(contacts.lid, g.lid),
+                first_message_at = min(COALESCE(contacts.first_message_at, g.first_message_at),
+                                       COALESCE(g.first_message_at, contacts.first_message_at)),
+                last_message_at = max(COALESCE(contacts.last_message_at, g.last_message_at),
+                                      COALESCE(g.last_message_at, contacts.last_message_at)),
+                created_at = min(contacts.created_at, g.created_at), updated_at = ?
+            FROM (SELECT phone_number, lid, first_message_at, last_message_at, created_at FROM contacts WHERE id = ?) AS g
+            WHERE contacts.id = ?
+            """,
+            origin.now, gone.id, kept.id
+        )
+        try db.run("UPDATE contact_merges SET contact_id = ? WHERE contact_id = ?", kept.id, gone.id)
+        try db.run("DELETE FROM contacts WHERE id = ?", gone.id)
+        try refreshDisplayName(of: kept.id)
+        try moveChat(from: gone.whatsappId, to: kept.whatsappId, session: session)
+        try recordMerge(kept: kept.id, filedUnder: kept.whatsappId, merged: gone.id, mergedWhatsappId: gone.whatsappId,
+                        session: session, reason: reason, origin: origin)
+    }
+
+    /// Moves a chat's messages and conversation to another chat id; two conversations become one,
+    /// its counts computed again from its messages.
+    private func moveChat(from old: String, to new: String, session: String) throws {
+        guard old != new else { return }
+        try db.run("UPDATE messages SET contact = ? WHERE session_id = ? AND contact = ?", new, session, old)
+        guard let moving = try db.queryFirst("SELECT id FROM conversations WHERE session_id = ? AND contact = ?", session, old) else {
+            return
+        }
+        guard let staying = try db.queryFirst("SELECT id FROM conversations WHERE session_id = ? AND contact = ?", session, new) else {
+            try db.run("UPDATE conversations SET contact = ? WHERE id = ?", new, Int64(moving.int(0) ?? 0))
+            return
+        }
+        try db.run("DELETE FROM conversations WHERE id = ?", Int64(moving.int(0) ?? 0))
+        try db.run(
+            """
+            UPDATE conversations SET
+                message_count = (SELECT count(*) FROM messages WHERE session_id = ?1 AND contact = ?2 AND is_status = 0),
+                last_outgoing_at = (SELECT max(timestamp) FROM messages WHERE session_id = ?1 AND contact = ?2 AND from_me = 1 AND is_status = 0),
+                last_activity_at = (SELECT max(timestamp) FROM messages WHERE session_id = ?1 AND contact = ?2 AND is_status = 0),
+                last_message_id = (SELECT id FROM messages WHERE session_id = ?1 AND contact = ?2 AND is_status = 0
+                                   ORDER BY timestamp DESC, id DESC LIMIT 1)
+            WHERE id = ?3
+            """,
+            session, new, Int64(staying.int(0) ?? 0)
+        )
+        try db.run(
+            """
+            UPDATE conversations SET unread_count = (SELECT count(*) FROM messages WHERE session_id = ?1 AND contact = ?2
+                AND from_me = 0 AND is_status = 0 AND timestamp > COALESCE(conversations.last_outgoing_at, -1))
+            WHERE id = ?3
+            """,
+            session, new, Int64(staying.int(0) ?? 0)
+        )
+    }
+
+    private func recordMerge(kept: Int64, filedUnder whatsappId: String, merged: Int64, mergedWhatsappId: String,
+                             session: String, reason: IdentityLink.Reason, origin: Origin) throws {
+        try db.run(
+            """
+            INSERT INTO contact_merges (session_id, contact_id, whatsapp_id, merged_contact_id, merged_whatsapp_id, reason,
+                delivery_id, merged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            session, kept, whatsappId, merged, mergedWhatsappId, reason.rawValue, origin.deliveryId, origin.now
+        )
+        state.merges.append(ContactMerge(sessionId: session, contactId: kept, whatsappId: whatsappId,
+                                         mergedWhatsappId: mergedWhatsappId, reason: reason.rawValue))
+    }
+
+    // MARK: - Names
+
+    /// Keeps a name under its source, as of the event's time (`seenAt`): per source the newest
+    /// event's name wins, whatever order events arrive in. The displayed name is the most
+    /// preferred source's. A name equal to the displayed one costs no write (the common case: a
+    /// customer's every message repeats their push name).
+    func recordName(_ name: String, source: NameSource, for contact: ContactRecord, seenAt: String) throws {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed != contact.displayName else { return }
+        let changed = try db.run(
+            """
+            INSERT INTO contact_names (contact_id, source, name, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (contact_id, source) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
+            WHERE excluded.updated_at > contact_names.updated_at
+            """,
+            contact.id, source.rawValue, trimmed, seenAt
+        )
+        if changed > 0 || contact.displayName == nil { try refreshDisplayName(of: contact.id) }
+    }
+
+    /// `contacts.display_name` from its names, by source precedence.
+    func refreshDisplayName(of contactId: Int64) throws {
+        try db.run(
+            """
+            UPDATE contacts SET display_name = COALESCE((SELECT name FROM contact_names WHERE contact_id = ?1
+                ORDER BY CASE source \(Self.namePrecedenceSQL) END LIMIT 1), display_name)
+            WHERE id = ?1
+            """,
+            contactId
+        )
+    }
+
+    /// `WHEN 'address_book' THEN 0 …`, from `NameSource.precedence`: one ordering, declared once.
+    static let namePrecedenceSQL = NameSource.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.precedence)" }.joined(separator: " ")
+
+    /// A contact's identifier names the business itself (its own number): its names are the
+    /// business's, never a customer's.
+    func isOwnNumber(_ identifier: String, session: String) throws -> Bool {
+        guard let phone = Self.phoneNumber(of: identifier) else { return false }
+        return try db.queryFirst("SELECT 1 FROM sessions WHERE session_id = ? AND phone_number = ?", session, phone) != nil
+    }
+
+    /// `contacts.update` and the like: names and identifiers of contacts, without a message.
+    func applyContacts(_ contacts: ContactsPayload, session: String, delivery: Delivery) throws {
+        let origin = delivery.origin
+        for link in contacts.links { try self.link(link, session: session, origin: origin) }
+        for name in contacts.names where try !isOwnNumber(name.identifier, session: session) {
+            let contact = try touchContact(name.identifier, session: session, timestamp: nil, now: origin.now)
+            try recordName(name.name, source: name.source, for: contact, seenAt: delivery.eventTimeText)
+        }
+    }
+}
+
+extension EventApplier.ContactRecord {
+    init(id: Int64, whatsappId: String, displayName: String?) {
+        self.id = id
+        self.whatsappId = whatsappId
+        self.displayName = displayName
+    }
+}
+
+extension EventApplier {
+    /// Contacts the same person was filed under twice before identities were kept (a contact's
+    /// `lid` that is another contact of the session): merged once, when the writer opens the
+    /// database after the upgrade. Cheap when there are none.
+    func mergeContactsSharingAnIdentifier(now: String) throws {
+        let pairs = try db.query(
+            """
+            SELECT a.session_id, a.whatsapp_id, b.whatsapp_id FROM contacts a
+            JOIN contacts b ON b.session_id = a.session_id AND b.whatsapp_id = a.lid AND b.id <> a.id
+            """
+        )
+        for pair in pairs {
+            guard let session = pair.string(0), let first = pair.string(1), let second = pair.string(2) else { continue }
+            try link(IdentityLink(first, second), session: session, origin: Origin(deliveryId: nil, now: now))
+        }
+    }
+}
+
+extension EventApplier.Delivery {
+    var origin: EventApplier.Origin { EventApplier.Origin(deliveryId: id, now: now) }
+}
+
+extension IdentityLink {
+    /// The identifier that is the newer one, for a changed number or user id.
+    var newerSide: String? { reason == .sameSender ? nil : second }
+}
