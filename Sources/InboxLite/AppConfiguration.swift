@@ -24,6 +24,9 @@ public struct AppConfiguration: Sendable {
     public var apiToken: String
     public var timestampTolerance: TimeInterval
     public var maxBodyBytes: Int
+    /// 4 MiB: Meta documents webhook payloads of up to 3 MB (a batch of up to 1,000 updates); the
+    /// rest is margin for escapes and other gateways' media previews.
+    public static let defaultMaxBodyBytes = 4_194_304
     public var logLevel: Logger.Level
     /// The most deliveries one writer transaction takes.
     public var maxBatch: Int
@@ -68,7 +71,7 @@ public struct AppConfiguration: Sendable {
         sessionSecrets: [String: [String]] = [:],
         apiToken: String,
         timestampTolerance: TimeInterval = 300,
-        maxBodyBytes: Int = 2_097_152,
+        maxBodyBytes: Int = AppConfiguration.defaultMaxBodyBytes,
         logLevel: Logger.Level = .info,
         maxBatch: Int = 512,
         busyTimeoutMilliseconds: Int = 5000,

@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a webhook timestamp may differ from now (env INBOXLITE_TIMESTAMP_TOLERANCE; default 300).")
     var timestampTolerance: Int?
 
-    @Option(help: "Largest accepted webhook body in bytes (env INBOXLITE_MAX_BODY_BYTES; default 2097152).")
+    @Option(help: "Largest accepted webhook body in bytes (env INBOXLITE_MAX_BODY_BYTES; default 4194304: Meta's 3 MB maximum with margin).")
     var maxBodyBytes: Int?
 
     @Option(help: "Seconds a stop may take before what is left is cancelled (env INBOXLITE_SHUTDOWN_GRACE; default 5).")
@@ -82,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw UsageFailure("--port must be between 0 and 65535") }
         let tolerance = try integer(timestampTolerance, env: "INBOXLITE_TIMESTAMP_TOLERANCE") ?? 300
         guard tolerance > 0 else { throw UsageFailure("--timestamp-tolerance must be positive") }
-        let maxBody = try integer(maxBodyBytes, env: "INBOXLITE_MAX_BODY_BYTES") ?? 2_097_152
+        let maxBody = try integer(maxBodyBytes, env: "INBOXLITE_MAX_BODY_BYTES") ?? AppConfiguration.defaultMaxBodyBytes
         guard maxBody > 0 else { throw UsageFailure("--max-body-bytes must be positive") }
 
         let grace = try positive(shutdownGrace, env: "INBOXLITE_SHUTDOWN_GRACE", flag: "--shutdown-grace") ?? 5

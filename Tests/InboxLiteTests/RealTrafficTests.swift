@@ -1,5 +1,6 @@
 import Foundation
 import InboxEvents
+import InboxLite
 @testable import InboxStore
 import Testing
 
@@ -194,5 +195,42 @@ struct RealTrafficTests {
             #expect(status == .ok && (one["data"] as? [String: Any])?["session_id"] as? String == "beta")
         }
         #expect(try inbox.rows("SELECT session_id FROM contacts ORDER BY session_id").map { $0.string(0) } == ["alpha", "beta"])
+    }
+
+    /// Meta documents payloads of up to 3 MB (gateway-dialects.md §1d; a batch of up to 1,000
+    /// updates): such a body is accepted by default and every message in it applied.
+    @Test func aThreeMegabyteMetaBatchIsAcceptedByDefault() async throws {
+        var inbox = try GatewayTests.inbox()
+        defer { inbox.remove() }
+        inbox.configuration.maxBodyBytes = AppConfiguration.defaultMaxBodyBytes
+        let text = String(repeating: "Lorem ipsum dolor sit amet. ", count: 106)
+        let messages = (0..<1000).map { #"{"from":"5511988887777","id":"wamid.BIG\#($0)","timestamp":"1767225600","type":"text","text":{"body":"\#($0) \#(text)"}}"# }
+        let body = Self.meta(messages.joined(separator: ","))
+        #expect(body.utf8.count > 3_000_000)
+        try await GatewayTests.deliver([GatewayWebhook(.meta, body)], into: inbox)
+        #expect(try inbox.count("messages", where: "message_id LIKE 'wamid.BIG%'") == 1000)
+    }
+
+    /// An upgrade learns what an older build stored as `ignored`: `replay --status ignored`
+    /// applies a reaction, an edit and a deletion kept from before.
+    @Test func replayingIgnoredDeliveriesAppliesWhatAnOlderBuildSkipped() async throws {
+        let inbox = try GatewayTests.inbox()
+        defer { inbox.remove() }
+        let text = Self.meta(message: #""id":"wamid.OLD1","type":"text","text":{"body":"texto antigo"}"#)
+        let react = Self.meta(message: #""id":"wamid.OLDR","type":"reaction","reaction":{"message_id":"wamid.OLD1","emoji":"🔥"}"#)
+        let edit = Self.meta(#"{"from":"5511988887777","id":"wamid.OLDE","timestamp":"1767225900","type":"edit","edit":{"original_message_id":"wamid.OLD1","message":{"type":"text","text":{"body":"texto novo"}}}}"#)
+        try await GatewayTests.deliver([text, react, edit].map { GatewayWebhook(.meta, $0) }, into: inbox)
+        // As an older build left them: the reaction and the edit stored as ignored, nothing applied.
+        let owner = try StoreOwner(inbox.configuration.store)
+        try owner.execute("""
+            DELETE FROM message_reactions; DELETE FROM message_edits;
+            UPDATE messages SET body = 'texto antigo', edited_at = NULL;
+            UPDATE webhook_deliveries SET status = 'ignored' WHERE body LIKE '%wamid.OLDR%' OR body LIKE '%wamid.OLDE%';
+            """)
+        let summary = try owner.makeWriter().replay(status: .ignored)
+        owner.release()
+        #expect(summary.total == 2 && summary.applied == 2)
+        #expect(try inbox.rows("SELECT body, edited_at IS NOT NULL FROM messages WHERE message_id = 'wamid.OLD1'").first?.string(0) == "texto novo")
+        #expect(try inbox.count("message_reactions", where: "emoji = '🔥'") == 1)
     }
 }
