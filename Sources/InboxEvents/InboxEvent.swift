@@ -12,6 +12,11 @@ public enum InboxEvent: Sendable, Equatable {
     case messageEdited(EditPayload)
     /// A message deleted for everyone: it stays as a tombstone without its text.
     case messageDeleted(DeletionPayload)
+    /// Votes in a poll (WAHA `poll.vote`, Evolution `messages.update` with `pollUpdates`).
+    case pollVotes(PollVotesPayload)
+    /// Messages and chat names from a gateway's history sync (Evolution `messages.set`, `chats.set`):
+    /// kept as backfilled, never unread.
+    case historySynced(HistoryPayload)
     /// Names and identifiers of contacts, without a message (Evolution `contacts.*`).
     case contactsUpdated(ContactsPayload)
     /// A group's subject, description or members changed (WAHA `group.v2.*`, Evolution `groups.*`).
@@ -42,6 +47,8 @@ public enum InboxEvent: Sendable, Equatable {
         case .reaction: return "message.reaction"
         case .messageEdited: return "message.edited"
         case .messageDeleted: return "message.deleted"
+        case .pollVotes: return "poll.vote"
+        case .historySynced: return "history.synced"
         case .contactsUpdated: return "contact.updated"
         case .groupUpdated: return "group.updated"
         case .sessionNotice: return "session.notice"
@@ -132,8 +139,10 @@ public struct MessagePayload: Sendable, Equatable {
     /// Identifiers the event shows to be the same person as the chat or the author (a phone JID
     /// and its `@lid`, a phone and a BSUID).
     public var identityLinks: [IdentityLink] = []
-    /// Names the event gives besides the sender's push name (a Meta business's verified name…).
+    /// Names the event gives besides the sender's push name (people on a shared contact card).
     public var names: [ContactName] = []
+    /// From a history sync rather than as it happened: never unread.
+    public var backfilled = false
 
     /// A message decoded by a gateway dialect (or made up by the store for a Meta status whose
     /// outgoing message it never saw).
@@ -446,4 +455,49 @@ public struct SessionNotice: Sendable, Equatable {
     static func presence(chat: String, states: [String]) -> SessionNotice {
         SessionNotice(summary: "Presence \(chat): \(states.isEmpty ? "unknown" : states.joined(separator: ", "))")
     }
+}
+
+/// Votes in one poll.
+public struct PollVotesPayload: Sendable, Equatable {
+    public struct Vote: Sendable, Equatable {
+        /// The voter's JID, or `me`.
+        public var voter: String
+        /// The options chosen (none: the vote was taken back).
+        public var options: [String]
+
+        public init(voter: String, options: [String]) {
+            self.voter = voter
+            self.options = options
+        }
+    }
+
+    /// The poll message's WhatsApp key.
+    public var pollKey: String
+    public var votes: [Vote]
+    /// The gateway sent every vote of the poll (Evolution's aggregate): voters it leaves out have none.
+    public var isComplete: Bool
+    /// Unix seconds, when the event says.
+    public var time: Int64?
+
+    public init(pollKey: String, votes: [Vote], isComplete: Bool, time: Int64?) {
+        self.pollKey = pollKey
+        self.votes = votes
+        self.isComplete = isComplete
+        self.time = time
+    }
+}
+
+/// A history sync batch.
+public struct HistoryPayload: Sendable, Equatable {
+    /// One message with its own object (`messages.data`).
+    public struct Message: Sendable, Equatable {
+        public var payload: MessagePayload
+        public var dataJSON: [UInt8]
+    }
+
+    public var messages: [Message] = []
+    /// Chat names the sync gives (a group's subject, a saved contact's name).
+    public var chatNames: [ContactName] = []
+
+    public init() {}
 }

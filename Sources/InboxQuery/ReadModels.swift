@@ -123,6 +123,12 @@ enum ReadModels {
                 (SELECT json_group_array(json_object('participant', participant, 'status', status, 'receipt_at', receipt_at))
                  FROM message_receipts WHERE message_id = \(alias).id)
                 """, .rawJSON),
+            // For a poll: each person's current vote.
+            Field("votes", """
+                CASE WHEN \(alias).type = 'poll' THEN (SELECT json_group_array(json_object('voter', voter, 'options', json(options),
+                    'voted_at', voted_at)) FROM poll_votes WHERE session_id = \(alias).session_id AND poll_key = \(alias).wa_key_id) END
+                """, .optionalRawJSON),
+            Field("backfilled", .boolean, table: alias),
             Field("edited", "\(alias).edited_at IS NOT NULL", .boolean),
             Field("edited_at", .optionalText, table: alias),
             Field("deleted", "\(alias).deleted_at IS NOT NULL", .boolean),

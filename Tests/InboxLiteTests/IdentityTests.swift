@@ -192,4 +192,54 @@ struct IdentityTests {
             #expect(status == .ok && (events["data"] as? [[String: Any]])?.first?["summary"] as? String == "Account update: ACCOUNT_VIOLATION (ADULT)")
         }
     }
+
+    /// Polls: WAHA poll.vote (waha-docs content/docs/how-to/events "poll.vote"), arriving before its
+    /// poll, and Evolution's tally in messages.update `pollUpdates` (whatsapp.baileys.service.ts,
+    /// getAggregateVotesInPollMessage): each voter's current vote on the poll message.
+    @Test func pollVotesShowOnThePoll() async throws {
+        let inbox = try GatewayTests.inbox()
+        defer { inbox.remove() }
+        let wahaVote = #"{"event":"poll.vote","session":"default","payload":{"vote":{"id":"false_5511988887777@c.us_83ACBE60","to":"me","from":"5511988887777@c.us","fromMe":false,"selectedOptions":["Terça"],"timestamp":1767225700},"poll":{"id":"true_5511988887777@c.us_BAE5POLL1","to":"5511988887777@c.us","from":"me","fromMe":true}},"engine":"NOWEB"}"#
+        let wahaPoll = #"{"event":"message.any","session":"default","payload":{"id":"true_5511988887777@c.us_BAE5POLL1","timestamp":1767225600,"from":"5511900001111@c.us","to":"5511988887777@c.us","fromMe":true,"body":"","hasMedia":false,"_data":{"key":{"remoteJid":"5511988887777@s.whatsapp.net","fromMe":true,"id":"BAE5POLL1"},"message":{"pollCreationMessageV3":{"name":"Qual dia?","options":[{"optionName":"Terça"},{"optionName":"Quinta"}],"selectableOptionsCount":1}}}},"engine":"NOWEB"}"#
+        let evoPoll = #"{"event":"send.message","instance":"acme-01","data":{"key":{"remoteJid":"5511988887777@s.whatsapp.net","fromMe":true,"id":"3EB0POLL2"},"message":{"pollCreationMessage":{"name":"Entrega?","options":[{"optionName":"Sim"},{"optionName":"Não"}],"selectableOptionsCount":1}},"messageType":"pollCreationMessage","messageTimestamp":1767225600}}"#
+        let evoTally = #"{"event":"messages.update","instance":"acme-01","data":{"keyId":"3EB0POLL2","remoteJid":"5511988887777@s.whatsapp.net","fromMe":true,"status":"DELETED","pollUpdates":[{"name":"Sim","voters":["5511988887777@s.whatsapp.net"]},{"name":"Não","voters":[]}],"instanceId":"b1c2"}}"#
+        try await GatewayTests.deliver([GatewayWebhook(.waha, wahaVote), GatewayWebhook(.waha, wahaPoll),
+                                        GatewayWebhook(.evolution, evoPoll), GatewayWebhook(.evolution, evoTally)], into: inbox)
+        #expect(try inbox.count("webhook_deliveries", where: "status <> 'applied'") == 0)
+        try await inbox.run { client in
+            for (session, body, choice) in [("waha:default", "Qual dia?", "Terça"), ("evolution:acme-01", "Entrega?", "Sim")] {
+                let (_, _, thread) = try await client.get("/api/conversations/\(session)/5511988887777@c.us/messages")
+                let poll = try #require((thread["data"] as? [[String: Any]])?.first)
+                #expect((poll["body"] as? String)?.contains(body) == true && poll["type"] as? String == "poll")
+                let votes = try #require(poll["votes"] as? [[String: Any]])
+                #expect(votes.count == 1 && votes.first?["voter"] as? String == "5511988887777@c.us"
+                        && votes.first?["options"] as? [String] == [choice], "\(session): \(votes)")
+            }
+        }
+    }
+
+    /// History sync (Evolution messages.set / chats.set, whatsapp.baileys.service.ts
+    /// messaging-history.set): stored as backfilled, not unread, one stream event per batch.
+    @Test func historySyncIsBackfilledNotUnreadAndOneEvent() async throws {
+        let inbox = try GatewayTests.inbox()
+        defer { inbox.remove() }
+        let messages = (1...30).map { n in
+            #"{"key":{"remoteJid":"5511988887777@s.whatsapp.net","fromMe":\#(n % 3 == 0),"id":"HIST\#(n)"},"pushName":"Ana","message":{"conversation":"antiga \#(n)"},"messageType":"conversation","messageTimestamp":\#(1767000000 + n)}"#
+        }
+        let set = #"{"event":"messages.set","instance":"acme-01","data":[\#(messages.joined(separator: ","))]}"#
+        let chats = #"{"event":"chats.set","instance":"acme-01","data":[{"remoteJid":"5511988887777@s.whatsapp.net","instanceId":"b1c2","name":"Ana (cliente VIP)"},{"remoteJid":"120363222222222222@g.us","instanceId":"b1c2","name":"Fornecedores"}]}"#
+        let live = #"{"event":"messages.upsert","instance":"acme-01","data":{"key":{"remoteJid":"5511988887777@s.whatsapp.net","fromMe":false,"id":"LIVE1"},"pushName":"Ana","message":{"conversation":"nova"},"messageType":"conversation","messageTimestamp":1767225600}}"#
+        try await GatewayTests.deliver([set, chats, live].map { GatewayWebhook(.evolution, $0) }, into: inbox)
+        #expect(try inbox.count("messages", where: "backfilled = 1") == 30)
+        #expect(try inbox.rows("SELECT message_count, unread_count FROM conversations WHERE contact = '5511988887777@c.us'")
+            .map { "\($0.int(0)!)/\($0.int(1)!)" } == ["31/1"], "only the live message is unread")
+        #expect(try inbox.rows("SELECT display_name FROM contacts WHERE whatsapp_id = '5511988887777@c.us'").first?.string(0) == "Ana (cliente VIP)",
+                "the address book's name comes before the push name")
+        #expect(try inbox.rows("SELECT subject FROM groups").map { $0.string(0) } == ["Fornecedores"])
+        try await inbox.run { client in
+            let (_, text) = try await client.raw("/api/events?last_event_id=0&max_events=3")
+            #expect(text.components(separatedBy: "event: history.synced").count - 1 == 2, "one event per batch, not one per message")
+            #expect(text.components(separatedBy: "event: message.received").count - 1 == 1)
+        }
+    }
 }

@@ -14,7 +14,9 @@ enum EvolutionDialect {
         let decoded: Result<[RoutedEvent], PayloadError>
         do {
             let dataJSON = WebhookEnvelope.member("data", of: document, body: body)
-            if let groups = try groupEvents(event, data: root["data"]) {
+            if event == "messages.set" || event == "chats.set" {
+                decoded = .success([RoutedEvent(session: nil, event: .historySynced(try history(event, data: root["data"])), dataJSON: Array("{}".utf8))])
+            } else if let groups = try groupEvents(event, data: root["data"]) {
                 // One delivery may describe several groups: each is its own event, with its own object.
                 decoded = .success(groups.map { RoutedEvent(session: nil, event: .groupUpdated($0.payload), dataJSON: $0.object.serialized) })
             } else {
@@ -57,6 +59,16 @@ enum EvolutionDialect {
             // v2 sends `keyId`; v1 spread the message key into data (`id`, `remoteJid`, `fromMe`).
             guard let key = data.string("keyId") ?? data.string("id"), !key.isEmpty else {
                 throw PayloadError("messages.update has no data.keyId (nor data.id)")
+            }
+            // A vote changes `pollUpdates`, Evolution's tally of the whole poll (its status then reads DELETED).
+            if case .array(let tally)? = data["pollUpdates"] {
+                var options: [String: [String]] = [:]
+                for option in tally {
+                    guard let name = option.string("name"), case .array(let voters)? = option["voters"] else { continue }
+                    for voter in voters.compactMap(\.stringValue) { options[JID.normalize(voter), default: []].append(name) }
+                }
+                let votes = options.keys.sorted().map { PollVotesPayload.Vote(voter: $0, options: options[$0] ?? []) }
+                return .pollVotes(PollVotesPayload(pollKey: key, votes: votes, isComplete: true, time: nil))
             }
             guard let status = data.string("status"), let code = ackCodes[status] else {
                 return .other("messages.update.\(data.string("status") ?? "none")")  // DELETED: messages.delete says it
@@ -165,6 +177,30 @@ enum EvolutionDialect {
         default:
             return nil
         }
+    }
+
+    /// `messages.set`: the history sync's messages, each as `messages.upsert` would send it;
+    /// `chats.set`: the chats with their names. Reactions and protocol messages in a sync are left out.
+    private static func history(_ event: String, data: JSONValue?) throws(PayloadError) -> HistoryPayload {
+        var history = HistoryPayload()
+        guard case .array(let items)? = data else { return history }
+        for item in items {
+            if event == "chats.set" {
+                if let chat = item.string("remoteJid").map(JID.normalize),
+                   let name = ContactName(identifier: chat, name: item.string("name"), source: .addressBook) {
+                    history.chatNames.append(name)
+                }
+                continue
+            }
+            switch try self.message(item, event: event) {
+            case .messageReceived(var message), .messageSent(var message):
+                message.backfilled = true
+                history.messages.append(.init(payload: message, dataJSON: item.serialized))
+            default:
+                continue
+            }
+        }
+        return history
     }
 
     /// A reaction, edit or deletion carried by Baileys content.

@@ -78,6 +78,16 @@ enum WAHADialect {
         case "group.v2.join", "group.v2.update", "group.v2.leave", "group.v2.participants":
             guard let payload else { throw PayloadError("\(event) has no payload object") }
             return .groupUpdated(try groupUpdate(event, payload: payload))
+        case "poll.vote":
+            guard let payload, let poll = payload.object("poll")?.string("id"), !poll.isEmpty, let vote = payload.object("vote") else {
+                throw PayloadError("poll.vote has no payload.poll.id or payload.vote")
+            }
+            let voter = vote.bool("fromMe") == true ? "me" : (vote.string("participant") ?? vote.string("from")).map(JID.normalize) ?? "unknown"
+            var options: [String] = []
+            if case .array(let chosen)? = vote["selectedOptions"] { options = chosen.compactMap(\.stringValue) }
+            return .pollVotes(PollVotesPayload(pollKey: SerializedId(poll)?.key ?? poll,
+                                               votes: [.init(voter: voter, options: options)], isComplete: false,
+                                               time: seconds(vote["timestamp"])))
         case "presence.update":
             let chat = payload?.string("id") ?? "?"
             var states: [String] = []

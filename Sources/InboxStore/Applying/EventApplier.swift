@@ -112,6 +112,10 @@ struct EventApplier {
                 if let change = MessageChange(routed.event, delivery: context) {
                     try applyChange(change, session: sessionId, delivery: context)
                 }
+            case .pollVotes(let votes):
+                try applyPollVotes(votes, session: sessionId, delivery: context)
+            case .historySynced(let history):
+                try applyHistory(history, session: sessionId, delivery: context)
             case .contactsUpdated(let contacts):
                 try applyContacts(contacts, session: sessionId, delivery: context)
             case .groupUpdated(let group):
@@ -236,7 +240,7 @@ struct EventApplier {
 
     // MARK: - Messages
 
-    private func applyMessage(_ message: MessagePayload, outgoing: Bool, session: String, delivery: Delivery) throws {
+    func applyMessage(_ message: MessagePayload, outgoing: Bool, session: String, delivery: Delivery) throws {
         guard var chat = message.chat(outgoing: outgoing), !chat.isEmpty else {
             throw PayloadError("\(delivery.envelope.event) has no chat (data.id.remote, data.from or data.to)")
         }
@@ -278,19 +282,20 @@ struct EventApplier {
         let inserted = try db.run(
             """
             INSERT INTO messages (message_id, wa_key_id, session_id, contact, from_me, author, body, type, gateway_type, content,
-                timestamp, has_media, is_forwarded, is_status, quoted_msg_id, status, data, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING
+                timestamp, has_media, is_forwarded, is_status, quoted_msg_id, status, data, created_at, updated_at, backfilled)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING
             """,
             message.messageId, message.waKeyId, session, chat, outgoing, message.author, message.body,
             kind, message.gatewayType, content, timestamp, message.hasMedia ?? false, message.isForwarded ?? false, isStatus,
-            message.quotedMsgId, baseStatus.rawValue, delivery.data, delivery.now, delivery.now
+            message.quotedMsgId, baseStatus.rawValue, delivery.data, delivery.now, delivery.now, message.backfilled
         )
         let isNew = inserted == 1
         if isNew {
             status = baseStatus
             rowId = db.lastInsertRowID
             if !isStatus {
-                try countInConversation(rowId: rowId, session: session, chat: chat, outgoing: outgoing, timestamp: timestamp)
+                try countInConversation(rowId: rowId, session: session, chat: chat, outgoing: outgoing, timestamp: timestamp,
+                                        backfilled: message.backfilled)
             }
         } else {
             guard let existing = try db.queryFirst(
@@ -387,7 +392,10 @@ struct EventApplier {
     /// Keeps the chat's `conversations` row current for a newly stored message: count, newest
     /// message, and unread (incoming messages newer than our last outgoing one) — all computed so
     /// that arrival order does not matter.
-    private func countInConversation(rowId: Int64, session: String, chat: String, outgoing: Bool, timestamp: Int64) throws {
+    private func countInConversation(
+        rowId: Int64, session: String, chat: String, outgoing: Bool, timestamp: Int64, backfilled: Bool
+    ) throws {
+        let unread = outgoing || backfilled ? 0 : 1
         guard let row = try db.queryFirst(
             "SELECT id, last_activity_at, last_outgoing_at FROM conversations WHERE session_id = ? AND contact = ?",
             session, chat
@@ -397,7 +405,7 @@ struct EventApplier {
                 INSERT INTO conversations (session_id, contact, last_message_id, last_activity_at, message_count,
                     unread_count, last_outgoing_at) VALUES (?, ?, ?, ?, 1, ?, ?)
                 """,
-                session, chat, rowId, timestamp, outgoing ? 0 : 1, outgoing ? timestamp : nil
+                session, chat, rowId, timestamp, unread, outgoing ? timestamp : nil
             )
             return
         }
@@ -409,7 +417,7 @@ struct EventApplier {
                 """
                 UPDATE conversations SET message_count = message_count + 1, last_outgoing_at = ?,
                     unread_count = (SELECT count(*) FROM messages WHERE session_id = ? AND contact = ?
-                                    AND timestamp > ? AND from_me = 0 AND is_status = 0),
+                                    AND timestamp > ? AND from_me = 0 AND is_status = 0 AND backfilled = 0),
                     last_message_id = CASE WHEN ? THEN ? ELSE last_message_id END,
                     last_activity_at = max(last_activity_at, ?)
                 WHERE id = ?
@@ -417,7 +425,7 @@ struct EventApplier {
                 timestamp, session, chat, timestamp, isNewest, rowId, timestamp, id
             )
         } else {
-            let unreadIncrement = !outgoing && timestamp > (lastOutgoing ?? -1) ? 1 : 0
+            let unreadIncrement = unread == 1 && timestamp > (lastOutgoing ?? -1) ? 1 : 0
             try db.run(
                 """
                 UPDATE conversations SET message_count = message_count + 1, unread_count = unread_count + ?,
