@@ -82,7 +82,7 @@ function conversationItem(c) {
   item.append(el("span", c.display_name || c.phone_number || c.contact, "name"));
   if (c.unread_count > 0) item.append(el("span", c.unread_count, "badge"));
   const last = c.last_message ?? {};
-  const preview = (last.from_me ? "You: " : "") + (last.body_preview ?? "");
+  const preview = (last.from_me ? "You: " : "") + (last.deleted ? "🚫 This message was deleted" : (last.body_preview ?? ""));
   item.append(el("span", preview || "(no text)", "preview"));
   const open = () => openThread(c.session_id, c.contact, c.display_name || c.phone_number || c.contact).catch(failed);
   item.addEventListener("click", open);
@@ -109,32 +109,77 @@ async function loadThread(older = false) {
   $("older").hidden = !page.next_cursor;
 }
 
-// Names of group authors and texts of quoted messages, looked up once each and filled in after
-// the bubble is shown (a thread never waits for them).
-const names = new Map(), quotes = new Map();
+// Texts of quoted messages, looked up once each and filled in after the bubble is shown (a
+// thread never waits for them).
+const quotes = new Map();
 
 function fillLater(cache, key, load, node, format) {
   if (!cache.has(key)) cache.set(key, load().catch(() => null));
   cache.get(key).then((value) => { if (value) node.textContent = format(value); });
 }
 
+function fileSize(bytes) {
+  if (bytes == null) return null;
+  const units = ["B", "KB", "MB", "GB"];
+  let value = bytes, unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+// The same words the server gives a file without a caption (ContentText.media).
+const MEDIA_LABELS = { image: "📷 Photo", video: "🎥 Video", audio: "🎵 Audio", voice: "🎤 Voice message", document: "📄 Document", sticker: "💟 Sticker" };
+const mediaLabel = (media) => media.kind === "document" && media.file_name ? `📄 ${media.file_name}` : MEDIA_LABELS[media.kind];
+
+// What WhatsApp shows of a file before it is downloaded: its kind, name and size.
+function mediaCard(media) {
+  const card = el("div", null, "media");
+  card.append(el("span", MEDIA_LABELS[media.kind] ?? "📎 File", "kind"));
+  const details = [media.file_name, fileSize(media.size_bytes), media.duration_seconds != null ? `${media.duration_seconds}s` : null,
+                   media.mime_type].filter(Boolean).join(" · ");
+  if (details) card.append(el("span", details, "details"));
+  return card;
+}
+
 function bubble(m, isGroup) {
-  const item = el("li", null, `bubble${m.from_me ? " mine" : ""}`);
+  const item = el("li", null, `bubble${m.from_me ? " mine" : ""}${m.deleted ? " deleted" : ""}`);
   item.dataset.messageId = m.message_id;
-  if (isGroup && !m.from_me && m.author) {
-    const author = el("div", m.author.replace(/@.*/, ""), "author");
-    fillLater(names, m.author, async () => (await get(`/api/contacts/${enc(m.author)}`)).data.display_name, author, (name) => name);
-    item.append(author);
+  if (isGroup && !m.from_me && m.author) item.append(el("div", m.author_name || m.author.replace(/@.*/, ""), "author"));
+  if (m.deleted) {
+    item.append(el("div", "🚫 This message was deleted", "tombstone"));
+  } else {
+    if (m.quoted_msg_id) {
+      const quote = el("div", "↩ reply", "quote");
+      fillLater(quotes, m.quoted_msg_id, async () => (await get(`/api/messages/${enc(m.quoted_msg_id)}`)).data.message.body, quote,
+                (body) => `↩ ${body}`);
+      item.append(quote);
+    }
+    if (m.media) item.append(mediaCard(m.media));
+    else if (m.has_media) item.append(el("div", `📎 ${m.type || "media"}`, "media"));
+    // A file without a caption has its label as body ("📷 Photo"), which the card already says.
+    if (m.body && !(m.media && m.body === mediaLabel(m.media))) item.append(el("div", m.body, "body"));
+    if (Array.isArray(m.votes) && m.votes.length) {
+      const counts = new Map();
+      for (const vote of m.votes) for (const option of vote.options) counts.set(option, (counts.get(option) ?? 0) + 1);
+      item.append(el("div", [...counts].map(([option, n]) => `${option}: ${n}`).join(" · ") || "no votes", "votes"));
+    }
   }
-  if (m.quoted_msg_id) {
-    const quote = el("div", "↩ reply", "quote");
-    fillLater(quotes, m.quoted_msg_id, async () => (await get(`/api/messages/${enc(m.quoted_msg_id)}`)).data.message.body, quote,
-              (body) => `↩ ${body}`);
-    item.append(quote);
+  if (Array.isArray(m.reactions) && m.reactions.length) {
+    const chips = el("div", null, "reactions");
+    const counts = new Map();
+    for (const reaction of m.reactions) counts.set(reaction.emoji, (counts.get(reaction.emoji) ?? 0) + 1);
+    for (const [emoji, n] of counts) {
+      const chip = el("span", n > 1 ? `${emoji} ${n}` : emoji, "chip");
+      chip.title = m.reactions.filter((r) => r.emoji === emoji).map((r) => r.reactor === "me" ? "you" : r.reactor.replace(/@.*/, "")).join(", ");
+      chips.append(chip);
+    }
+    item.append(chips);
   }
-  if (m.has_media) item.append(el("div", `📎 ${m.type || "media"}`, "media"));
-  if (m.body) item.append(el("div", m.body, "body"));
   const meta = el("div", localTime(m.timestamp), "meta");
+  if (m.edited && !m.deleted) {
+    const mark = el("span", " · edited", "edited");
+    if (m.edited_at) mark.title = `edited ${new Date(m.edited_at).toLocaleString()}`;
+    meta.append(mark);
+  }
   if (m.from_me) {
     const [symbol, label] = TICKS[m.status] ?? ["", m.status];
     const tick = el("span", ` ${symbol}`, `tick ${m.status}`);
@@ -220,7 +265,8 @@ async function loadDeliveries(more = false) {
 
 let pending = new Set(), timer = null;
 function onLiveEvent(name) {
-  if (name.startsWith("message.")) { pending.add("conversations"); pending.add("thread"); }
+  // Messages and what changes them or their names: reactions, edits, deletions, votes, merges, groups, history.
+  if (/^(message|poll|contact|group|history)\./.test(name)) { pending.add("conversations"); pending.add("thread"); }
   if (name.startsWith("session.")) pending.add("sessions");
   if (name === "reset") { pending.add("conversations"); pending.add("thread"); pending.add("sessions"); }
   if (!timer) timer = setTimeout(refresh, 150);

@@ -19,7 +19,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 BINARY = sys.argv[1]
 SHOTS = sys.argv[2] if len(sys.argv) > 2 else tempfile.mkdtemp(prefix="inboxlite-console-")
 os.makedirs(SHOTS, exist_ok=True)
-SECRET, TOKEN = "console-secret", "console-token"
+SECRET, TOKEN, WAHA_KEY = "console-secret", "console-token", "console-waha"
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 work = tempfile.mkdtemp(prefix="inboxlite-console-db-")
@@ -28,7 +28,7 @@ with socket.socket() as s:
     port = s.getsockname()[1]
 base = f"http://127.0.0.1:{port}"
 server = subprocess.Popen([BINARY, "serve", "--db", f"{work}/db.sqlite", "--port", str(port), "--webhook-secret", SECRET,
-                           "--api-token", TOKEN, "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           "--api-token", TOKEN, "--waha-hmac-key", WAHA_KEY, "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 failures = []
 
 
@@ -46,6 +46,17 @@ def post(event, data, session="crm"):
     request = urllib.request.Request(f"{base}/webhooks/inbox-hub", data=body, method="POST", headers={
         "Content-Type": "application/json", "X-Webhook-Signature": signature, "X-Webhook-Session": session,
         "X-Webhook-Timestamp": str(int(time.time() * 1000))})
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200, response.status
+
+
+def post_waha(event, payload, session="console"):
+    """A WAHA webhook, signed as WAHA signs it (HMAC-SHA512 of the body)."""
+    body = json.dumps({"event": event, "session": session, "payload": payload, "engine": "NOWEB",
+                       "timestamp": int(time.time() * 1000)}).encode()
+    request = urllib.request.Request(f"{base}/webhooks/waha", data=body, method="POST", headers={
+        "Content-Type": "application/json", "X-Webhook-Hmac": hmac.new(WAHA_KEY.encode(), body, hashlib.sha512).hexdigest(),
+        "X-Webhook-Hmac-Algorithm": "sha512", "X-Webhook-Timestamp": str(int(time.time() * 1000))})
     with urllib.request.urlopen(request) as response:
         assert response.status == 200, response.status
 
@@ -134,6 +145,41 @@ try:
     check(driver.execute_script("return window.__pwned === undefined && document.querySelectorAll('#thread img').length === 0"),
           "a body with markup is shown literally and runs nothing")
     driver.save_screenshot(f"{SHOTS}/inbox-1440.png")
+
+    # What the phone shows, in a WAHA group: the author's name, a media card, a reaction chip,
+    # an "edited" mark and a "deleted" tombstone — each arriving live.
+    group, now = "120363000000000009@g.us", int(time.time())
+    post_waha("group.v2.join", {"group": {"id": group, "subject": "Pedidos", "participants": [
+        {"id": "5511988887777@c.us", "role": "admin"}]}, "timestamp": now - 100})
+    def group_message(key, extra):
+        payload = {"id": f"false_{group}_{key}_5511988887777@c.us", "timestamp": now - 50, "from": group, "fromMe": False,
+                   "participant": "5511988887777@c.us", "hasMedia": False, "_data": {"pushName": "Caio Souza"}}
+        payload.update(extra)
+        post_waha("message", payload)
+    group_message("G1", {"body": "dois cafés, por favor"})
+    group_message("G2", {"body": "", "hasMedia": True, "_data": {"pushName": "Caio Souza", "message": {"documentMessage": {
+        "mimetype": "application/pdf", "fileName": "cardapio.pdf", "fileLength": "248000", "title": "cardapio.pdf"}}}})
+    group_message("G3", {"body": "mensagem errada"})
+    rows = wait(driver, lambda d: [c for c in d.find_elements(By.CSS_SELECTOR, "#conversations .conversation") if "Pedidos" in c.text])
+    rows[0].click()
+    wait(driver, lambda d: "dois cafés" in d.find_element(By.ID, "thread").text)
+    post_waha("message.reaction", {"id": f"false_{group}_R1", "from": group, "fromMe": False, "participant": "5511988887777@c.us",
+                                   "timestamp": now - 40, "reaction": {"text": "👍", "messageId": f"false_{group}_G1_5511988887777@c.us"}})
+    post_waha("message.edited", {"id": f"false_{group}_E1", "from": group, "fromMe": False, "timestamp": now - 30,
+                                 "editedMessageId": "G1", "body": "três cafés, por favor"})
+    post_waha("message.revoked", {"after": {"id": f"false_{group}_D1", "timestamp": now - 20}, "revokedMessageId": "G3", "before": None})
+    thread = lambda d: d.find_element(By.ID, "thread")
+    wait(driver, lambda d: "três cafés" in thread(d).text and d.find_elements(By.CSS_SELECTOR, "#thread .chip")
+         and d.find_elements(By.CSS_SELECTOR, "#thread .tombstone"), 3)
+    text = thread(driver).text
+    check("Caio Souza" in text, "a group message shows its author's name")
+    check("cardapio.pdf" in text and "242.2 KB" in text, "a document shows as a card with its name and size")
+    check(driver.find_element(By.CSS_SELECTOR, "#thread .chip").text == "👍", "a reaction shows as a chip on its message")
+    check("edited" in text and "dois cafés" not in text, "an edited message shows its new text and an edited mark")
+    check("This message was deleted" in text and "mensagem errada" not in text, "a deleted message is a tombstone without its text")
+    preview = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "#conversations .conversation") if "Pedidos" in c.text]
+    check(bool(preview) and "deleted" in preview[0], "the list's preview of a deleted last message says so")
+    driver.save_screenshot(f"{SHOTS}/group-thread.png")
 
     # Search folds accents: "como" finds "cómo", the hit is marked, the snippet is text.
     driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=search]").click()
