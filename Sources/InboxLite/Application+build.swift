@@ -49,16 +49,19 @@ public func buildApplication(
         "off": "\(Provider.allCases.filter { authenticators[$0] == nil }.map(\.rawValue).joined(separator: ", "))",
     ])
 
+    guard let document = FileManager.default.contents(atPath: configuration.openAPIDocument.path) else {
+        throw ConfigurationError("cannot read the OpenAPI document \(configuration.openAPIDocument.path)")
+    }
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(JSONErrorMiddleware())
+    router.middlewares.add(MethodNotAllowedMiddleware(
+        routes: OpenAPIDocument.operations(in: Array(document)).map { .init(template: $0.path, methods: $0.methods) }
+    ))
 
     // Open: liveness, the API description, the connectivity check, and the webhook receivers
     // (which authenticate every delivery by its signature).
     router.get("/healthz") { _, _ in
         Response.json(bytes: Array(#"{"status":"ok"}"#.utf8))
-    }
-    guard let document = FileManager.default.contents(atPath: configuration.openAPIDocument.path) else {
-        throw ConfigurationError("cannot read the OpenAPI document \(configuration.openAPIDocument.path)")
     }
     OpenAPIDocument.addRoutes(to: router, document: Array(document))
     if let console = configuration.consoleDirectory {

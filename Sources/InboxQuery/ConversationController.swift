@@ -40,8 +40,8 @@ public struct ConversationController<Context: RequestContext>: Sendable {
     /// `before` / `after` a unix time.
     func thread(_ request: Request, session: String, chat: String) async throws -> Response {
         let page = try PageRequest(request, keyParts: 2)
-        let before = try request.integerParameter("before")
-        let after = try request.integerParameter("after")
+        let before = try request.unixTimeParameter("before")
+        let after = try request.unixTimeParameter("after")
         let ascending: Bool
         switch try request.parameter("order") {
         case nil, "desc": ascending = false

@@ -50,8 +50,9 @@ public struct MessageController<Context: RequestContext>: Sendable {
         guard let q = try request.parameter("q", maxLength: 200) else {
             throw QueryError.badParameter("q", "is required")
         }
+        // Text without letters or digits (`÷`, `!!`) has no words: it finds nothing.
         guard let match = Self.ftsQuery(q) else {
-            throw QueryError.badParameter("q", "has no words to search for")
+            return .json(bytes: Array(#"{"data":[],"next_cursor":null}"#.utf8))
         }
         var query = SelectQuery(
             "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?", match

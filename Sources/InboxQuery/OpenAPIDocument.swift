@@ -11,4 +11,24 @@ public enum OpenAPIDocument {
                      body: .init(byteBuffer: ByteBuffer(bytes: document)))
         }
     }
+
+    /// Each documented path with its methods, read from the document's `paths:` section (two-space
+    /// YAML indentation, as the checked-in file is written).
+    public static func operations(in document: [UInt8]) -> [(path: String, methods: [String])] {
+        let methods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+        var operations: [(path: String, methods: [String])] = []
+        var inPaths = false
+        for line in String(decoding: document, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+            if !line.hasPrefix(" ") && !line.isEmpty { inPaths = line == "paths:"; continue }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), !line.hasPrefix("   "), line.hasSuffix(":") {
+                operations.append((String(line.dropFirst(2).dropLast()), []))
+            } else if line.hasPrefix("    "), !line.hasPrefix("     "), let colon = line.firstIndex(of: ":"),
+                      case let name = line[line.index(line.startIndex, offsetBy: 4)..<colon], methods.contains(String(name)),
+                      !operations.isEmpty {
+                operations[operations.count - 1].methods.append(String(name))
+            }
+        }
+        return operations
+    }
 }

@@ -5,15 +5,17 @@ import InboxStore
 
 /// `limit` and `cursor` of a list request, validated.
 ///
-/// Cursors are opaque to clients: base64url of the sort key of the last item returned. Walking them
-/// is keyset pagination, so every item comes exactly once even while new rows arrive.
+/// A cursor is the sort key of the last item returned (`1767225600.4521`: a time and a row id,
+/// or one id): walking them is keyset pagination, so every item comes exactly once even while
+/// new rows arrive. Clients pass back `next_cursor` as they got it; any well-formed key is a
+/// valid place to start, so the document can describe cursors exactly.
 public struct PageRequest: Sendable {
     public static let defaultLimit = 50
     public static let maxLimit = 200
 
     public let limit: Int
-    /// The sort key the next page starts after, as the strings that were encoded.
-    public let after: [String]?
+    /// The sort key the next page starts after.
+    public let after: [Int64]?
 
     public init(_ request: Request, keyParts: Int) throws {
         let query = request.uri.queryParameters
@@ -25,7 +27,7 @@ public struct PageRequest: Sendable {
         } else {
             limit = Self.defaultLimit
         }
-        if let text = query.get("cursor"), !text.isEmpty {
+        if let text = query.get("cursor") {
             guard let parts = Cursor.decode(text), parts.count == keyParts else {
                 throw QueryError.badParameter("cursor", "is not a cursor this endpoint returned")
             }
@@ -37,51 +39,47 @@ public struct PageRequest: Sendable {
 
     /// The integer at `index` of the cursor key.
     public func int(_ index: Int) throws -> Int64 {
-        guard let after, let value = Int64(after[index]) else {
+        guard let after, after.indices.contains(index) else {
             throw QueryError.badParameter("cursor", "is not a cursor this endpoint returned")
         }
-        return value
+        return after[index]
     }
 }
 
-/// Encodes and decodes opaque cursors.
+/// Cursors: the key's integers joined by dots.
 public enum Cursor {
     public static func encode(_ parts: [String]) -> String {
-        // base64url without padding, mapped byte by byte (three NSString replacements per page
-        // showed in the profile).
-        var url: [UInt8] = []
-        for byte in Data(parts.joined(separator: "\u{1F}").utf8).base64EncodedString().utf8 {
-            switch byte {
-            case UInt8(ascii: "+"): url.append(UInt8(ascii: "-"))
-            case UInt8(ascii: "/"): url.append(UInt8(ascii: "_"))
-            case UInt8(ascii: "="): continue
-            default: url.append(byte)
-            }
-        }
-        return String(decoding: url, as: UTF8.self)
+        parts.joined(separator: ".")
     }
 
-    public static func decode(_ text: String) -> [String]? {
-        guard text.count <= 512 else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), let string = String(data: data, encoding: .utf8) else { return nil }
-        return string.components(separatedBy: "\u{1F}")
+    public static func decode(_ text: String) -> [Int64]? {
+        guard !text.isEmpty, text.utf8.count <= 40 else { return nil }
+        var parts: [Int64] = []
+        for part in text.split(separator: ".", omittingEmptySubsequences: false) {
+            guard part.utf8.count <= 19, let value = Int64(part) else { return nil }
+            parts.append(value)
+        }
+        return parts
     }
 }
 
 extension Request {
-    /// An optional, non-empty query parameter, at most `maxLength` characters.
+    /// An optional, non-empty query parameter, at most `maxLength` characters (Unicode code
+    /// points, as the OpenAPI document's `maxLength` counts them).
     func parameter(_ name: String, maxLength: Int = 200) throws -> String? {
         guard let value = uri.queryParameters.get(name), !value.isEmpty else { return nil }
-        guard value.count <= maxLength else { throw QueryError.badParameter(name, "is longer than \(maxLength) characters") }
+        guard value.unicodeScalars.count <= maxLength else {
+            throw QueryError.badParameter(name, "is longer than \(maxLength) characters")
+        }
         return value
     }
 
-    /// An optional integer query parameter.
-    func integerParameter(_ name: String) throws -> Int64? {
-        guard let text = try parameter(name, maxLength: 20) else { return nil }
-        guard let value = Int64(text) else { throw QueryError.badParameter(name, "must be a whole number") }
+    /// An optional unix time query parameter: a whole number of seconds up to the year 9999.
+    func unixTimeParameter(_ name: String) throws -> Int64? {
+        guard let text = uri.queryParameters.get(name) else { return nil }
+        guard let value = Int64(text), (0...253_402_300_799).contains(value) else {
+            throw QueryError.badParameter(name, "must be a unix time in seconds (0 to 253402300799)")
+        }
         return value
     }
 }
@@ -99,7 +97,7 @@ extension RequestContext {
 extension Request {
     /// `?provider=`: one of the gateways, or a 400 naming it.
     func providerParameter() throws -> String? {
-        guard let value = try parameter("provider") else { return nil }
+        guard let value = uri.queryParameters.get("provider") else { return nil }
         guard Provider(rawValue: value) != nil else {
             throw QueryError.badParameter("provider", "must be one of \(Provider.allCases.map(\.rawValue).joined(separator: ", "))")
         }
