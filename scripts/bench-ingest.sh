@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Ingest benchmark on a realistic stream (scripts/bench_ingest_gen.py: ~40 % receipts, some
-# before their message, groups, session events, 5 % retried duplicates), fired by wrk over C
+# before their message, groups, session events, media, WAHA messages with reactions, edits and
+# deletions, 5 % retried duplicates), fired by wrk over C
 # connections at a release build. Each run: a fresh database (or a copy of BENCH_DB), the stream
 # generated from seed BENCH_SEED+run, perf sampling the server, then /healthz of the same
 # process at the same connection count; afterwards every row count and the final state are
@@ -8,7 +9,7 @@
 # BENCH_CEILING=1 (the default) then sends the first run's stream to `inboxlite-bench
 # http-ceiling`: the same webhook route, verifier and parser in front of a store that keeps
 # nothing, for what HTTP + verification + decoding alone allow on this machine.
-#   usage: [BENCH_RUNS=3] [BENCH_SEED=42] [BENCH_DB=filled.sqlite] [BENCH_PERF=0] [BENCH_CEILING=0]
+#   usage: [BENCH_RUNS=3] [BENCH_SEED=42] [BENCH_DB=filled.sqlite] [BENCH_PERF=0] [BENCH_CEILING=0] [BENCH_BIN=path]
 #          scripts/bench-ingest.sh [N=100000] [C=64] [extra serve flags, e.g. --durability full]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,10 +18,13 @@ RUNS=${BENCH_RUNS:-3}; SEED=${BENCH_SEED:-42}
 PERF=${BENCH_PERF:-1}; command -v perf >/dev/null || PERF=0
 command -v wrk >/dev/null || { sudo_cmd=$(command -v sudo || true); $sudo_cmd apt-get update -qq >/dev/null; $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
 
-swift build -c release --product inboxlite 2>&1 | grep -E "error|Compiling|Build" | tail -3 >&2
+# BENCH_BIN runs another build (e.g. an older commit's, to compare in the same session) instead.
+if [ -z "${BENCH_BIN:-}" ]; then
+  swift build -c release --product inboxlite 2>&1 | grep -E "error|Compiling|Build" | tail -3 >&2
+fi
 CEILING=${BENCH_CEILING:-1}
 [ "$CEILING" = 1 ] && { swift build -c release --product inboxlite-bench 2>&1 | grep -E "error|Compiling|Build" | tail -3 >&2; }
-BIN=.build/release/inboxlite
+BIN=${BENCH_BIN:-.build/release/inboxlite}
 ALL=$(mktemp -d /tmp/inboxlite-bench.XXXXXX)
 SERVER=
 trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$ALL"' EXIT
@@ -53,7 +57,7 @@ for run in $(seq "$RUNS"); do
   fi
   python3 scripts/bench_ingest_gen.py "$N" "$SECRET" "$WORK/requests.bin" "127.0.0.1:$PORT" "$((SEED + run - 1))" \
     >"$WORK/expected.json"
-  $BIN serve --db "$WORK/inbox.sqlite" --port "$PORT" --webhook-secret "$SECRET" --api-token bench \
+  $BIN serve --db "$WORK/inbox.sqlite" --port "$PORT" --webhook-secret "$SECRET" --waha-hmac-key "$SECRET" --api-token bench \
     --log-level warning "$@" >"$WORK/server.log" 2>&1 &
   SERVER=$!; SERVER_PID=$SERVER
   wait_up "$PORT"

@@ -19,14 +19,20 @@ def check_run(work, conns, run):
     before_messages, before_deliveries, before_fts_received, before_fts_sent = (
         int(x) for x in open(f"{work}/before.txt").read().split())
     db = sqlite3.connect(f"file:{work}/inbox.sqlite?mode=ro", uri=True)
-    ours = {"ours": f"bench{expected['seed']}\\_%"}  # this run's sessions, for `like :ours escape '\'`
+    # This run's sessions (Inbox Hub bench<seed>_<n>, WAHA waha:bench<seed>_w<n>), for `like :ours escape '\'`.
+    ours = {"ours": f"%bench{expected['seed']}\\_%", "hub": f"bench{expected['seed']}\\_%"}
     q = lambda sql: db.execute(sql, ours).fetchone()[0]
-    statuses = dict(db.execute("select session_id, status from sessions where session_id like :ours escape '\\'", ours).fetchall())
+    statuses = dict(db.execute("select session_id, status from sessions where session_id like :hub escape '\\'", ours).fetchall())
+    tables = {row[0] for row in db.execute("select name from sqlite_master where type = 'table'")}
+    # Builds before reactions, edits and deletions were applied stored them as ignored (for comparisons with them).
+    applies_changes = "message_reactions" in tables
+    changes = expected.get("reactions", 0) + expected.get("edits", 0) + expected.get("deletions", 0)
     checks = {
         "answered 200": (int(vals["ok"]) + int(vals["non200"]) * 1000000, expected["requests"]),
         "answered duplicate": (int(vals["duplicates"]), expected["duplicates"]),
         "webhook_deliveries rows": (q("select count(*) from webhook_deliveries") - before_deliveries, expected["unique"]),
-        "deliveries not applied": (q("select count(*) from webhook_deliveries where status <> 'applied' and session_id like :ours escape '\\'"), 0),
+        "deliveries not applied": (q("select count(*) from webhook_deliveries where status <> 'applied' and session_id like :ours escape '\\'"),
+                                   0 if applies_changes else changes),
         "messages": (q("select count(*) from messages") - before_messages, expected["messages"]),
         "message_acks rows (one per receipt)": (q("select count(*) from message_acks where message_id in "
                                                   "(select id from messages where session_id like :ours escape '\\')"), expected["ack"]),
@@ -37,14 +43,29 @@ def check_run(work, conns, run):
         "receipts left pending": (q("select count(*) from pending_acks where session_id like :ours escape '\\'"), 0),
         "session_events rows": (q("select count(*) from session_events where session_id like :ours escape '\\'"), expected["session"]),
         "conversations": (q("select count(*) from conversations where session_id like :ours escape '\\'"), expected["conversations"]),
-        "full-text hits for 'mensaje' (every received text)": (q("select count(*) from messages_fts where messages_fts match 'mensaje'")
-                                                               - before_fts_received, expected["received"]),
+        "full-text hits for 'mensaje' (every received text not deleted)": (
+            q("select count(*) from messages_fts where messages_fts match 'mensaje'") - before_fts_received,
+            expected["received"] - (expected.get("deletions", 0) if applies_changes else 0)),
         "full-text hits for 'respuesta' (every sent text)": (q("select count(*) from messages_fts where messages_fts match 'respuesta'")
                                                              - before_fts_sent, expected["sent"]),
         "final session statuses (latest event wins)": (statuses, expected["session_status"]),
     }
+    if applies_changes:
+        checks.update({
+            "message_reactions rows": (q("select count(*) from message_reactions where message_id in "
+                                         "(select id from messages where session_id like :ours escape '\\')"), expected["reactions"]),
+            "message_edits rows": (q("select count(*) from message_edits where message_id in "
+                                     "(select id from messages where session_id like :ours escape '\\')"), expected["edits"]),
+            "messages deleted": (q("select count(*) from messages where deleted_at is not null and session_id like :ours escape '\\'"),
+                                 expected["deletions"]),
+            "message_media rows": (q("select count(*) from message_media where message_id in "
+                                     "(select id from messages where session_id like :ours escape '\\')"), expected["media"]),
+            "changes left pending": (q("select count(*) from pending_message_changes where session_id like :ours escape '\\'"), 0),
+        })
     if before_messages == 0:
-        checks["contacts"] = (q("select count(*) from contacts"), expected["contacts"])
+        # One contact per person per session since contact_identities; one per person before.
+        per_session = "contact_identities" in tables
+        checks["contacts"] = (q("select count(*) from contacts"), expected["contacts_by_session" if per_session else "contacts"])
     duration = float(vals["duration_s"])
     rate = expected["requests"] / duration
     cpu_us = int(vals["cpu_ticks"]) / int(vals["hz"]) * 1e6 / expected["requests"]

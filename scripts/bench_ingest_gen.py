@@ -11,6 +11,9 @@ The stream (N unique deliveries, then 5 % of them sent again as gateway retries)
 - incoming and outgoing messages, one in eight in a group chat (with an author), spread over
   4 sessions and 2,000 contacts;
 - about 4 % session events (qr / connected / disconnected) with distinct event times;
+- one incoming message in ten is a photo, voice note or document with its file's metadata;
+- about 8 % WAHA traffic (HMAC-SHA512 signed, 2 sessions): messages, and reactions, edits and
+  deletions ("for everyone") of them; one reaction in eight arrives before its message;
 - retries land a little after their original and must be answered as duplicates.
 Every value is drawn from a seeded generator: the same N and SEED give the same bytes, except
 the freshness timestamps, which are the time of generation.
@@ -31,8 +34,10 @@ def main():
     # (position in the stream, event, session, data); positions are floats, sorted at the end.
     stream = []
     expected = {"received": 0, "sent": 0, "ack": 0, "session": 0, "acks_before_message": 0,
-                "acked_messages": 0, "ack_sum": 0}
-    contacts, conversations = set(), set()
+                "acked_messages": 0, "ack_sum": 0, "media": 0, "reactions": 0, "edits": 0, "deletions": 0,
+                "reactions_before_message": 0}
+    contacts, contacts_by_session, conversations = set(), set(), set()
+    waha_sessions = [f"bench{seed}_w{i}" for i in range(2)]  # InboxLite ids waha:bench{seed}_w{i}
     session_last = {}
     i = 0
     while len(stream) < n:
@@ -52,10 +57,42 @@ def main():
             session_last[session] = (t, {"session.qr": "QR Code", "session.connected": "Connected",
                                          "session.disconnected": "Disconnected"}[kind])
             continue
+        if roll < 0.13:
+            # WAHA: a message, and what the phone does to it afterwards.
+            wsession = waha_sessions[rng.randrange(len(waha_sessions))]
+            chat = people[rng.randrange(len(people))]
+            ts = int(now) - rng.randrange(86400)
+            key = f"W{i:010d}"
+            mid = f"false_{chat}_{key}"
+            contacts.add(chat); contacts_by_session.add(("waha:" + wsession, chat)); conversations.add(("waha:" + wsession, chat))
+            stream.append((pos, "waha:message", wsession, {"id": mid, "timestamp": ts, "from": chat, "fromMe": False,
+                           "body": f"mensaje {i} por WAHA " + "z" * rng.randrange(20, 200), "hasMedia": False,
+                           "_data": {"notifyName": f"Cliente {i % 997}"}}))
+            expected["received"] += 1
+            follow = rng.random()
+            if follow < 0.4:
+                early = rng.random() < 0.125
+                at = pos - rng.uniform(1, 100) if early else pos + rng.expovariate(1 / 200.0)
+                expected["reactions_before_message"] += early
+                stream.append((at, "waha:message.reaction", wsession, {"id": f"false_{chat}_R{key}", "from": chat, "fromMe": False,
+                               "participant": chat, "timestamp": ts + 5, "reaction": {"text": rng.choice(["👍", "❤️", "😂", "🙏"]),
+                                                                                      "messageId": mid}}))
+                expected["reactions"] += 1
+            elif follow < 0.55:
+                stream.append((pos + rng.expovariate(1 / 200.0), "waha:message.edited", wsession, {"id": f"false_{chat}_E{key}",
+                               "from": chat, "fromMe": False, "timestamp": ts + 30, "editedMessageId": key,
+                               "body": f"mensaje {i} corregido"}))
+                expected["edits"] += 1
+            elif follow < 0.62:
+                stream.append((pos + rng.expovariate(1 / 200.0), "waha:message.revoked", wsession, {"after": {"id": f"false_{chat}_D{key}",
+                               "timestamp": ts + 60, "from": chat}, "revokedMessageId": key, "before": None}))
+                expected["deletions"] += 1
+            continue
         in_group = rng.random() < 0.125
         chat = groups[rng.randrange(len(groups))] if in_group else people[rng.randrange(len(people))]
         ts = int(now) - rng.randrange(86400)
         contacts.add(chat)
+        contacts_by_session.add((session, chat))
         conversations.add((session, chat))
         if roll < 0.65:
             key = f"IN{i:010d}"
@@ -67,6 +104,14 @@ def main():
                 author = people[rng.randrange(len(people))]
                 data["author"] = author
                 contacts.add(author)
+                contacts_by_session.add((session, author))
+            if rng.random() < 0.1:
+                kind, mime, name = rng.choice([("image", "image/jpeg", None), ("ptt", "audio/ogg; codecs=opus", None),
+                                               ("document", "application/pdf", f"factura-{i}.pdf")])
+                data.update({"type": kind, "hasMedia": True, "body": f"mensaje {i} con archivo",
+                             "_data": {"mimetype": mime, "size": rng.randrange(10_000, 3_000_000), "filename": name,
+                                       "filehash": "q1w2e3r4t5y6u7i8o9p0", "duration": 7 if kind == "ptt" else None}})
+                expected["media"] += 1
             stream.append((pos, "message.received", session, data))
             expected["received"] += 1
         else:
@@ -91,9 +136,13 @@ def main():
                 expected["ack"] += 1
     stream.sort(key=lambda item: item[0])
 
-    bodies = [(json.dumps({"event": event, "sessionId": session, "data": data, "timestamp": iso(now)},
-                          ensure_ascii=False, separators=(",", ":")).encode(), event, session)
-              for _, event, session, data in stream]
+    def envelope(event, session, data):
+        if event.startswith("waha:"):
+            return json.dumps({"event": event[5:], "session": session, "payload": data, "engine": "NOWEB",
+                               "timestamp": int(now * 1000)}, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps({"event": event, "sessionId": session, "data": data, "timestamp": iso(now)},
+                          ensure_ascii=False, separators=(",", ":")).encode()
+    bodies = [(envelope(event, session, data), event, session) for _, event, session, data in stream]
     # Retries come a little after their original.
     requests = list(bodies)
     for _ in range(len(bodies) // 20):
@@ -101,16 +150,22 @@ def main():
         requests.insert(min(len(requests), original + rng.randrange(1, 60)), bodies[original])
     with open(out_path, "wb") as out:
         for body, event, session in requests:
-            sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-            head = (f"POST /webhooks/inbox-hub HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-                    f"X-Webhook-Signature: {sig}\r\nX-Webhook-Event: {event}\r\nX-Webhook-Session: {session}\r\n"
-                    f"X-Webhook-Timestamp: {header_ts}\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+            if event.startswith("waha:"):
+                sig = hmac.new(secret.encode(), body, hashlib.sha512).hexdigest()
+                head = (f"POST /webhooks/waha HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                        f"X-Webhook-Hmac: {sig}\r\nX-Webhook-Hmac-Algorithm: sha512\r\n"
+                        f"X-Webhook-Timestamp: {header_ts}\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+            else:
+                sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+                head = (f"POST /webhooks/inbox-hub HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                        f"X-Webhook-Signature: {sig}\r\nX-Webhook-Event: {event}\r\nX-Webhook-Session: {session}\r\n"
+                        f"X-Webhook-Timestamp: {header_ts}\r\nContent-Length: {len(body)}\r\n\r\n").encode()
             raw = head + body
             out.write(f"{len(raw)}\n".encode() + raw)
     unique = len({b for b, _, _ in bodies})
     json.dump({"seed": seed, "requests": len(requests), "unique": unique, "duplicates": len(requests) - unique,
                "messages": expected["received"] + expected["sent"], **expected,
-               "contacts": len(contacts), "conversations": len(conversations),
+               "contacts": len(contacts), "contacts_by_session": len(contacts_by_session), "conversations": len(conversations),
                "session_status": {s: v[1] for s, v in sorted(session_last.items())},
                "ack_share": round(expected["ack"] / unique, 3),
                "avg_body_bytes": sum(len(b) for b, _, _ in bodies) // len(bodies)}, sys.stdout)
