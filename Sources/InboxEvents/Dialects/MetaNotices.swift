@@ -41,6 +41,9 @@ enum MetaNotices {
         case "business_capability_update":
             return "Business capability update"
         case "calls":
+            if case .array(let statuses)? = value?["statuses"], let status = statuses.first {
+                return "Call \(status.string("status") ?? "event") to \(status.string("recipient_id") ?? "?")"
+            }
             if case .array(let calls)? = value?["calls"], let call = calls.first {
                 return "Call \(call.string("event") ?? call.string("status") ?? "event") from \(call.string("from") ?? "?")"
             }
