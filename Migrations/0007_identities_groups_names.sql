@@ -67,6 +67,9 @@ CREATE TABLE contact_names (
 INSERT INTO contact_names (contact_id, source, name, updated_at)
 SELECT id, 'profile', display_name, updated_at FROM contacts
 WHERE is_group = 0 AND display_name IS NOT NULL AND trim(display_name) <> '';
+-- Which source the displayed name came from (a contact_names source, or 'group_subject').
+ALTER TABLE contacts ADD COLUMN display_name_source TEXT;
+UPDATE contacts SET display_name_source = 'profile' WHERE id IN (SELECT contact_id FROM contact_names);
 
 -- A WhatsApp group a session takes part in: its subject and description as the last group
 -- event gave them. (Its chat is the contact and conversation of `group_id`.)

@@ -16,11 +16,36 @@ extension EventApplier {
         let id: Int64
         let whatsappId: String
         let displayName: String?
+        /// Which source `displayName` came from (nil: none recorded).
+        let displaySource: NameSource?
 
+        /// From a row selected as `id, whatsapp_id, display_name, display_name_source`.
         init(_ row: SQLiteRow) {
             id = Int64(row.int(0) ?? 0)
             whatsappId = row.string(1) ?? ""
             displayName = row.string(2)
+            displaySource = row.string(3).flatMap(NameSource.init(rawValue:))
+        }
+
+        init(id: Int64, whatsappId: String, displayName: String?, displaySource: NameSource?) {
+            self.id = id
+            self.whatsappId = whatsappId
+            self.displayName = displayName
+            self.displaySource = displaySource
+        }
+    }
+
+    /// A name as an event gives it: the name, its source, and the event's time.
+    struct SeenName {
+        let name: String
+        let source: NameSource
+        let seenAt: String
+
+        init?(_ name: String?, source: NameSource, seenAt: String) {
+            guard let trimmed = name?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+            self.name = trimmed
+            self.source = source
+            self.seenAt = seenAt
         }
     }
 
@@ -34,7 +59,8 @@ extension EventApplier {
     func contact(for identifier: String, session: String) throws -> ContactRecord? {
         try db.queryFirst(
             """
-            SELECT c.id, c.whatsapp_id, c.display_name FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
+            SELECT c.id, c.whatsapp_id, c.display_name, c.display_name_source
+            FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
             WHERE i.session_id = ? AND i.identifier = ?
             """,
             session, identifier
@@ -42,8 +68,10 @@ extension EventApplier {
     }
 
     /// Files a message's chat or author: the contact `identifier` belongs to (created when new),
-    /// its activity times widened to the message's. Returns the contact as filed.
-    func touchContact(_ identifier: String, session: String, timestamp: Int64?, now: String) throws -> ContactRecord {
+    /// its activity times widened to the message's, and the name the event gives recorded.
+    /// Returns the contact as filed.
+    @discardableResult
+    func touchContact(_ identifier: String, session: String, timestamp: Int64?, now: String, name: SeenName? = nil) throws -> ContactRecord {
         // One statement for a known contact (the common case): found through its identity, updated,
         // and returned.
         if let row = try db.queryFirst(
@@ -53,37 +81,48 @@ extension EventApplier {
                 last_message_at = max(COALESCE(last_message_at, ?1), COALESCE(?1, last_message_at)),
                 updated_at = ?2
             WHERE id = (SELECT contact_id FROM contact_identities WHERE session_id = ?3 AND identifier = ?4)
-            RETURNING id, whatsapp_id, display_name
+            RETURNING id, whatsapp_id, display_name, display_name_source
             """,
             timestamp, now, session, identifier
         ) {
-            return ContactRecord(row)
+            let contact = ContactRecord(row)
+            if let name { try record(name, for: contact) }
+            return contact
         }
-        return try createContact(identifier, session: session, timestamp: timestamp, now: now)
+        return try createContact(identifier, session: session, timestamp: timestamp, now: now, name: name)
     }
 
-    private func createContact(_ identifier: String, session: String, timestamp: Int64?, now: String) throws -> ContactRecord {
+    /// A new contact with its first identity (and name, shown at once).
+    private func createContact(_ identifier: String, session: String, timestamp: Int64?, now: String, name: SeenName? = nil)
+        throws -> ContactRecord
+    {
         let kind = IdentityKind(of: identifier)
         try db.run(
             """
-            INSERT INTO contacts (whatsapp_id, session_id, phone_number, is_group, first_message_at, last_message_at,
-                created_at, updated_at, lid)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO contacts (whatsapp_id, session_id, phone_number, is_group, display_name, display_name_source,
+                first_message_at, last_message_at, created_at, updated_at, lid)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            identifier, session, Self.phoneNumber(of: identifier), kind == .group, timestamp, timestamp, now, now,
-            kind == .lid ? identifier : nil
+            identifier, session, Self.phoneNumber(of: identifier), kind == .group, name?.name, name?.source.rawValue,
+            timestamp, timestamp, now, now, kind == .lid ? identifier : nil
         )
         let id = db.lastInsertRowID
-        try addIdentity(identifier, to: id, session: session, now: now)
-        return ContactRecord(id: id, whatsappId: identifier, displayName: nil)
+        try addIdentity(identifier, to: id, session: session, now: now, isFirst: true)
+        if let name {
+            try db.run("INSERT INTO contact_names (contact_id, source, name, updated_at) VALUES (?, ?, ?, ?)",
+                       id, name.source.rawValue, name.name, name.seenAt)
+        }
+        return ContactRecord(id: id, whatsappId: identifier, displayName: name?.name, displaySource: name?.source)
     }
 
-    private func addIdentity(_ identifier: String, to contactId: Int64, session: String, now: String) throws {
+    /// `isFirst`: the identifier the contact was just created with (its phone and lid columns are set).
+    private func addIdentity(_ identifier: String, to contactId: Int64, session: String, now: String, isFirst: Bool = false) throws {
         let kind = IdentityKind(of: identifier)
         try db.run(
             "INSERT INTO contact_identities (contact_id, session_id, identifier, kind, first_seen_at) VALUES (?, ?, ?, ?, ?)",
             contactId, session, identifier, kind.rawValue, now
         )
+        if isFirst { return }
         if kind == .lid {
             try db.run("UPDATE contacts SET lid = COALESCE(lid, ?) WHERE id = ?", identifier, contactId)
         }
@@ -223,31 +262,36 @@ extension EventApplier {
 
     // MARK: - Names
 
-    /// Keeps a name under its source, as of the event's time (`seenAt`): per source the newest
-    /// event's name wins, whatever order events arrive in. The displayed name is the most
-    /// preferred source's. A name equal to the displayed one costs no write (the common case: a
-    /// customer's every message repeats their push name).
-    func recordName(_ name: String, source: NameSource, for contact: ContactRecord, seenAt: String) throws {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed != contact.displayName else { return }
+    /// Keeps a name under its source, as of the event's time: per source the newest event's name
+    /// wins, whatever order events arrive in. The displayed name is the most preferred source's.
+    /// A name equal to the displayed one costs no write (the common case: a customer's every
+    /// message repeats their push name); a changed one, one or two.
+    func record(_ name: SeenName, for contact: ContactRecord) throws {
+        guard name.name != contact.displayName else { return }
         let changed = try db.run(
             """
             INSERT INTO contact_names (contact_id, source, name, updated_at) VALUES (?, ?, ?, ?)
             ON CONFLICT (contact_id, source) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
             WHERE excluded.updated_at > contact_names.updated_at
             """,
-            contact.id, source.rawValue, trimmed, seenAt
+            contact.id, name.source.rawValue, name.name, name.seenAt
         )
-        if changed > 0 || contact.displayName == nil { try refreshDisplayName(of: contact.id) }
+        guard changed > 0 else { return }
+        // Shown when its source is the one shown, or a preferred one; a group is named by its subject.
+        guard !contact.whatsappId.hasSuffix("@g.us") else { return }
+        if contact.displaySource.map({ name.source.precedence <= $0.precedence }) ?? true {
+            try db.run("UPDATE contacts SET display_name = ?, display_name_source = ? WHERE id = ?",
+                       name.name, name.source.rawValue, contact.id)
+        }
     }
 
-    /// `contacts.display_name` from its names, by source precedence.
+    /// `contacts.display_name` from its names, by source precedence (after a merge).
     func refreshDisplayName(of contactId: Int64) throws {
         try db.run(
             """
-            UPDATE contacts SET display_name = COALESCE((SELECT name FROM contact_names WHERE contact_id = ?1
-                ORDER BY CASE source \(Self.namePrecedenceSQL) END LIMIT 1), display_name)
-            WHERE id = ?1
+            UPDATE contacts SET (display_name, display_name_source) = (SELECT name, source FROM contact_names
+                WHERE contact_id = ?1 ORDER BY CASE source \(Self.namePrecedenceSQL) END LIMIT 1)
+            WHERE id = ?1 AND EXISTS (SELECT 1 FROM contact_names WHERE contact_id = ?1)
             """,
             contactId
         )
@@ -268,17 +312,9 @@ extension EventApplier {
         let origin = delivery.origin
         for link in contacts.links { try self.link(link, session: session, origin: origin) }
         for name in contacts.names where try !isOwnNumber(name.identifier, session: session) {
-            let contact = try touchContact(name.identifier, session: session, timestamp: nil, now: origin.now)
-            try recordName(name.name, source: name.source, for: contact, seenAt: delivery.eventTimeText)
+            try touchContact(name.identifier, session: session, timestamp: nil, now: origin.now,
+                             name: SeenName(name.name, source: name.source, seenAt: delivery.eventTimeText))
         }
-    }
-}
-
-extension EventApplier.ContactRecord {
-    init(id: Int64, whatsappId: String, displayName: String?) {
-        self.id = id
-        self.whatsappId = whatsappId
-        self.displayName = displayName
     }
 }
 

@@ -26,7 +26,8 @@ extension EventApplier {
         ), let groupRow = row.int(0).map(Int64.init) else { return }
         if let subject = group.subject, !subject.isEmpty {
             // A group is named by its subject (never by a member's name).
-            try db.run("UPDATE contacts SET display_name = ?, updated_at = ? WHERE id = ?", subject, delivery.now, chat.id)
+            try db.run("UPDATE contacts SET display_name = ?, display_name_source = 'group_subject', updated_at = ? WHERE id = ?",
+                       subject, delivery.now, chat.id)
         }
         if let members = group.members {
             try db.run("DELETE FROM group_members WHERE group_id = ?", groupRow)
@@ -69,8 +70,9 @@ extension EventApplier {
                 known = try contact(for: member.id, session: session)
             }
         }
-        if let known, let name = member.name, try !isOwnNumber(known.whatsappId, session: session) {
-            try recordName(name, source: .groupParticipant, for: known, seenAt: delivery.eventTimeText)
+        if let known, let name = SeenName(member.name, source: .groupParticipant, seenAt: delivery.eventTimeText),
+           try !isOwnNumber(known.whatsappId, session: session) {
+            try record(name, for: known)
         }
     }
 

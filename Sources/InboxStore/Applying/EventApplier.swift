@@ -250,23 +250,19 @@ struct EventApplier {
             // Filed under the contact's preferred identifier, whichever one this event used.
             for link in message.identityLinks { try self.link(link, session: session, origin: delivery.origin) }
             let isGroup = chat.hasSuffix("@g.us")
-            let contact = try touchContact(chat, session: session, timestamp: message.timestamp, now: delivery.now)
-            chat = contact.whatsappId
             // A name is as of the message's own time, so the newest message's name wins in any order.
             let seenAt = message.timestamp.map { Timestamps.iso(Date(timeIntervalSince1970: Double($0))) } ?? delivery.eventTimeText
-            if !isGroup, !outgoing, let name = message.displayName {
-                try recordName(name, source: .profile, for: contact, seenAt: seenAt)
-            }
+            let senderName = outgoing ? nil : SeenName(message.displayName, source: .profile, seenAt: seenAt)
+            chat = try touchContact(chat, session: session, timestamp: message.timestamp, now: delivery.now,
+                                    name: isGroup ? nil : senderName).whatsappId
             if isGroup, let author = message.author, !author.isEmpty {
-                let member = try touchContact(author, session: session, timestamp: message.timestamp, now: delivery.now)
-                message.author = member.whatsappId
-                if !outgoing, let name = message.displayName {
-                    try recordName(name, source: .profile, for: member, seenAt: seenAt)
-                }
+                message.author = try touchContact(author, session: session, timestamp: message.timestamp, now: delivery.now,
+                                                  name: senderName).whatsappId
             }
             for name in message.names {
-                if let named = try self.contact(for: name.identifier, session: session) {
-                    try recordName(name.name, source: name.source, for: named, seenAt: seenAt)
+                if let named = try self.contact(for: name.identifier, session: session),
+                   let seen = SeenName(name.name, source: name.source, seenAt: seenAt) {
+                    try record(seen, for: named)
                 }
             }
         }
