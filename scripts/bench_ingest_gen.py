@@ -9,7 +9,7 @@ The stream (N unique deliveries, then 5 % of them sent again as gateway retries)
   some subset), and one receipt in eight arrives *before* its message (it must wait in
   pending_acks and be applied when the message comes);
 - incoming and outgoing messages, one in eight in a group chat (with an author), spread over
-  4 sessions and 2,000 contacts;
+  4 sessions and 2,000 contacts, each with one push name (one in fifty renamed mid-stream);
 - about 4 % session events (qr / connected / disconnected) with distinct event times;
 - one incoming message in ten is a photo, voice note or document with its file's metadata;
 - about 8 % WAHA traffic (HMAC-SHA512 signed, 2 sessions): messages, and reactions, edits and
@@ -30,6 +30,11 @@ def main():
     sessions = [f"bench{seed}_{i}" for i in range(4)]  # per seed: runs into a filled database are checked apart
     people = [f"346{rng.randrange(10**8):08d}@c.us" for _ in range(2000)]
     groups = [f"120363{rng.randrange(10**12):012d}@g.us" for _ in range(60)]
+    # Each person's push name: the same on every message, as WhatsApp sends it (one in fifty changed
+    # once, mid-stream, the way people rename themselves).
+    names = {person: f"Cliente {n}" for n, person in enumerate(people)}
+    renamed = set(people[::50])
+    name_of = lambda person, i: names[person] + (" (novo)" if person in renamed and i > n // 2 else "")
 
     # (position in the stream, event, session, data); positions are floats, sorted at the end.
     stream = []
@@ -67,7 +72,7 @@ def main():
             contacts.add(chat); contacts_by_session.add(("waha:" + wsession, chat)); conversations.add(("waha:" + wsession, chat))
             stream.append((pos, "waha:message", wsession, {"id": mid, "timestamp": ts, "from": chat, "fromMe": False,
                            "body": f"mensaje {i} por WAHA " + "z" * rng.randrange(20, 200), "hasMedia": False,
-                           "_data": {"notifyName": f"Cliente {i % 997}"}}))
+                           "_data": {"notifyName": name_of(chat, i)}}))
             expected["received"] += 1
             follow = rng.random()
             if follow < 0.4:
@@ -96,12 +101,12 @@ def main():
         conversations.add((session, chat))
         if roll < 0.65:
             key = f"IN{i:010d}"
+            author = people[rng.randrange(len(people))] if in_group else None
             data = {"id": {"fromMe": False, "remote": chat, "id": key, "_serialized": f"false_{chat}_{key}"},
                     "body": f"Hola, ¿cómo estás? mensaje {i} " + "y" * rng.randrange(20, 300), "type": "chat",
                     "timestamp": ts, "from": chat, "to": "34657032985@c.us", "fromMe": False, "hasMedia": False,
-                    "isForwarded": False, "isStatus": False, "quotedMsgId": None, "notifyName": f"Cliente {i % 997}"}
+                    "isForwarded": False, "isStatus": False, "quotedMsgId": None, "notifyName": name_of(author or chat, i)}
             if in_group:
-                author = people[rng.randrange(len(people))]
                 data["author"] = author
                 contacts.add(author)
                 contacts_by_session.add((session, author))

@@ -62,7 +62,7 @@ extension EventApplier {
                 session, change.target.key, change.kind.rawValue, change.actor, change.value, change.eventTime,
                 delivery.id, delivery.receivedAtText
             )
-            if let waiting = state.pendingChanges { state.pendingChanges = waiting + 1 }
+            state.pendingChangeTargets?.insert(Self.pendingKey(session, change.target.key))
             return
         }
         for target in targets {
@@ -72,10 +72,18 @@ extension EventApplier {
 
     /// Applies the changes that were waiting for a message that has just arrived.
     func applyPendingChanges(to rowId: Int64, session: String, refs: [String], now: String) throws {
-        if state.pendingChanges == nil {
-            state.pendingChanges = try db.queryFirst("SELECT count(*) FROM pending_message_changes")?.int(0) ?? 0
+        if !state.pendingChangeTargetsLoaded {
+            let limit = 100_000
+            let rows = try db.query("SELECT session_id, message_ref FROM pending_message_changes LIMIT ?", limit + 1)
+            state.pendingChangeTargets = rows.count > limit ? nil
+                : Set(rows.map { Self.pendingKey($0.string(0) ?? "", $0.string(1) ?? "") })
+            state.pendingChangeTargetsLoaded = true
         }
-        guard let waiting = state.pendingChanges, waiting > 0 else { return }
+        if let targets = state.pendingChangeTargets {
+            guard targets.contains(Self.pendingKey(session, refs[0])) || targets.contains(Self.pendingKey(session, refs[1])) else {
+                return
+            }
+        }
         let rows = try db.query(
             """
             SELECT change, message_ref, actor, value, event_time, delivery_id FROM pending_message_changes
@@ -91,7 +99,12 @@ extension EventApplier {
             try apply(change, to: rowId, deliveryId: Int64(row.int(5) ?? 0), now: now)
         }
         try db.run("DELETE FROM pending_message_changes WHERE session_id = ? AND message_ref IN (?, ?)", session, refs[0], refs[1])
-        state.pendingChanges = max(0, waiting - rows.count)
+        state.pendingChangeTargets?.remove(Self.pendingKey(session, refs[0]))
+        state.pendingChangeTargets?.remove(Self.pendingKey(session, refs[1]))
+    }
+
+    static func pendingKey(_ session: String, _ ref: String) -> String {
+        session + "\u{1F}" + ref
     }
 
     private func apply(_ change: MessageChange, to rowId: Int64, deliveryId: Int64, now: String) throws {

@@ -72,8 +72,23 @@ extension EventApplier {
     /// Returns the contact as filed.
     @discardableResult
     func touchContact(_ identifier: String, session: String, timestamp: Int64?, now: String, name: SeenName? = nil) throws -> ContactRecord {
-        // One statement for a known contact (the common case): found through its identity, updated,
-        // and returned.
+        let key = Self.contactKey(session, identifier)
+        // A contact filed recently: one update by row id.
+        if var contact = state.contacts.contact(key) {
+            try db.run(
+                """
+                UPDATE contacts SET
+                    first_message_at = min(COALESCE(first_message_at, ?1), COALESCE(?1, first_message_at)),
+                    last_message_at = max(COALESCE(last_message_at, ?1), COALESCE(?1, last_message_at)),
+                    updated_at = ?2
+                WHERE id = ?3
+                """,
+                timestamp, now, contact.id
+            )
+            if let name { contact = try record(name, for: contact) }
+            return contact
+        }
+        // Otherwise one statement for a known contact: found through its identity, updated, and returned.
         if let row = try db.queryFirst(
             """
             UPDATE contacts SET
@@ -85,11 +100,18 @@ extension EventApplier {
             """,
             timestamp, now, session, identifier
         ) {
-            let contact = ContactRecord(row)
-            if let name { try record(name, for: contact) }
+            var contact = ContactRecord(row)
+            state.contacts.remember(contact, as: key)
+            if let name { contact = try record(name, for: contact) }
             return contact
         }
-        return try createContact(identifier, session: session, timestamp: timestamp, now: now, name: name)
+        let created = try createContact(identifier, session: session, timestamp: timestamp, now: now, name: name)
+        state.contacts.remember(created, as: key)
+        return created
+    }
+
+    static func contactKey(_ session: String, _ identifier: String) -> String {
+        session + "\u{1F}" + identifier
     }
 
     /// A new contact with its first identity (and name, shown at once).
@@ -170,6 +192,7 @@ extension EventApplier {
     /// conversation move with it.
     private func refile(_ contact: ContactRecord, under identifier: String, session: String, reason: IdentityLink.Reason,
                         origin: Origin) throws {
+        state.contacts.forget()
         try db.run("UPDATE contacts SET whatsapp_id = ?, updated_at = ? WHERE id = ?", identifier, origin.now, contact.id)
         try moveChat(from: contact.whatsappId, to: identifier, session: session)
         try recordMerge(kept: contact.id, filedUnder: identifier, merged: contact.id, mergedWhatsappId: contact.whatsappId,
@@ -179,6 +202,7 @@ extension EventApplier {
     /// `gone` is the same person as `kept`: everything of `gone` becomes `kept`'s, and `gone` is deleted.
     private func merge(_ gone: ContactRecord, into kept: ContactRecord, session: String, reason: IdentityLink.Reason,
                        origin: Origin) throws {
+        state.contacts.forget()
         try db.run("UPDATE contact_identities SET contact_id = ? WHERE contact_id = ?", kept.id, gone.id)
         try db.run(
             """
@@ -266,8 +290,9 @@ extension EventApplier {
     /// wins, whatever order events arrive in. The displayed name is the most preferred source's.
     /// A name equal to the displayed one costs no write (the common case: a customer's every
     /// message repeats their push name); a changed one, one or two.
-    func record(_ name: SeenName, for contact: ContactRecord) throws {
-        guard name.name != contact.displayName else { return }
+    @discardableResult
+    func record(_ name: SeenName, for contact: ContactRecord) throws -> ContactRecord {
+        guard name.name != contact.displayName else { return contact }
         let changed = try db.run(
             """
             INSERT INTO contact_names (contact_id, source, name, updated_at) VALUES (?, ?, ?, ?)
@@ -276,17 +301,19 @@ extension EventApplier {
             """,
             contact.id, name.source.rawValue, name.name, name.seenAt
         )
-        guard changed > 0 else { return }
+        guard changed > 0 else { return contact }
         // Shown when its source is the one shown, or a preferred one; a group is named by its subject.
-        guard !contact.whatsappId.hasSuffix("@g.us") else { return }
-        if contact.displaySource.map({ name.source.precedence <= $0.precedence }) ?? true {
-            try db.run("UPDATE contacts SET display_name = ?, display_name_source = ? WHERE id = ?",
-                       name.name, name.source.rawValue, contact.id)
-        }
+        guard !contact.whatsappId.hasSuffix("@g.us"),
+              contact.displaySource.map({ name.source.precedence <= $0.precedence }) ?? true else { return contact }
+        try db.run("UPDATE contacts SET display_name = ?, display_name_source = ? WHERE id = ?",
+                   name.name, name.source.rawValue, contact.id)
+        state.contacts.display[contact.id] = (name.name, name.source)
+        return ContactRecord(id: contact.id, whatsappId: contact.whatsappId, displayName: name.name, displaySource: name.source)
     }
 
     /// `contacts.display_name` from its names, by source precedence (after a merge).
     func refreshDisplayName(of contactId: Int64) throws {
+        state.contacts.display[contactId] = nil
         try db.run(
             """
             UPDATE contacts SET (display_name, display_name_source) = (SELECT name, source FROM contact_names

@@ -28,6 +28,7 @@ extension EventApplier {
             // A group is named by its subject (never by a member's name).
             try db.run("UPDATE contacts SET display_name = ?, display_name_source = 'group_subject', updated_at = ? WHERE id = ?",
                        subject, delivery.now, chat.id)
+            state.contacts.display[chat.id] = nil
         }
         if let members = group.members {
             try db.run("DELETE FROM group_members WHERE group_id = ?", groupRow)

@@ -18,18 +18,50 @@ struct EventApplier {
         /// The highest `messages.id` when the transaction began: rows above it are new in this
         /// transaction and reach the full-text index together at its end.
         var fullTextWatermark: Int64 = 0
-        /// Rows in `pending_message_changes` (nil: not counted yet), so a new message looks for
-        /// early reactions, edits and deletions only when some are waiting.
-        var pendingChanges: Int?
+        /// The messages `pending_message_changes` waits for (`session␟ref`; nil: not loaded yet,
+        /// or too many to keep in memory), so a new message looks for early reactions, edits and
+        /// deletions only when one names it. Rows expired by housekeeping may linger here: that
+        /// costs one empty lookup, never a missed change.
+        var pendingChangeTargets: Set<String>?
+        var pendingChangeTargetsLoaded = false
         /// Contacts merged by the delivery being applied, for the live stream.
         var merges: [ContactMerge] = []
+        /// Contacts filed recently, so a message from a known person costs one update by row id.
+        var contacts = ContactCache()
+    }
+
+    /// Which contact an identifier is filed under, and what each contact shows as its name, as
+    /// the writer last wrote them. Forgotten on rollback, on any merge or refile, and past its
+    /// bound; a display name is dropped whenever anything but `record` may have changed it.
+    struct ContactCache {
+        static let bound = 50_000
+        var filed: [String: (id: Int64, whatsappId: String)] = [:]
+        var display: [Int64: (name: String?, source: NameSource?)] = [:]
+
+        mutating func forget() {
+            filed.removeAll()
+            display.removeAll()
+        }
+
+        mutating func remember(_ contact: ContactRecord, as key: String) {
+            if filed.count >= Self.bound { forget() }
+            filed[key] = (contact.id, contact.whatsappId)
+            display[contact.id] = (contact.displayName, contact.displaySource)
+        }
+
+        func contact(_ key: String) -> ContactRecord? {
+            guard let filed = filed[key], let shown = display[filed.id] else { return nil }
+            return ContactRecord(id: filed.id, whatsappId: filed.whatsappId, displayName: shown.name, displaySource: shown.source)
+        }
     }
 
     /// Call after any rollback.
     func forgetSessions() {
         state.knownSessions.removeAll()
-        state.pendingChanges = nil
+        state.pendingChangeTargets = nil
+        state.pendingChangeTargetsLoaded = false
         state.merges.removeAll()
+        state.contacts.forget()
     }
 
     /// Call first in every transaction that applies deliveries.
