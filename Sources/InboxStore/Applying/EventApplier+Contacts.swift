@@ -35,17 +35,38 @@ extension EventApplier {
         }
     }
 
-    /// A name as an event gives it: the name, its source, and the event's time.
+    /// A name as an event gives it: the name, its source, and the event's time (its own unix
+    /// time when it has one, formatted only if the name is written: most messages repeat the
+    /// name already shown).
     struct SeenName {
         let name: String
         let source: NameSource
-        let seenAt: String
+        private let unixTime: Int64?
+        private let signedTime: Date?
+        private let receivedAt: String
 
-        init?(_ name: String?, source: NameSource, seenAt: String) {
-            guard let trimmed = name?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        /// As of `unixTime` (the event's own time) when given, else the delivery's time.
+        init?(_ name: String?, source: NameSource, unixTime: Int64? = nil, delivery: Delivery) {
+            guard let name, let trimmed = Self.trimmed(name) else { return nil }
             self.name = trimmed
             self.source = source
-            self.seenAt = seenAt
+            self.unixTime = unixTime
+            signedTime = delivery.envelope.signedTime
+            receivedAt = delivery.receivedAtText
+        }
+
+        var seenAt: String {
+            if let unixTime { return Timestamps.iso(Date(timeIntervalSince1970: Double(unixTime))) }
+            return signedTime.map(Timestamps.iso) ?? receivedAt
+        }
+
+        /// Without surrounding white space; nil when nothing else is left. (Foundation's trimming
+        /// showed in the writer's profile: most names need none.)
+        static func trimmed(_ name: String) -> String? {
+            guard let first = name.unicodeScalars.first, let last = name.unicodeScalars.last else { return nil }
+            if !first.properties.isWhitespace && !last.properties.isWhitespace { return name }
+            let inner = name.trimmingCharacters(in: .whitespacesAndNewlines)
+            return inner.isEmpty ? nil : inner
         }
     }
 
@@ -340,7 +361,7 @@ extension EventApplier {
         for link in contacts.links { try self.link(link, session: session, origin: origin) }
         for name in contacts.names where try !isOwnNumber(name.identifier, session: session) {
             try touchContact(name.identifier, session: session, timestamp: nil, now: origin.now,
-                             name: SeenName(name.name, source: name.source, seenAt: delivery.eventTimeText))
+                             name: SeenName(name.name, source: name.source, delivery: delivery))
         }
     }
 }

@@ -71,7 +71,7 @@ extension EventApplier {
                 known = try contact(for: member.id, session: session)
             }
         }
-        if let known, let name = SeenName(member.name, source: .groupParticipant, seenAt: delivery.eventTimeText),
+        if let known, let name = SeenName(member.name, source: .groupParticipant, delivery: delivery),
            try !isOwnNumber(known.whatsappId, session: session) {
             try record(name, for: known)
         }

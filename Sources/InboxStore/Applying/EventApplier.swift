@@ -283,8 +283,8 @@ struct EventApplier {
             for link in message.identityLinks { try self.link(link, session: session, origin: delivery.origin) }
             let isGroup = chat.hasSuffix("@g.us")
             // A name is as of the message's own time, so the newest message's name wins in any order.
-            let seenAt = message.timestamp.map { Timestamps.iso(Date(timeIntervalSince1970: Double($0))) } ?? delivery.eventTimeText
-            let senderName = outgoing ? nil : SeenName(message.displayName, source: .profile, seenAt: seenAt)
+            let senderName = outgoing ? nil
+                : SeenName(message.displayName, source: .profile, unixTime: message.timestamp, delivery: delivery)
             chat = try touchContact(chat, session: session, timestamp: message.timestamp, now: delivery.now,
                                     name: isGroup ? nil : senderName).whatsappId
             if isGroup, let author = message.author, !author.isEmpty {
@@ -293,7 +293,7 @@ struct EventApplier {
             }
             for name in message.names {
                 if let named = try self.contact(for: name.identifier, session: session),
-                   let seen = SeenName(name.name, source: name.source, seenAt: seenAt) {
+                   let seen = SeenName(name.name, source: name.source, unixTime: message.timestamp, delivery: delivery) {
                     try record(seen, for: named)
                 }
             }
