@@ -226,9 +226,15 @@ enum MetaDialect {
             }
             payload.body = ContentText.contacts(names)
         case "interactive":
+            let subtype = content?.string("type")
             if let reply = content?.object("button_reply") ?? content?.object("list_reply") ?? content?.object("nfm_reply") {
                 typed = [("interactive_type", content?["type"] ?? .null)] + Self.members(reply)
                 payload.body = reply.string("title") ?? reply.string("description") ?? reply.string("body") ?? reply.string("name")
+            } else if let subtype, let reply = content?.object(subtype) {
+                // Other replies (e.g. `call_permission_reply`): kept as they are, read as their kind and answer.
+                typed = [("interactive_type", .string(subtype))] + Self.members(reply)
+                let answer = reply.string("response") ?? reply.string("title") ?? reply.string("body")
+                payload.body = "💬 " + subtype.replacingOccurrences(of: "_", with: " ") + (answer.map { ": \($0)" } ?? "")
             }
         case "button":
             typed = content.map(Self.members) ?? []

@@ -103,6 +103,10 @@ enum WAHADialect {
         case "call.received", "call.accepted", "call.rejected":
             return .sessionNotice(SessionNotice(summary: "Call from \(payload?.string("from") ?? "?"): \(event.dropFirst(5))",
                                                 time: seconds(payload?["timestamp"])))
+        case "poll.vote.failed":
+            // WAHA could not decrypt the vote: the poll and the voter are known, the choice is not.
+            let voter = payload?.object("vote")?.string("from") ?? "?"
+            return .sessionNotice(SessionNotice(summary: "A vote by \(voter) in poll \(payload?.object("poll")?.string("id") ?? "?") could not be read"))
         case "label.upsert", "label.deleted", "label.chat.added", "label.chat.deleted", "state.change", "event.response",
              "event.response.failed", "message.waiting":
             return .sessionNotice(SessionNotice(summary: event))
@@ -183,6 +187,11 @@ enum WAHADialect {
         }
         MessagePayload.labelCaptionlessMedia(&message)
         message.quotedMsgId = payload.object("replyTo")?.string("id")
+        // NOWEB passes Baileys' `verifiedBizName` for a verified business sender.
+        if !fromMe, let sender = message.author ?? message.remote,
+           let name = ContactName(identifier: sender, name: payload.object("_data")?.string("verifiedBizName"), source: .verifiedBusiness) {
+            message.names.append(name)
+        }
         if !fromMe {
             message.displayName = payload.object("_data")?.string("notifyName") ?? payload.object("_data")?.string("pushName")
         } else {
