@@ -69,7 +69,7 @@ struct IdentityTests {
 
     /// Meta: a BSUID-only message (a user with a username, no phone), the same user with phone
     /// and BSUID, then a number change (pywa tests/data/updates/system.json; gateway-dialects.md
-    /// §1b "BSUID/usernames"): one contact, under the new number.
+    /// §1b "BSUID/usernames"): one contact, under the new number; the change notice is not unread.
     @Test func metaBSUIDsAndNumberChangesKeepOnePerson() async throws {
         func meta(_ contacts: String, _ message: String) -> String {
             #"{"object":"whatsapp_business_account","entry":[{"id":"310000000000001","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":"420000000000002"},"contacts":[\#(contacts)],"messages":[\#(message)]}}]}]}"#
@@ -88,7 +88,7 @@ struct IdentityTests {
             defer { inbox.remove() }
             try await GatewayTests.deliver(order.map { GatewayWebhook(.meta, bodies[$0]) }, into: inbox)
             #expect(try Self.people(inbox) == [
-                "5511977776666@c.us | Ana Souza | 5511977776666@c.us 5511988887777@c.us @ana.s BR.8812345678901 | 4/4 | 4",
+                "5511977776666@c.us | Ana Souza | 5511977776666@c.us 5511988887777@c.us @ana.s BR.8812345678901 | 4/3 | 4",
             ], "order \(order)")
         }
     }

@@ -285,7 +285,7 @@ extension EventApplier {
         try db.run(
             """
             UPDATE conversations SET unread_count = (SELECT count(*) FROM messages WHERE session_id = ?1 AND contact = ?2
-                AND from_me = 0 AND is_status = 0 AND backfilled = 0 AND timestamp > COALESCE(conversations.last_outgoing_at, -1))
+                AND from_me = 0 AND is_status = 0 AND backfilled = 0 AND type <> 'system' AND timestamp > COALESCE(conversations.last_outgoing_at, -1))
             WHERE id = ?3
             """,
             session, new, Int64(staying.int(0) ?? 0)
