@@ -71,7 +71,9 @@ enum EvolutionDialect {
                 return .pollVotes(PollVotesPayload(pollKey: key, votes: votes, isComplete: true, time: nil))
             }
             guard let status = data.string("status"), let code = ackCodes[status] else {
-                return .other("messages.update.\(data.string("status") ?? "none")")  // DELETED: messages.delete says it
+                // Evolution labels an update without a receipt `DELETED` (a real deletion comes as
+                // messages.delete): kept as a readable event, the message unchanged.
+                return .sessionNotice(SessionNotice(summary: "Message \(key) changed (\(data.string("status") ?? "no status"))"))
             }
             return .messageAck(AckPayload(messageId: key, keyId: key, ack: code, timestamp: nil))
         case "messages.edited":
@@ -81,7 +83,11 @@ enum EvolutionDialect {
             }
             return inboxEvent(for: change, reactor: "me", time: data.int("timestampMs").map { $0 / 1000 })
         case "messages.delete":
-            guard let key = data?.string("id"), !key.isEmpty else { throw PayloadError("messages.delete has no data.id") }
+            // A deletion by the phone sends the message key itself (`id`); one through Evolution's own
+            // API (2.2+) sends its stored row, whose `id` is Evolution's and `key.id` WhatsApp's.
+            guard let key = data?.object("key")?.string("id") ?? data?.string("id"), !key.isEmpty else {
+                throw PayloadError("messages.delete has no data.key.id (nor data.id)")
+            }
             return .messageDeleted(DeletionPayload(target: MessageRef(id: key, key: key), time: nil))
         case "connection.update":
             let phone = data?.string("wuid").map(JID.normalize).flatMap(JID.digits)
