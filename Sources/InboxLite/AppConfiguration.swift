@@ -16,6 +16,8 @@ public struct AppConfiguration: Sendable {
     /// The operator console's files, served at `/`; nil serves no console.
     public var consoleDirectory: URL?
     public var durability: Durability
+    /// Who on this machine may read the database's files.
+    public var fileAccess: FileAccess = .owner
     /// The secret for every session without its own entry in `sessionSecrets`.
     public var webhookSecret: String
     /// Per-session secrets; several per session while rotating.
@@ -154,7 +156,7 @@ public struct AppConfiguration: Sendable {
     public var store: StoreConfiguration {
         StoreConfiguration(
             path: databasePath, durability: durability, busyTimeoutMilliseconds: busyTimeoutMilliseconds,
-            readerMemoryMapBytes: readerMemoryMapMegabytes << 20
+            readerMemoryMapBytes: readerMemoryMapMegabytes << 20, fileAccess: fileAccess
         )
     }
 }

@@ -30,6 +30,9 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "trace, debug, info, notice, warning, error or critical (env INBOXLITE_LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(help: "Who may read the database files: owner (folder 0700, files 0600) or group (0750, 0640) (env INBOXLITE_FILE_ACCESS).")
+    var fileAccess: String?
+
     var databasePath: String {
         let path = database ?? environment("INBOXLITE_DB") ?? "./data/inboxlite.sqlite"
         return URL(fileURLWithPath: path).standardizedFileURL.path
@@ -58,8 +61,16 @@ struct DatabaseOptions: ParsableArguments {
         return url
     }
 
+    func resolvedFileAccess() throws -> FileAccess {
+        let text = fileAccess ?? environment("INBOXLITE_FILE_ACCESS") ?? "owner"
+        guard let value = FileAccess(rawValue: text) else {
+            throw UsageFailure("--file-access must be owner or group, not \"\(text)\"")
+        }
+        return value
+    }
+
     func store() throws -> StoreConfiguration {
-        StoreConfiguration(path: databasePath, durability: try resolvedDurability())
+        StoreConfiguration(path: databasePath, durability: try resolvedDurability(), fileAccess: try resolvedFileAccess())
     }
 
     func bootstrapLogging() throws -> Logger {

@@ -112,25 +112,28 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let durability = try database.resolvedDurability()
         let logLevel = try database.resolvedLogLevel()
+        let fileAccess = try database.resolvedFileAccess()
         // Secrets are generated last, once every other setting is known to be valid.
         let dataFolder = URL(fileURLWithPath: database.databasePath).deletingLastPathComponent()
         let secret = try configuredOrGenerated(
             webhookSecret ?? environment("INBOXLITE_WEBHOOK_SECRET"),
             file: dataFolder.appendingPathComponent("webhook-secret").path,
-            what: "webhook secret", hint: "paste its contents into the gateway session's \"webhookSecret\"", logger: logger
+            what: "webhook secret", hint: "paste its contents into the gateway session's \"webhookSecret\"",
+            folderMode: fileAccess.folderMode, logger: logger
         )
         let token = try configuredOrGenerated(
             apiToken ?? environment("INBOXLITE_API_TOKEN"),
             file: dataFolder.appendingPathComponent("api-token").path,
-            what: "API token", hint: "send it as Authorization: Bearer <token> to the query API", logger: logger
+            what: "API token", hint: "send it as Authorization: Bearer <token> to the query API",
+            folderMode: fileAccess.folderMode, logger: logger
         )
         logger.notice("starting", metadata: [
             "database": "\(database.databasePath)", "durability": "\(durability.rawValue)",
             "per_session_secrets": "\(sessionSecrets.count)", "writer_queue": "\(queue)",
-            "max_event_streams": "\(streams)", "max_queued_reads": "\(reads)", "reader_mmap_mb": "\(mmapMegabytes)", "pending_ack_days": "\(ackDays)",
+            "max_event_streams": "\(streams)", "file_access": "\(fileAccess.rawValue)", "max_queued_reads": "\(reads)", "reader_mmap_mb": "\(mmapMegabytes)", "pending_ack_days": "\(ackDays)",
             "retain_bodies_days": "\(retainDays.map(String.init) ?? "forever")", "shutdown_grace_s": "\(grace)",
         ])
-        return AppConfiguration(
+        var configuration = AppConfiguration(
             host: host ?? environment("INBOXLITE_HOST") ?? "127.0.0.1",
             port: port,
             databasePath: database.databasePath,
@@ -157,6 +160,8 @@ struct ServeCommand: AsyncParsableCommand {
             wahaHMACKey: wahaHmacKey ?? environment("INBOXLITE_WAHA_HMAC_KEY"),
             evolutionToken: evolutionToken ?? environment("INBOXLITE_EVOLUTION_TOKEN")
         )
+        configuration.fileAccess = fileAccess
+        return configuration
     }
 
     /// A whole number above zero from the flag or the environment; nil when neither is set.
@@ -176,12 +181,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// The configured value, else the one kept in `file` (generated on first run). Announced
     /// through the logger (stderr, flushed per line) by path only: the value is never logged.
-    private func configuredOrGenerated(_ value: String?, file: String, what: String, hint: String, logger: Logger) throws -> String {
+    private func configuredOrGenerated(
+        _ value: String?, file: String, what: String, hint: String, folderMode: mode_t, logger: Logger
+    ) throws -> String {
         if let value {
             logger.notice("\(what) from the command line or environment")
             return value
         }
-        let (secret, created) = try SecretFile.loadOrCreate(at: file)
+        let (secret, created) = try SecretFile.loadOrCreate(at: file, folderMode: folderMode)
         logger.notice("\(created ? "generated" : "using") \(what) in \(file) (mode 0600): \(hint)")
         return secret
     }

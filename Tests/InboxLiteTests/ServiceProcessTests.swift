@@ -122,6 +122,15 @@ struct ServiceProcessTests {
         #expect(try backup.queryFirst("SELECT count(*) FROM messages")?.int(0) == 1)
         #expect(try backup.queryFirst("SELECT count(*) FROM webhook_deliveries")?.int(0) == 2)
 
+        // Nothing of it is readable by other users of the machine: the folder the service created,
+        // the database with its -wal and -shm, the lock, the generated secrets, the backup.
+        let mode = { (path: String) in ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int ?? -1) & 0o777 }
+        #expect(mode(dataFolder.path) == 0o700)
+        for path in [database, database + "-wal", database + "-shm", database + ".lock", copy,
+                     dataFolder.appendingPathComponent("api-token").path, dataFolder.appendingPathComponent("webhook-secret").path] {
+            #expect(mode(path) == 0o600, "\(path)")
+        }
+
         // SIGTERM with the stream still open: it ends with `event: shutdown` and the process exits 0.
         let stopping = ContinuousClock.now
         kill(serve.processIdentifier, SIGTERM)

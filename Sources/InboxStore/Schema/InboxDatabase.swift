@@ -19,13 +19,16 @@ public struct StoreConfiguration: Sendable {
     /// How much of the file readers map into memory (SQLite caps it at its build's maximum,
     /// 2 GiB for Debian's); 0 reads with pread only.
     public var readerMemoryMapBytes: Int
+    /// Who may read the database's files (default: the owner only).
+    public var fileAccess: FileAccess
 
     public init(path: String, durability: Durability = .normal, busyTimeoutMilliseconds: Int = 5000,
-                readerMemoryMapBytes: Int = 2 << 30) {
+                readerMemoryMapBytes: Int = 2 << 30, fileAccess: FileAccess = .owner) {
         self.path = path
         self.durability = durability
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.readerMemoryMapBytes = readerMemoryMapBytes
+        self.fileAccess = fileAccess
     }
 }
 
@@ -86,7 +89,8 @@ public enum InboxDatabase {
     /// never waits for the WAL to be copied back into the database file.
     static func openWriter(_ configuration: StoreConfiguration) throws -> SQLiteConnection {
         _ = libraryConfiguration
-        try createFolder(for: configuration.path)
+        try createFolder(for: configuration.path, access: configuration.fileAccess)
+        try configuration.fileAccess.secureDatabaseFile(configuration.path)
         let connection = try SQLiteConnection(
             path: configuration.path, vfs: walBufferAvailable ? CSQLITE_WAL_BUFFER_VFS : nil
         )
@@ -103,11 +107,14 @@ public enum InboxDatabase {
         return connection
     }
 
-    /// Creates the folder a database file at `path` lives in, if missing.
-    static func createFolder(for path: String) throws {
+    /// Creates the folder a database file at `path` lives in, if missing, with `access`'s mode.
+    /// (An existing folder keeps its mode: it may be the operator's own, e.g. a home directory.)
+    static func createFolder(for path: String, access: FileAccess) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if !FileManager.default.fileExists(atPath: folder) {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: Int(access.folderMode)]
+            )
         }
     }
 
@@ -145,6 +152,8 @@ public enum InboxDatabase {
         }
         let partial = destination + ".partial"
         try? FileManager.default.removeItem(atPath: partial)
+        // The copy holds every message: created with the database's mode before anything is written.
+        try configuration.fileAccess.secureFile(partial, create: true)
         let connection = try openReader(configuration)
         do {
             try connection.backup(to: partial)

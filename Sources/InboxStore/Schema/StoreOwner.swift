@@ -25,9 +25,10 @@ public final class StoreOwner: @unchecked Sendable {
     public init(_ configuration: StoreConfiguration) throws(StoreOwnerError) {
         self.configuration = configuration
         let lockPath = Self.lockPath(for: configuration.path)
-        try? InboxDatabase.createFolder(for: configuration.path)  // a failure shows as cannotLock below
-        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        try? InboxDatabase.createFolder(for: configuration.path, access: configuration.fileAccess)  // a failure shows as cannotLock below
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, configuration.fileAccess.fileMode)
         guard descriptor >= 0 else { throw .cannotLock(lockPath, String(cString: strerror(errno))) }
+        fchmod(descriptor, configuration.fileAccess.fileMode)  // a lock file left by an older version
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Self.readHolder(lockPath)
             close(descriptor)
