@@ -78,20 +78,27 @@ public func buildApplication(
     MetaSubscriptionController(enabled: configuration.metaAppSecret != nil, verifyToken: configuration.metaVerifyToken)
         .addRoutes(to: router)
 
-    // Everything else needs the API token.
+    // Everything else needs an API token: reading with any, administering (replay, tokens, metrics)
+    // with an admin one. The token set at start is an admin token.
+    let pool = ReadPool(store: configuration.store, maxPending: configuration.maxQueuedReads)
+    let tokens = TokenRegistry(startToken: configuration.apiToken, pool: pool) { uses in
+        _ = try? await writer.perform { try $0.recordTokenUse(uses) }
+    }
     let protected = router.group()
         .add(middleware: QueryMetricsMiddleware(metrics: metrics))
-        .add(middleware: BearerAuthMiddleware<AppRequestContext>(token: configuration.apiToken))
+        .add(middleware: BearerAuthMiddleware<AppRequestContext>(registry: tokens, role: .read))
+    let admin = router.group()
+        .add(middleware: QueryMetricsMiddleware(metrics: metrics))
+        .add(middleware: BearerAuthMiddleware<AppRequestContext>(registry: tokens, role: .admin))
     WebhookTestController(verifier: verifier, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(open: router, protected: protected)
-    protected.get("/metrics") { _, _ in
+    admin.get("/metrics") { _, _ in
         let text = metrics.render(.init(writerQueueDepth: { writer.backlog }, sseClients: { broadcaster.subscriberCount }))
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: text))
         )
     }
-    let pool = ReadPool(store: configuration.store, maxPending: configuration.maxQueuedReads)
     SessionController(pool: pool).addRoutes(to: protected)
     ContactController(pool: pool).addRoutes(to: protected)
     GroupController(pool: pool).addRoutes(to: protected)
@@ -99,9 +106,9 @@ public func buildApplication(
     MessageController(pool: pool).addRoutes(to: protected)
     DeliveryController(pool: pool, failureWindow: configuration.failureWindow, writerQueueDepth: { writer.backlog })
         .addRoutes(to: protected)
-    EventStreamController(pool: pool, broadcaster: broadcaster, heartbeatInterval: configuration.eventHeartbeat)
+    EventStreamController(pool: pool, broadcaster: broadcaster, tokens: tokens, heartbeatInterval: configuration.eventHeartbeat)
         .addRoutes(to: protected)
-    AdminController(writer: writer).addRoutes(to: protected)
+    AdminController(writer: writer).addRoutes(to: admin)
 
     let host = configuration.host
     var app = Application(

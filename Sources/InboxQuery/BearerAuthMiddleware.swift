@@ -1,28 +1,31 @@
-import Crypto
 import Foundation
 import Hummingbird
 import InboxHTTP
+import InboxStore
 
-/// Requires `Authorization: Bearer <api token>`. Attach it to the route group of the protected
-/// routes: it never looks at the path, so no spelling of a path can get around it.
-///
-/// The token is compared as HMAC digests under a random per-process key, in constant time: neither
-/// its length nor its prefix leaks through timing.
+/// Requires `Authorization: Bearer <token>` with at least `role`. Attach it to a route group: it
+/// never looks at the path, so no spelling of a path can get around it. A read token on an admin
+/// route is 403 `forbidden`; an unknown or revoked token 401 `unauthorized`, an expired one 401
+/// `token_expired`.
 public struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
-    private let key = SymmetricKey(size: .bits256)
-    private let expected: HashedAuthenticationCode<SHA256>
+    let registry: TokenRegistry
+    let role: TokenRole
 
-    public init(token: String) {
-        expected = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: key)
+    public init(registry: TokenRegistry, role: TokenRole) {
+        self.registry = registry
+        self.role = role
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers.value(.authorization), header.count > 7,
-              header.prefix(7).lowercased() == "bearer ",
-              HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: Data(header.dropFirst(7).utf8), using: key)
-        else {
+        let access: TokenRegistry.Access
+        do {
+            access = try await registry.access(authorization: request.headers.value(.authorization))
+        } catch TokenRegistry.Refusal.expired {
+            throw QueryError.tokenExpired
+        } catch is TokenRegistry.Refusal {
             throw QueryError.unauthorized
         }
+        guard role == .read || access.role == .admin else { throw QueryError.forbidden }
         return try await next(request, context)
     }
 }

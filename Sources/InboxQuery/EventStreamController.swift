@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import InboxStore
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// `GET /api/events`: Server-Sent Events of applied changes, published only after commit.
@@ -15,11 +16,15 @@ import ServiceLifecycle
 public struct EventStreamController<Context: RequestContext>: Sendable {
     let pool: ReadPool
     let broadcaster: EventBroadcaster
+    /// Asked every second whether the stream's token still holds: a revoked or expired token's
+    /// stream ends within a second.
+    let tokens: TokenRegistry
     let heartbeatInterval: Duration
 
-    public init(pool: ReadPool, broadcaster: EventBroadcaster, heartbeatInterval: Duration = .seconds(15)) {
+    public init(pool: ReadPool, broadcaster: EventBroadcaster, tokens: TokenRegistry, heartbeatInterval: Duration = .seconds(15)) {
         self.pool = pool
         self.broadcaster = broadcaster
+        self.tokens = tokens
         self.heartbeatInterval = heartbeatInterval
     }
 
@@ -56,6 +61,7 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
             reset = resumeAfter < horizon
         }
         let (pool, interval, limit, resetNeeded, resumeFrom) = (self.pool, heartbeatInterval, maxEvents, reset, resumeAfter)
+        let (tokens, authorization) = (self.tokens, request.headers[.authorization])
         let body = ResponseBody { writer in
             let heartbeats = Task {
                 while !Task.isCancelled {
@@ -63,8 +69,20 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
                     subscription.heartbeat()
                 }
             }
+            let revoked = NIOLockedValueBox(false)
+            let watch = Task {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .seconds(1))
+                    if await !tokens.stillValid(authorization: authorization) {
+                        revoked.withLockedValue { $0 = true }
+                        subscription.finish()
+                        return
+                    }
+                }
+            }
             defer {
                 heartbeats.cancel()
+                watch.cancel()
                 subscription.finish()
             }
             try await withGracefulShutdownHandler {
@@ -105,7 +123,11 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
                         if sent >= limit { break }
                     }
                 }
-                if subscription.isShuttingDown {
+                if revoked.withLockedValue({ $0 }) {
+                    try await writer.write(ByteBuffer(string:
+                        "event: unauthorized\ndata: {\"error\":\"unauthorized\",\"message\":\"the API token was revoked or has expired\",\"last_event_id\":\(last)}\n\n"
+                    ))
+                } else if subscription.isShuttingDown {
                     try await writer.write(ByteBuffer(string:
                         "event: shutdown\ndata: {\"message\":\"the service is stopping; reconnect with Last-Event-ID\",\"last_event_id\":\(last)}\n\n"
                     ))

@@ -6,7 +6,8 @@ struct InboxLiteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inboxlite",
         abstract: "Self-hosted WhatsApp inbox backend: verified webhook receiver over SQLite.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, SignCommand.self, SendTestCommand.self, ReplayCommand.self, BackupCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, SignCommand.self, SendTestCommand.self, ReplayCommand.self, BackupCommand.self,
+                      TokenCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -1,0 +1,93 @@
+import Crypto
+import Foundation
+import InboxStore
+import NIOConcurrencyHelpers
+
+/// Who a bearer token is: the token set at start (an admin of everything), or a row of
+/// `api_tokens`, known by its hash.
+///
+/// The table is read again at most a second after the last reading, so a token revoked or made
+/// by the CLI or another request bites within a second, without a query per request. Last use is
+/// kept in memory and written through the writer at most once a minute per token.
+public final class TokenRegistry: Sendable {
+    /// What a request is allowed, once authenticated.
+    public struct Access: Sendable, Equatable {
+        public let role: TokenRole
+        /// nil: the token set at start.
+        public let tokenId: Int64?
+    }
+
+    /// Why a token is refused.
+    public enum Refusal: Error, Equatable {
+        /// Unknown, revoked or missing: the same answer for each.
+        case unknown
+        case expired
+    }
+
+    private let key = SymmetricKey(size: .bits256)
+    private let startToken: HashedAuthenticationCode<SHA256>
+    private let pool: ReadPool
+    private let recordUse: @Sendable ([Int64: Date]) async -> Void
+    private let state = NIOLockedValueBox(State())
+    public static let refreshInterval: TimeInterval = 1
+    public static let useInterval: TimeInterval = 60
+
+    struct State {
+        var grants: [String: APITokens.Grant] = [:]
+        var loadedAt: Date = .distantPast
+        var uses: [Int64: Date] = [:]
+        var lastRecorded: [Int64: Date] = [:]
+    }
+
+    public init(startToken: String, pool: ReadPool, recordUse: @escaping @Sendable ([Int64: Date]) async -> Void) {
+        self.startToken = HMAC<SHA256>.authenticationCode(for: Data(startToken.utf8), using: key)
+        self.pool = pool
+        self.recordUse = recordUse
+    }
+
+    /// The access of the bearer token in an `Authorization` header value.
+    public func access(authorization header: String?, now: Date = Date()) async throws -> Access {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { throw Refusal.unknown }
+        let token = Data(header.dropFirst(7).utf8)
+        // The start token is compared as HMAC digests under a per-process key, in constant time.
+        if HMAC<SHA256>.isValidAuthenticationCode(startToken, authenticating: token, using: key) {
+            return Access(role: .admin, tokenId: nil)
+        }
+        // Others by the SHA-256 of what was sent: a lookup learns nothing an attacker could use.
+        let hash = SHA256.hash(data: token).hexString
+        guard let grant = try await grants(now: now)[hash], !grant.revoked else { throw Refusal.unknown }
+        if let expires = grant.expiresAt, expires <= now { throw Refusal.expired }
+        noteUse(grant.id, at: now)
+        return Access(role: grant.role, tokenId: grant.id)
+    }
+
+    /// Whether the token is still valid (an open event stream asks every second).
+    public func stillValid(authorization header: String?, now: Date = Date()) async -> Bool {
+        (try? await access(authorization: header, now: now)) != nil
+    }
+
+    private func grants(now: Date) async throws -> [String: APITokens.Grant] {
+        let (current, fresh) = state.withLockedValue { ($0.grants, now.timeIntervalSince($0.loadedAt) < Self.refreshInterval) }
+        if fresh { return current }
+        let loaded = try await pool.read { db in try APITokens.grants(db) }
+        state.withLockedValue { state in
+            state.grants = loaded
+            state.loadedAt = now
+        }
+        return loaded
+    }
+
+    private func noteUse(_ id: Int64, at now: Date) {
+        let due: [Int64: Date]? = state.withLockedValue { state in
+            if let last = state.lastRecorded[id], now.timeIntervalSince(last) < Self.useInterval { return nil }
+            state.lastRecorded[id] = now
+            state.uses[id] = now
+            defer { state.uses.removeAll() }
+            return state.uses
+        }
+        if let due, !due.isEmpty {
+            let record = recordUse
+            Task { await record(due) }
+        }
+    }
+}

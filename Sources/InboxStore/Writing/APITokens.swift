@@ -1,0 +1,139 @@
+import Crypto
+import Foundation
+import InboxEvents
+
+/// What a token may do: `read` every GET of the query API and the event stream; `admin` also
+/// replay, token management and metrics.
+public enum TokenRole: String, Sendable, Codable, CaseIterable {
+    case read, admin
+}
+
+/// An API token as stored (never the token itself: only its hash is kept).
+public struct APIToken: Sendable, Equatable, Codable {
+    public let id: Int64
+    public let name: String
+    public let tokenPrefix: String
+    public let role: TokenRole
+    public let createdAt: String
+    public let expiresAt: String?
+    public let revokedAt: String?
+    public let lastUsedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, role
+        case tokenPrefix = "token_prefix", createdAt = "created_at", expiresAt = "expires_at"
+        case revokedAt = "revoked_at", lastUsedAt = "last_used_at"
+    }
+
+    /// The columns a row must be selected with, in this order (`APIToken.columns`).
+    static let columns = "id, name, token_prefix, role, created_at, expires_at, revoked_at, last_used_at"
+
+    init(_ row: SQLiteRow) {
+        id = Int64(row.int(0) ?? 0)
+        name = row.string(1) ?? ""
+        tokenPrefix = row.string(2) ?? ""
+        role = TokenRole(rawValue: row.string(3) ?? "") ?? .read
+        createdAt = row.string(4) ?? ""
+        expiresAt = row.string(5)
+        revokedAt = row.string(6)
+        lastUsedAt = row.string(7)
+    }
+}
+
+/// Why a token could not be created or found.
+public enum TokenError: Error, Equatable, CustomStringConvertible {
+    case nameTaken(String)
+    case badName
+    case notFound(String)
+
+    public var description: String {
+        switch self {
+        case .nameTaken(let name): return "a token named \(name) already exists"
+        case .badName: return "a token's name must be 1 to 100 characters"
+        case .notFound(let what): return "no token \(what)"
+        }
+    }
+}
+
+/// Tokens: made, hashed and looked up the same way by the writer, the CLI and the query side.
+public enum APITokens {
+    /// `il_` and 48 hex digits (24 random bytes): recognisable in a leaked log or config.
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "il_" + (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// Lowercase hex SHA-256: what is stored and compared.
+    public static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).hexString
+    }
+
+    /// What authentication needs of every token: by hash, its id, role, expiry and revocation.
+    public struct Grant: Sendable, Equatable {
+        public let id: Int64
+        public let role: TokenRole
+        public let expiresAt: Date?
+        public let revoked: Bool
+    }
+
+    public static func grants(_ db: SQLiteConnection) throws -> [String: Grant] {
+        var grants: [String: Grant] = [:]
+        for row in try db.query("SELECT token_sha256, id, role, expires_at, revoked_at IS NOT NULL FROM api_tokens") {
+            guard let hash = row.string(0) else { continue }
+            grants[hash] = Grant(id: Int64(row.int(1) ?? 0), role: TokenRole(rawValue: row.string(2) ?? "") ?? .read,
+                                 expiresAt: row.string(3).flatMap(Timestamps.parse), revoked: row.bool(4))
+        }
+        return grants
+    }
+
+    public static func list(_ db: SQLiteConnection) throws -> [APIToken] {
+        try db.query("SELECT \(APIToken.columns) FROM api_tokens ORDER BY id").map(APIToken.init)
+    }
+}
+
+extension InboxWriter {
+    /// A new token; the token itself is returned once and only its hash is stored.
+    public func createToken(name: String, role: TokenRole, expiresAt: Date?, now: Date = Date()) throws -> (token: APIToken, secret: String) {
+        guard (1...100).contains(name.unicodeScalars.count) else { throw TokenError.badName }
+        guard try db.queryFirst("SELECT 1 FROM api_tokens WHERE name = ?", name) == nil else { throw TokenError.nameTaken(name) }
+        let secret = APITokens.generate()
+        try db.run(
+            """
+            INSERT INTO api_tokens (name, token_prefix, token_sha256, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            name, String(secret.prefix(9)), APITokens.hash(secret), role.rawValue, Timestamps.iso(now), expiresAt.map(Timestamps.iso)
+        )
+        let row = try db.queryFirst("SELECT \(APIToken.columns) FROM api_tokens WHERE id = ?", db.lastInsertRowID)
+        return (APIToken(try row.unwrapped()), secret)
+    }
+
+    /// Revokes the token with this id or name (a revoked one stays revoked, with its first time).
+    public func revokeToken(_ idOrName: String, now: Date = Date()) throws -> APIToken {
+        let id = Int64(idOrName)
+        guard let row = try db.queryFirst(
+            "SELECT \(APIToken.columns) FROM api_tokens WHERE id = ? OR name = ? ORDER BY name = ? DESC LIMIT 1",
+            id ?? -1, idOrName, idOrName
+        ) else { throw TokenError.notFound(idOrName) }
+        let token = APIToken(row)
+        try db.run("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", Timestamps.iso(now), token.id)
+        return APIToken(try db.queryFirst("SELECT \(APIToken.columns) FROM api_tokens WHERE id = ?", token.id).unwrapped())
+    }
+
+    public func listTokens() throws -> [APIToken] {
+        try APITokens.list(db)
+    }
+
+    /// Records when tokens were last used (the query side batches these, at most one a minute each).
+    public func recordTokenUse(_ uses: [Int64: Date]) throws {
+        for (id, time) in uses {
+            try db.run("UPDATE api_tokens SET last_used_at = max(COALESCE(last_used_at, ''), ?) WHERE id = ?", Timestamps.iso(time), id)
+        }
+    }
+}
+
+private extension Optional where Wrapped == SQLiteRow {
+    func unwrapped() throws -> SQLiteRow {
+        guard let self else { throw SQLiteError(code: 1, message: "the token row just written was not found") }
+        return self
+    }
+}
