@@ -55,7 +55,7 @@ public final class TokenRegistry: Sendable {
         }
         // Others by the SHA-256 of what was sent: a lookup learns nothing an attacker could use.
         let hash = SHA256.hash(data: token).hexString
-        guard let grant = try await grants(now: now)[hash], !grant.revoked else { throw Refusal.unknown }
+        guard let grant = try await grant(hash, now: now), !grant.revoked else { throw Refusal.unknown }
         if let expires = grant.expiresAt, expires <= now { throw Refusal.expired }
         noteUse(grant.id, at: now)
         return Access(role: grant.role, tokenId: grant.id)
@@ -64,6 +64,16 @@ public final class TokenRegistry: Sendable {
     /// Whether the token is still valid (an open event stream asks every second).
     public func stillValid(authorization header: String?, now: Date = Date()) async -> Bool {
         (try? await access(authorization: header, now: now)) != nil
+    }
+
+    /// The token's grant; one made since the last reading is looked up by its hash at once, so a
+    /// new token works on its first request. A revoked token is looked up the same way as an
+    /// unknown one, so the two are refused alike and in the same time.
+    private func grant(_ hash: String, now: Date) async throws -> APITokens.Grant? {
+        if let known = try await grants(now: now)[hash], !known.revoked { return known }
+        guard let found = try await pool.read({ db in try APITokens.grant(hash, db) }) else { return nil }
+        state.withLockedValue { $0.grants[hash] = found }
+        return found
     }
 
     private func grants(now: Date) async throws -> [String: APITokens.Grant] {

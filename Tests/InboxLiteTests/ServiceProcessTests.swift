@@ -122,6 +122,21 @@ struct ServiceProcessTests {
         #expect(try backup.queryFirst("SELECT count(*) FROM messages")?.int(0) == 1)
         #expect(try backup.queryFirst("SELECT count(*) FROM webhook_deliveries")?.int(0) == 2)
 
+        // Tokens while it runs: made through it, printed alone on the last line, usable at once,
+        // listed without the token, revoked within a second.
+        let (createCode, createOutput) = try Self.run(["token", "create", "--db", database, "--name", "crm", "--role", "read"])
+        #expect(createCode == 0, "\(createOutput)")
+        let minted = String(createOutput.split(separator: "\n").last ?? "")
+        #expect(minted.hasPrefix("il_") && minted.count == 51, "\(createOutput)")
+        let readWith = { (token: String) in "GET /api/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n" }
+        #expect(try await RawHTTPConnection.request(port: port, readWith(minted)).0 == 200)
+        let (listCode, listOutput) = try Self.run(["token", "list", "--db", database])
+        #expect(listCode == 0 && listOutput.contains("crm") && listOutput.contains("read") && !listOutput.contains(minted), "\(listOutput)")
+        let (revokeCode, revokeOutput) = try Self.run(["token", "revoke", "crm", "--db", database])
+        #expect(revokeCode == 0 && revokeOutput.contains("revoked token crm"), "\(revokeOutput)")
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(try await RawHTTPConnection.request(port: port, readWith(minted)).0 == 401)
+
         // Nothing of it is readable by other users of the machine: the folder the service created,
         // the database with its -wal and -shm, the lock, the generated secrets, the backup.
         let mode = { (path: String) in ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int ?? -1) & 0o777 }

@@ -74,17 +74,31 @@ public enum APITokens {
         public let role: TokenRole
         public let expiresAt: Date?
         public let revoked: Bool
+
+        /// From a row selected as `grantColumns`.
+        init(_ row: SQLiteRow) {
+            id = Int64(row.int(1) ?? 0)
+            role = TokenRole(rawValue: row.string(2) ?? "") ?? .read
+            expiresAt = row.string(3).flatMap(Timestamps.parse)
+            revoked = row.bool(4)
+        }
     }
 
     public static func grants(_ db: SQLiteConnection) throws -> [String: Grant] {
         var grants: [String: Grant] = [:]
-        for row in try db.query("SELECT token_sha256, id, role, expires_at, revoked_at IS NOT NULL FROM api_tokens") {
+        for row in try db.query("SELECT \(grantColumns) FROM api_tokens") {
             guard let hash = row.string(0) else { continue }
-            grants[hash] = Grant(id: Int64(row.int(1) ?? 0), role: TokenRole(rawValue: row.string(2) ?? "") ?? .read,
-                                 expiresAt: row.string(3).flatMap(Timestamps.parse), revoked: row.bool(4))
+            grants[hash] = Grant(row)
         }
         return grants
     }
+
+    /// One token's grant, by the hash of the token (the unique index).
+    public static func grant(_ hash: String, _ db: SQLiteConnection) throws -> Grant? {
+        try db.queryFirst("SELECT \(grantColumns) FROM api_tokens WHERE token_sha256 = ?", hash).map(Grant.init)
+    }
+
+    private static let grantColumns = "token_sha256, id, role, expires_at, revoked_at IS NOT NULL"
 
     public static func list(_ db: SQLiteConnection) throws -> [APIToken] {
         try db.query("SELECT \(APIToken.columns) FROM api_tokens ORDER BY id").map(APIToken.init)
