@@ -94,9 +94,9 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token by id or name: it stops working within a second.")
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by id, name or the token itself: it stops working within a second.")
         @OptionGroup var common: Common
-        @Argument(help: "The token's id or name.") var token: String
+        @Argument(help: "The token's id, name, or the token itself.") var token: String
 
         func run() async throws {
             let name: String = try await common.run(local: { writer in

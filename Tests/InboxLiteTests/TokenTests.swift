@@ -61,6 +61,13 @@ struct TokenTests {
             #expect(afterRevoke == .unauthorized && unknown == .unauthorized)
             #expect(body["error"] as? String == "unauthorized" && body["message"] as? String == unknownBody["message"] as? String)
             #expect(try await Self.call(client, .delete, "/api/admin/tokens/nobody", token: "test-token").0 == .notFound)
+            // A leaked token can be revoked by presenting it.
+            let (_, other) = try await Self.call(client, .post, "/api/admin/tokens", token: "test-token", json: #"{"name":"leaked"}"#)
+            let leaked = try #require((other["data"] as? [String: Any])?["token"] as? String)
+            let (byValue, revokedBody) = try await Self.call(client, .delete, "/api/admin/tokens/\(leaked)", token: "test-token")
+            #expect(byValue == .ok && (revokedBody["data"] as? [String: Any])?["name"] as? String == "leaked")
+            let (unknownValue, unknownAnswer) = try await Self.call(client, .delete, "/api/admin/tokens/il_\(String(repeating: "f", count: 48))", token: "test-token")
+            #expect(unknownValue == .notFound && !(unknownAnswer["message"] as? String ?? "").contains("il_"), "a token value is never echoed")
         }
         // Last use was recorded (coarsely) through the writer.
         #expect(try inbox.count("api_tokens", where: "name = 'crm' AND last_used_at IS NOT NULL AND revoked_at IS NOT NULL") == 1)

@@ -121,13 +121,17 @@ extension InboxWriter {
         return (APIToken(try row.unwrapped()), secret)
     }
 
-    /// Revokes the token with this id or name (a revoked one stays revoked, with its first time).
+    /// Revokes the token with this id, name, or the token itself (a leaked token found somewhere
+    /// can be revoked as it is). A revoked one stays revoked, with its first time.
     public func revokeToken(_ idOrName: String, now: Date = Date()) throws -> APIToken {
         let id = Int64(idOrName)
         guard let row = try db.queryFirst(
-            "SELECT \(APIToken.columns) FROM api_tokens WHERE id = ? OR name = ? ORDER BY name = ? DESC LIMIT 1",
-            id ?? -1, idOrName, idOrName
-        ) else { throw TokenError.notFound(idOrName) }
+            """
+            SELECT \(APIToken.columns) FROM api_tokens WHERE id = ? OR name = ? OR token_sha256 = ?
+            ORDER BY name = ? DESC LIMIT 1
+            """,
+            id ?? -1, idOrName, APITokens.hash(idOrName), idOrName
+        ) else { throw TokenError.notFound(idOrName.hasPrefix("il_") ? "with that value" : idOrName) }
         let token = APIToken(row)
         try db.run("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", Timestamps.iso(now), token.id)
         return APIToken(try db.queryFirst("SELECT \(APIToken.columns) FROM api_tokens WHERE id = ?", token.id).unwrapped())
