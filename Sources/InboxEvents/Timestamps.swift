@@ -45,6 +45,11 @@ public enum Timestamps {
         seconds >= -62_167_219_200 && seconds <= 253_402_300_799
     }
 
+    /// Formats unix seconds (an event's own time) as `iso(_:)` does.
+    public static func iso(unixSeconds: Int64) -> String {
+        iso(Date(timeIntervalSince1970: Double(unixSeconds)))
+    }
+
     /// Formats a date as UTC ISO 8601 with milliseconds.
     public static func iso(_ date: Date) -> String {
         let interval = date.timeIntervalSince1970

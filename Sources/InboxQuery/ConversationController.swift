@@ -53,8 +53,7 @@ public struct ConversationController<Context: RequestContext>: Sendable {
         var query = SelectQuery(
             """
             FROM messages m WHERE m.session_id = ? AND m.contact = COALESCE(
-                (SELECT c.whatsapp_id FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
-                 WHERE i.session_id = ? AND i.identifier = ?), ?)
+                \(ReadModels.contactColumn("whatsapp_id", session: "?", identifier: "?")), ?)
             """, session, session, chat, chat
         )
         if let before { query.and("m.timestamp < ?", before) }

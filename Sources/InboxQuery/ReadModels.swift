@@ -52,9 +52,15 @@ enum ReadModels {
             """, .rawJSON),
     ])
 
-    /// The contact an identifier names in a session (any identifier it was seen with).
+    /// The contact an identifier names in a session (any identifier it was seen with): the one
+    /// lookup every read that resolves an identifier uses.
     static func contactIdOf(session: String, identifier: String) -> String {
         "(SELECT contact_id FROM contact_identities WHERE session_id = \(session) AND identifier = \(identifier))"
+    }
+
+    /// A column of that contact.
+    static func contactColumn(_ column: String, session: String, identifier: String) -> String {
+        "(SELECT \(column) FROM contacts WHERE id = \(contactIdOf(session: session, identifier: identifier)))"
     }
 
     static let group = ReadModel([
@@ -67,8 +73,7 @@ enum ReadModels {
         Field("updated_at", .text, table: "g"),
         Field("members", """
             (SELECT json_group_array(json_object('member', member, 'member_alt', member_alt, 'role', role,
-                'name', COALESCE((SELECT c.display_name FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
-                                  WHERE i.session_id = g.session_id AND i.identifier = gm.member), gm.name)))
+                'name', COALESCE(\(contactColumn("display_name", session: "g.session_id", identifier: "gm.member")), gm.name)))
              FROM group_members gm WHERE gm.group_id = g.id)
             """, .rawJSON),
     ])
@@ -96,8 +101,7 @@ enum ReadModels {
             // In groups: the author's contact name, else the name the group's member list gives.
             Field("author_name", """
                 CASE WHEN \(alias).author IS NOT NULL THEN COALESCE(
-                    (SELECT c.display_name FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
-                     WHERE i.session_id = \(alias).session_id AND i.identifier = \(alias).author),
+                    \(contactColumn("display_name", session: "\(alias).session_id", identifier: "\(alias).author")),
                     (SELECT gm.name FROM groups g JOIN group_members gm ON gm.group_id = g.id
                      WHERE g.session_id = \(alias).session_id AND g.group_id = \(alias).contact
                        AND (gm.member = \(alias).author OR gm.member_alt = \(alias).author) LIMIT 1)) END

@@ -35,7 +35,6 @@ public final class TokenRegistry: Sendable {
     struct State {
         var grants: [String: APITokens.Grant] = [:]
         var loadedAt: Date = .distantPast
-        var uses: [Int64: Date] = [:]
         var lastRecorded: [Int64: Date] = [:]
     }
 
@@ -88,16 +87,14 @@ public final class TokenRegistry: Sendable {
     }
 
     private func noteUse(_ id: Int64, at now: Date) {
-        let due: [Int64: Date]? = state.withLockedValue { state in
-            if let last = state.lastRecorded[id], now.timeIntervalSince(last) < Self.useInterval { return nil }
+        let due = state.withLockedValue { state -> Bool in
+            if let last = state.lastRecorded[id], now.timeIntervalSince(last) < Self.useInterval { return false }
             state.lastRecorded[id] = now
-            state.uses[id] = now
-            defer { state.uses.removeAll() }
-            return state.uses
+            return true
         }
-        if let due, !due.isEmpty {
+        if due {
             let record = recordUse
-            Task { await record(due) }
+            Task { await record([id: now]) }
         }
     }
 }

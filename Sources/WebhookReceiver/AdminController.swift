@@ -71,13 +71,13 @@ public struct AdminController<Context: RequestContext>: Sendable {
             case .double(let real) where real == real.rounded() && abs(real) < 1e15: Int64(real)
             default: nil
             }
-            guard let number, (1...3650).contains(number) else {
+            guard let number, APITokens.expiryDays.contains(Int(clamping: number)) else {
                 throw AdminError.badToken("expires_days must be a whole number from 1 to 3650")
             }
             days = Int(number)
         }
-        guard (1...100).contains(name.unicodeScalars.count) else { throw AdminError.badToken("name must be 1 to 100 characters") }
-        let (wantedRole, expires) = (role, days.map { Date().addingTimeInterval(TimeInterval($0) * 86_400) })
+        // The name is checked where the token is made (`createToken`).
+        let (wantedRole, expires) = (role, days.map { APITokens.expiry(days: $0) })
         let (token, secret) = try await onWriter { try $0.createToken(name: name, role: wantedRole, expiresAt: expires) }
         return try .json(NewToken(data: .init(token: secret, id: token.id, name: token.name, tokenPrefix: token.tokenPrefix,
                                               role: token.role, createdAt: token.createdAt, expiresAt: token.expiresAt)),

@@ -46,8 +46,8 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let role = TokenRole(rawValue: role) else { throw UsageFailure("--role must be read or admin") }
-            if let days = expiresDays, !(1...3650).contains(days) { throw UsageFailure("--expires-days must be 1 to 3650") }
-            let expires = expiresDays.map { Date().addingTimeInterval(TimeInterval($0) * 86_400) }
+            if let days = expiresDays, !APITokens.expiryDays.contains(days) { throw UsageFailure("--expires-days must be 1 to 3650") }
+            let expires = expiresDays.map { APITokens.expiry(days: $0) }
             let (summary, secret) = try await common.run(local: { writer in
                 let (token, secret) = try writer.createToken(name: name, role: role, expiresAt: expires)
                 return ("token \(token.id) \(token.name): \(token.role.rawValue), expires \(token.expiresAt ?? "never")", secret)

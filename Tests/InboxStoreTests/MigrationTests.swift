@@ -69,4 +69,36 @@ struct MigrationTests {
             try reader.run("INSERT INTO sessions (session_id, created_at, updated_at) VALUES ('x', 'now', 'now')")
         }
     }
+
+    /// Before identities were kept, Evolution filed one person twice: a phone contact with the
+    /// `@lid` in `contacts.lid`, and a contact of that `@lid`. The first writer after the upgrade
+    /// merges them (messages and conversation included), once.
+    @Test func contactsFiledTwiceBeforeTheUpgradeAreMergedOnce() throws {
+        let store = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: store.path).deletingLastPathComponent().deletingLastPathComponent().path) }
+        let migrations = try Migration.load(from: Self.shipped)
+        let owner = try StoreOwner(store)
+        defer { owner.release() }
+        try owner.migrate(migrations.filter { $0.version <= 6 })
+        try owner.execute("""
+            INSERT INTO sessions (session_id, provider, created_at, updated_at) VALUES ('evolution:a', 'evolution', 't', 't');
+            INSERT INTO contacts (whatsapp_id, session_id, phone_number, display_name, created_at, updated_at, lid)
+                VALUES ('59171146267@c.us', 'evolution:a', '59171146267', 'percy', 't', 't', '24666483777619@lid');
+            INSERT INTO contacts (whatsapp_id, session_id, display_name, created_at, updated_at)
+                VALUES ('24666483777619@lid', 'evolution:a', 'percy', 't', 't');
+            INSERT INTO messages (message_id, session_id, contact, from_me, body, type, timestamp, status, data, created_at, updated_at)
+                VALUES ('m1', 'evolution:a', '24666483777619@lid', 0, 'hola', 'text', 1767225600, 'received', '{}', 't', 't');
+            INSERT INTO conversations (session_id, contact, last_message_id, last_activity_at, message_count, unread_count)
+                VALUES ('evolution:a', '24666483777619@lid', 1, 1767225600, 1, 1);
+            """)
+        try owner.migrate(migrations)
+        _ = try owner.makeWriter()
+        let reader = try InboxDatabase.openReader(store)
+        #expect(try reader.query("SELECT whatsapp_id FROM contacts").map { $0.string(0) } == ["59171146267@c.us"])
+        #expect(try reader.queryFirst("SELECT contact FROM messages")?.string(0) == "59171146267@c.us")
+        #expect(try reader.queryFirst("SELECT contact, message_count FROM conversations")?.string(0) == "59171146267@c.us")
+        #expect(try reader.queryFirst("SELECT count(*) FROM contact_merges WHERE delivery_id IS NULL")?.int(0) == 1)
+        _ = try owner.makeWriter()  // a later start merges nothing again
+        #expect(try reader.queryFirst("SELECT count(*) FROM contact_merges")?.int(0) == 1)
+    }
 }

@@ -10,17 +10,16 @@ enum EvolutionDialect {
         let root = document.value
         let event = try WebhookEnvelope.requiredString("event", in: root)
         let session = Provider.evolution.sessionId(try WebhookEnvelope.requiredString("instance", in: root))
-        let data = root.object("data")
         let decoded: Result<[RoutedEvent], PayloadError>
         do {
-            let dataJSON = WebhookEnvelope.member("data", of: document, body: body)
             if event == "messages.set" || event == "chats.set" {
                 decoded = .success([RoutedEvent(session: nil, event: .historySynced(try history(event, data: root["data"])), dataJSON: Array("{}".utf8))])
             } else if let groups = try groupEvents(event, data: root["data"]) {
                 // One delivery may describe several groups: each is its own event, with its own object.
                 decoded = .success(groups.map { RoutedEvent(session: nil, event: .groupUpdated($0.payload), dataJSON: $0.object.serialized) })
             } else {
-                decoded = .success([RoutedEvent(session: nil, event: try decode(event, data: data, raw: root["data"]), dataJSON: dataJSON)])
+                decoded = .success([RoutedEvent(session: nil, event: try decode(event, raw: root["data"]),
+                                                dataJSON: WebhookEnvelope.member("data", of: document, body: body))])
             }
         } catch {
             decoded = .failure(error)
@@ -36,7 +35,9 @@ enum EvolutionDialect {
         "ERROR": .error, "PENDING": .pending, "SERVER_ACK": .server, "DELIVERY_ACK": .delivered, "READ": .read, "PLAYED": .played,
     ]
 
-    private static func decode(_ event: String, data: JSONValue?, raw: JSONValue?) throws(PayloadError) -> InboxEvent {
+    /// `raw`: the body's `data` as sent (an object, or an array for the contact and chat events).
+    private static func decode(_ event: String, raw: JSONValue?) throws(PayloadError) -> InboxEvent {
+        let data = raw?.isObject == true ? raw : nil
         switch event {
         case "contacts.update", "contacts.upsert":
             return .contactsUpdated(contacts(raw))

@@ -23,8 +23,9 @@ enum MetaDialect {
                 guard field == "messages" || field == "smb_message_echoes", let value = change.object("value") else {
                     // Account-wide fields (account, template, quality updates…): a readable event of the
                     // account's sessions; the number's own fields name it in `metadata`.
-                    let notice = MetaNotices.notice(field: field, value: change.object("value"), entryTime: entry.int("time"))
-                    let phoneNumberId = change.object("value")?.object("metadata")?.string("phone_number_id")
+                    let fieldValue = change.object("value")
+                    let notice = MetaNotices.notice(field: field, value: fieldValue, entryTime: entry.int("time"))
+                    let phoneNumberId = fieldValue?.object("metadata")?.string("phone_number_id")
                     events.append(RoutedEvent(session: phoneNumberId.map(Provider.meta.sessionId), event: .sessionNotice(notice),
                                               dataJSON: change.serialized, account: account))
                     continue

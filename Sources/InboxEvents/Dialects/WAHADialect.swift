@@ -45,9 +45,7 @@ enum WAHADialect {
             guard let payload, let reaction = payload.object("reaction"),
                   let target = reaction.string("messageId"), !target.isEmpty
             else { throw PayloadError("message.reaction has no payload.reaction.messageId") }
-            let fromMe = payload.bool("fromMe") ?? false
-            let reactor = fromMe ? "me" : (payload.string("participant") ?? payload.string("from")).map(JID.normalize) ?? "unknown"
-            return .reaction(ReactionPayload(target: MessageRef(id: target), reactor: reactor, emoji: reaction.string("text"),
+            return .reaction(ReactionPayload(target: MessageRef(id: target), reactor: actor(payload), emoji: reaction.string("text"),
                                              time: seconds(payload["timestamp"])))
         case "message.edited":
             // `payload.id` is the edit action's own id; the edited message is `editedMessageId` (a bare key).
@@ -82,7 +80,7 @@ enum WAHADialect {
             guard let payload, let poll = payload.object("poll")?.string("id"), !poll.isEmpty, let vote = payload.object("vote") else {
                 throw PayloadError("poll.vote has no payload.poll.id or payload.vote")
             }
-            let voter = vote.bool("fromMe") == true ? "me" : (vote.string("participant") ?? vote.string("from")).map(JID.normalize) ?? "unknown"
+            let voter = actor(vote)
             var options: [String] = []
             if case .array(let chosen)? = vote["selectedOptions"] { options = chosen.compactMap(\.stringValue) }
             return .pollVotes(PollVotesPayload(pollKey: SerializedId(poll)?.key ?? poll,
@@ -113,6 +111,12 @@ enum WAHADialect {
         default:
             return .other(event)
         }
+    }
+
+    /// Who reacted or voted: `me` for the business, else the group member or the sender.
+    private static func actor(_ object: JSONValue) -> String {
+        if object.bool("fromMe") == true { return "me" }
+        return (object.string("participant") ?? object.string("from")).map(JID.normalize) ?? "unknown"
     }
 
     /// `group.v2.*`: `payload.group` with what changed; `participants` lists only the members a

@@ -34,7 +34,7 @@ extension EventApplier {
         /// The change an event makes; nil for events that are not changes.
         init?(_ event: InboxEvent, delivery: Delivery) {
             func time(_ seconds: Int64?) -> String {
-                seconds.map { Timestamps.iso(Date(timeIntervalSince1970: Double($0))) } ?? delivery.receivedAtText
+                seconds.map(Timestamps.iso(unixSeconds:)) ?? delivery.receivedAtText
             }
             switch event {
             case .reaction(let reaction):

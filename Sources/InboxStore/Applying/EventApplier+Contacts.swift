@@ -42,8 +42,7 @@ extension EventApplier {
         let name: String
         let source: NameSource
         private let unixTime: Int64?
-        private let signedTime: Date?
-        private let receivedAt: String
+        private let delivery: Delivery
 
         /// As of `unixTime` (the event's own time) when given, else the delivery's time.
         init?(_ name: String?, source: NameSource, unixTime: Int64? = nil, delivery: Delivery) {
@@ -51,13 +50,11 @@ extension EventApplier {
             self.name = trimmed
             self.source = source
             self.unixTime = unixTime
-            signedTime = delivery.envelope.signedTime
-            receivedAt = delivery.receivedAtText
+            self.delivery = delivery
         }
 
         var seenAt: String {
-            if let unixTime { return Timestamps.iso(Date(timeIntervalSince1970: Double(unixTime))) }
-            return signedTime.map(Timestamps.iso) ?? receivedAt
+            unixTime.map(Timestamps.iso(unixSeconds:)) ?? delivery.eventTimeText
         }
 
         /// Without surrounding white space; nil when nothing else is left. (Foundation's trimming
@@ -96,27 +93,14 @@ extension EventApplier {
         let key = Self.contactKey(session, identifier)
         // A contact filed recently: one update by row id.
         if var contact = state.contacts.contact(key) {
-            try db.run(
-                """
-                UPDATE contacts SET
-                    first_message_at = min(COALESCE(first_message_at, ?1), COALESCE(?1, first_message_at)),
-                    last_message_at = max(COALESCE(last_message_at, ?1), COALESCE(?1, last_message_at)),
-                    updated_at = ?2
-                WHERE id = ?3
-                """,
-                timestamp, now, contact.id
-            )
+            try db.run("\(Self.widenActivity) WHERE id = ?3", timestamp, now, contact.id)
             if let name { contact = try record(name, for: contact) }
             return contact
         }
         // Otherwise one statement for a known contact: found through its identity, updated, and returned.
         if let row = try db.queryFirst(
             """
-            UPDATE contacts SET
-                first_message_at = min(COALESCE(first_message_at, ?1), COALESCE(?1, first_message_at)),
-                last_message_at = max(COALESCE(last_message_at, ?1), COALESCE(?1, last_message_at)),
-                updated_at = ?2
-            WHERE id = (SELECT contact_id FROM contact_identities WHERE session_id = ?3 AND identifier = ?4)
+            \(Self.widenActivity) WHERE id = (SELECT contact_id FROM contact_identities WHERE session_id = ?3 AND identifier = ?4)
             RETURNING id, whatsapp_id, display_name, display_name_source
             """,
             timestamp, now, session, identifier
@@ -130,6 +114,20 @@ extension EventApplier {
         state.contacts.remember(created, as: key)
         return created
     }
+
+    /// A contact's activity widened to a message at unix time `?1`, updated at `?2`.
+    private static let widenActivity = """
+        UPDATE contacts SET
+            first_message_at = min(COALESCE(first_message_at, ?1), COALESCE(?1, first_message_at)),
+            last_message_at = max(COALESCE(last_message_at, ?1), COALESCE(?1, last_message_at)),
+            updated_at = ?2
+        """
+
+    /// Per contact and source, the name of the newest event wins (`contact_names`).
+    private static let newerNameWins = """
+        ON CONFLICT (contact_id, source) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
+        WHERE excluded.updated_at > contact_names.updated_at
+        """
 
     static func contactKey(_ session: String, _ identifier: String) -> String {
         session + "\u{1F}" + identifier
@@ -229,8 +227,7 @@ extension EventApplier {
             """
             INSERT INTO contact_names (contact_id, source, name, updated_at)
             SELECT ?, source, name, updated_at FROM contact_names WHERE contact_id = ? AND true
-            ON CONFLICT (contact_id, source) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
-            WHERE excluded.updated_at > contact_names.updated_at
+            \(Self.newerNameWins)
             """,
             kept.id, gone.id
         )
@@ -285,7 +282,7 @@ extension EventApplier {
         try db.run(
             """
             UPDATE conversations SET unread_count = (SELECT count(*) FROM messages WHERE session_id = ?1 AND contact = ?2
-                AND from_me = 0 AND is_status = 0 AND backfilled = 0 AND type <> 'system' AND timestamp > COALESCE(conversations.last_outgoing_at, -1))
+                AND \(Self.countsUnreadSQL) AND timestamp > COALESCE(conversations.last_outgoing_at, -1))
             WHERE id = ?3
             """,
             session, new, Int64(staying.int(0) ?? 0)
@@ -317,8 +314,7 @@ extension EventApplier {
         let changed = try db.run(
             """
             INSERT INTO contact_names (contact_id, source, name, updated_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT (contact_id, source) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
-            WHERE excluded.updated_at > contact_names.updated_at
+            \(Self.newerNameWins)
             """,
             contact.id, name.source.rawValue, name.name, name.seenAt
         )
@@ -368,9 +364,11 @@ extension EventApplier {
 
 extension EventApplier {
     /// Contacts the same person was filed under twice before identities were kept (a contact's
-    /// `lid` that is another contact of the session): merged once, when the writer opens the
-    /// database after the upgrade. Cheap when there are none.
+    /// `lid` that is another contact of the session): merged by the first writer to open the
+    /// upgraded database. This version never makes such pairs, so later starts cost one lookup
+    /// in `store_state` instead of a scan of every contact.
     func mergeContactsSharingAnIdentifier(now: String) throws {
+        guard try db.queryFirst("SELECT 1 FROM store_state WHERE name = 'contacts_merged_on_upgrade'") == nil else { return }
         let pairs = try db.query(
             """
             SELECT a.session_id, a.whatsapp_id, b.whatsapp_id FROM contacts a
@@ -381,6 +379,7 @@ extension EventApplier {
             guard let session = pair.string(0), let first = pair.string(1), let second = pair.string(2) else { continue }
             try link(IdentityLink(first, second), session: session, origin: Origin(deliveryId: nil, now: now))
         }
+        try db.run("INSERT INTO store_state (name, value) VALUES ('contacts_merged_on_upgrade', 1)")
     }
 }
 

@@ -9,7 +9,7 @@ extension EventApplier {
     /// A group event: the group's row, its chat's name, and its members as far as the event lists them.
     func applyGroup(_ group: GroupPayload, session: String, delivery: Delivery) throws {
         let chat = try touchContact(group.group, session: session, timestamp: nil, now: delivery.now)
-        let eventTime = group.time.map { Timestamps.iso(Date(timeIntervalSince1970: Double($0))) } ?? delivery.receivedAtText
+        let eventTime = group.time.map(Timestamps.iso(unixSeconds:)) ?? delivery.receivedAtText
         // Left: set; a full member list (joined, or the gateway's metadata): a member again; otherwise kept.
         let membership = group.left ? 1 : (group.members != nil ? 2 : 0)
         guard let row = try db.queryFirst(
@@ -32,7 +32,7 @@ extension EventApplier {
         }
         if let members = group.members {
             try db.run("DELETE FROM group_members WHERE group_id = ?", groupRow)
-            for member in members { try putMember(member, role: member.role ?? "member", group: groupRow, session: session, delivery: delivery) }
+            for member in members { try putMember(member, role: member.role, group: groupRow, session: session, delivery: delivery) }
         }
         if let (change, members) = group.change {
             for member in members {
@@ -40,9 +40,9 @@ extension EventApplier {
                 case .remove:
                     try db.run("DELETE FROM group_members WHERE group_id = ? AND member = ?", groupRow, member.id)
                 case .add:
-                    try putMember(member, role: member.role ?? "member", group: groupRow, session: session, delivery: delivery)
+                    try putMember(member, role: member.role, group: groupRow, session: session, delivery: delivery)
                 case .promote:
-                    try putMember(member, role: member.role.flatMap { $0 == "member" ? nil : $0 } ?? "admin", group: groupRow,
+                    try putMember(member, role: member.role == "superadmin" ? "superadmin" : "admin", group: groupRow,
                                   session: session, delivery: delivery)
                 case .demote:
                     try putMember(member, role: "member", group: groupRow, session: session, delivery: delivery)
@@ -51,10 +51,11 @@ extension EventApplier {
         }
     }
 
-    /// A member's row; their other identifier and name reach their contact when they have one
-    /// (members who never wrote are listed, not made contacts).
-    private func putMember(_ member: GroupMember, role: String, group: Int64, session: String, delivery: Delivery) throws {
-        let role = ["admin", "superadmin"].contains(role) ? role : "member"
+    /// A member's row (`role`: admin or superadmin, anything else a member); their other
+    /// identifier and name reach their contact when they have one (members who never wrote are
+    /// listed, not made contacts).
+    private func putMember(_ member: GroupMember, role: String?, group: Int64, session: String, delivery: Delivery) throws {
+        let role = ["admin", "superadmin"].first { $0 == role } ?? "member"
         try db.run(
             """
             INSERT INTO group_members (group_id, member, member_alt, role, name, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -99,8 +100,7 @@ extension EventApplier {
 
     /// A readable event of the session: it changes no row but is kept in `session_events`.
     func recordSessionEvent(_ notice: SessionNotice, session: String, delivery: Delivery) throws {
-        let time = notice.time.map { Timestamps.iso(Date(timeIntervalSince1970: Double($0))) }
-            ?? Timestamps.iso(delivery.envelope.signedTime ?? delivery.receivedAt)
+        let time = notice.time.map(Timestamps.iso(unixSeconds:)) ?? delivery.eventTimeText
         try db.run(
             """
             INSERT INTO session_events (session_id, delivery_id, event, event_time, data, received_at, summary)

@@ -5,7 +5,7 @@ import InboxEvents
 extension EventApplier {
     /// Each voter's newest vote; a complete tally (Evolution) also removes the votes it no longer lists.
     func applyPollVotes(_ votes: PollVotesPayload, session: String, delivery: Delivery) throws {
-        let time = votes.time.map { Timestamps.iso(Date(timeIntervalSince1970: Double($0))) } ?? delivery.eventTimeText
+        let time = votes.time.map(Timestamps.iso(unixSeconds:)) ?? delivery.eventTimeText
         if votes.isComplete {
             try db.run("DELETE FROM poll_votes WHERE session_id = ? AND poll_key = ? AND voted_at <= ?", session, votes.pollKey, time)
         }

@@ -323,7 +323,7 @@ struct EventApplier {
             rowId = db.lastInsertRowID
             if !isStatus {
                 try countInConversation(rowId: rowId, session: session, chat: chat, outgoing: outgoing, timestamp: timestamp,
-                                        countsUnread: !message.backfilled && kind != MessageKind.system.rawValue)
+                                        countsUnread: !outgoing && !isStatus && !message.backfilled && kind != MessageKind.system.rawValue)
             }
         } else {
             guard let existing = try db.queryFirst(
@@ -420,11 +420,15 @@ struct EventApplier {
     /// Keeps the chat's `conversations` row current for a newly stored message: count, newest
     /// message, and unread (incoming messages newer than our last outgoing one) — all computed so
     /// that arrival order does not matter.
+    /// Which messages count as unread (when newer than our last outgoing one): incoming chat
+    /// messages, not history (backfilled) nor system notices (a number change), which are nothing to
+    /// answer. `countsUnread` below is the same rule for the message being stored.
+    static let countsUnreadSQL = "from_me = 0 AND is_status = 0 AND backfilled = 0 AND type <> 'system'"
+
     private func countInConversation(
         rowId: Int64, session: String, chat: String, outgoing: Bool, timestamp: Int64, countsUnread: Bool
     ) throws {
-        // History and system notices (a number change) are not something to read and answer.
-        let unread = outgoing || !countsUnread ? 0 : 1
+        let unread = countsUnread ? 1 : 0
         guard let row = try db.queryFirst(
             "SELECT id, last_activity_at, last_outgoing_at FROM conversations WHERE session_id = ? AND contact = ?",
             session, chat
@@ -446,7 +450,7 @@ struct EventApplier {
                 """
                 UPDATE conversations SET message_count = message_count + 1, last_outgoing_at = ?,
                     unread_count = (SELECT count(*) FROM messages WHERE session_id = ? AND contact = ?
-                                    AND timestamp > ? AND from_me = 0 AND is_status = 0 AND backfilled = 0 AND type <> 'system'),
+                                    AND timestamp > ? AND \(Self.countsUnreadSQL)),
                     last_message_id = CASE WHEN ? THEN ? ELSE last_message_id END,
                     last_activity_at = max(last_activity_at, ?)
                 WHERE id = ?

@@ -63,6 +63,14 @@ public enum APITokens {
         return "il_" + (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
+    /// How many days a token may be made to last (`--expires-days`, `expires_days`).
+    public static let expiryDays = 1...3650
+
+    /// When a token made now for `days` days stops working.
+    public static func expiry(days: Int, from now: Date = Date()) -> Date {
+        now.addingTimeInterval(TimeInterval(days) * 86_400)
+    }
+
     /// Lowercase hex SHA-256: what is stored and compared.
     public static func hash(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).hexString
