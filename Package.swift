@@ -49,6 +49,7 @@ let package = Package(
         .target(
             name: "InboxHTTP",
             dependencies: [
+                "InboxStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -251,7 +251,7 @@ async function loadDeliveries(more = false) {
   for (const d of page.data) {
     const item = el("li");
     const details = el("details");
-    details.append(el("summary", `#${d.id} ${d.provider} ${d.event} · ${d.status} · ${new Date(d.received_at).toLocaleString()}`));
+    details.append(el("summary", `#${d.id} ${d.provider} ${d.session_id ?? "(no session)"} ${d.event} · ${d.status} · ${new Date(d.received_at).toLocaleString()}`));
     if (d.last_error) details.append(el("p", d.last_error, "error"));
     details.append(el("pre", d.body ?? (d.body_removed_at ? "(body removed by retention)" : "")));
     item.append(details);

@@ -200,6 +200,47 @@ try:
 
     errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     check(not errors, f"no errors in the browser console {errors}")
+
+    # Another client's token: signed in with a read token limited to session "beta", the console
+    # shows beta's conversation, session and deliveries, live too, and nothing of "crm".
+    driver.set_window_size(1440, 900)
+    request = urllib.request.Request(f"{base}/api/admin/tokens", method="POST",
+                                     data=json.dumps({"name": "beta-crm", "sessions": ["beta"]}).encode(),
+                                     headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        beta_token = json.load(response)["data"]["token"]
+    post("message.received", message("B1", "Mensaje del cliente beta", chat="34699000002@c.us"), session="beta")
+    driver.find_element(By.ID, "signout").click()
+    field = wait(driver, lambda d: d.find_element(By.ID, "token") if d.find_element(By.ID, "token").is_displayed() else None)
+    field.clear()
+    field.send_keys(beta_token)
+    driver.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+    wait(driver, lambda d: d.find_element(By.ID, "live").text == "live")
+    wait(driver, lambda d: "cliente beta" in d.find_element(By.ID, "conversations").text)
+    post("message.received", message("M9", "Nuevo mensaje de crm"))
+    post("message.received", message("B2", "Segundo mensaje beta", chat="34699000002@c.us"), session="beta")
+    wait(driver, lambda d: "Segundo mensaje beta" in d.find_element(By.ID, "conversations").text)
+    listed = driver.find_element(By.ID, "conversations").text
+    check("presupuesto" not in listed and "crm" not in listed and "Nuevo mensaje" not in listed and "34612345678" not in listed,
+          "a token of another session sees only its own conversations, live too")
+    driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=sessions]").click()
+    cards = wait(driver, lambda d: d.find_element(By.ID, "session-list").text or None)
+    check("beta" in cards and "crm" not in cards and not driver.find_elements(By.CSS_SELECTOR, "#session-list img.qr"),
+          "its Sessions view shows only its session, without the other's QR code")
+    driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=search]").click()
+    box = driver.find_element(By.ID, "q")
+    box.clear()
+    box.send_keys("presupuesto")
+    driver.find_element(By.CSS_SELECTOR, "#search-form button").click()
+    time.sleep(0.5)
+    check(not driver.find_elements(By.CSS_SELECTOR, "#results mark"), "its search finds nothing of the other session")
+    driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=deliveries]").click()
+    deliveries = wait(driver, lambda d: d.find_element(By.ID, "delivery-list").text or None)
+    rows = driver.find_elements(By.CSS_SELECTOR, "#delivery-list li")
+    check(len(rows) == 2 and all(" beta " in row.text for row in rows) and "crm" not in deliveries,
+          f"its Deliveries view lists only its session's deliveries ({len(rows)})")
+    errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    check(not errors, f"no errors in the browser console with a limited token {errors}")
 except Exception as error:  # a timeout or a missing element is a failure, with a screenshot
     failures.append(repr(error))
     print("  FAIL", repr(error))

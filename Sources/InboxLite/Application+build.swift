@@ -9,8 +9,16 @@ import NIOCore
 import ServiceLifecycle
 import WebhookReceiver
 
-/// The request context every route uses.
-public typealias AppRequestContext = BasicRequestContext
+/// The request context every route uses: Hummingbird's core, plus what the request's API token
+/// allows once a route group's `BearerAuthMiddleware` has checked it.
+public struct AppRequestContext: AuthorizedRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var access: TokenAccess?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+}
 
 /// Assembles the service: takes the database's writer lock, migrates, then wires the writer, the
 /// verifier and the routes. The command line and the tests both call this, so tests exercise the
@@ -78,21 +86,26 @@ public func buildApplication(
     MetaSubscriptionController(enabled: configuration.metaAppSecret != nil, verifyToken: configuration.metaVerifyToken)
         .addRoutes(to: router)
 
-    // Everything else needs an API token: reading with any, administering (replay, tokens, metrics)
-    // with an admin one. The token set at start is an admin token.
+    // Everything else needs an API token: reading with any, administering (replay, tokens) with an
+    // admin one, metrics (counts of every session) with an admin token of every session. A token's
+    // sessions narrow everything it reads and administers. The token set at start is an admin
+    // token of every session.
     let pool = ReadPool(store: configuration.store, maxPending: configuration.maxQueuedReads)
     let tokens = TokenRegistry(startToken: configuration.apiToken, pool: pool) { uses in
         _ = try? await writer.perform { try $0.recordTokenUse(uses) }
     }
     let protected = router.group()
         .add(middleware: QueryMetricsMiddleware(metrics: metrics))
-        .add(middleware: BearerAuthMiddleware<AppRequestContext>(registry: tokens, role: .read))
+        .add(middleware: BearerAuthMiddleware<AppRequestContext>(registry: tokens, requirement: .read))
     let admin = router.group()
         .add(middleware: QueryMetricsMiddleware(metrics: metrics))
-        .add(middleware: BearerAuthMiddleware<AppRequestContext>(registry: tokens, role: .admin))
+        .add(middleware: BearerAuthMiddleware<AppRequestContext>(registry: tokens, requirement: .admin))
+    let operatorOnly = router.group()
+        .add(middleware: QueryMetricsMiddleware(metrics: metrics))
+        .add(middleware: BearerAuthMiddleware<AppRequestContext>(registry: tokens, requirement: .adminOfEverySession))
     WebhookTestController(verifier: verifier, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(open: router, protected: protected)
-    admin.get("/metrics") { _, _ in
+    operatorOnly.get("/metrics") { _, _ in
         let text = metrics.render(.init(writerQueueDepth: { writer.backlog }, sseClients: { broadcaster.subscriberCount }))
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -5,7 +5,7 @@ import InboxHTTP
 import InboxStore
 
 /// `/api/webhooks/*`: the delivery log, its statistics and the receiver's health.
-public struct DeliveryController<Context: RequestContext>: Sendable {
+public struct DeliveryController<Context: AuthorizedRequestContext>: Sendable {
     let pool: ReadPool
     /// Deliveries waiting for the writer (from the receiver), for the health report.
     let writerQueueDepth: @Sendable () -> Int
@@ -19,9 +19,11 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
     }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
-        router.get("/api/webhooks/stats") { request, _ in try await stats(provider: try request.providerParameter()) }
-        router.get("/api/webhooks/health") { _, _ in try await health() }
-        router.get("/api/webhooks/deliveries") { request, _ in try await deliveries(request) }
+        router.get("/api/webhooks/stats") { request, context in
+            try await stats(provider: try request.providerParameter(), scope: context.sessionScope())
+        }
+        router.get("/api/webhooks/health") { _, context in try await health(scope: context.sessionScope()) }
+        router.get("/api/webhooks/deliveries") { request, context in try await deliveries(request, scope: context.sessionScope()) }
     }
 
     /// The guide's statistics shape (camelCase, as the gateway documents it) plus per-event counts.
@@ -40,25 +42,17 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
         }
     }
 
-    /// Answered from `delivery_counts` (kept by triggers in the writer's transactions) and the
-    /// newest row by id: constant time however long the log is.
-    func stats(provider: String?) async throws -> Response {
+    /// Answered from `delivery_counts` (kept by triggers in the writer's transactions, per
+    /// gateway, session, event and status): constant time however long the log is. A token
+    /// limited to some sessions counts only those.
+    func stats(provider: String?, scope: SessionScope) async throws -> Response {
         let body = try await pool.read { db -> Stats.Body in
-            let counts = try DeliveryCounts(db, provider: provider)
-            let last = try provider.map {
-                // The newest id per gateway is kept in delivery_counts (migration 0005).
-                try db.queryFirst(
-                    """
-                    SELECT received_at FROM webhook_deliveries
-                    WHERE id = (SELECT max(last_delivery_id) FROM delivery_counts WHERE provider = ?)
-                    """, $0
-                )?.string(0)
-            } ?? db.queryFirst("SELECT received_at FROM webhook_deliveries ORDER BY id DESC LIMIT 1")?.string(0)
+            let counts = try DeliveryCounts(db, provider: provider, scope: scope)
             return Stats.Body(
                 totalDeliveries: counts.total, successfulDeliveries: counts.byStatus[.applied, default: 0],
                 failedDeliveries: counts.byStatus[.failed, default: 0], ignoredDeliveries: counts.byStatus[.ignored, default: 0],
                 averageResponseTime: counts.total == 0 ? 0 : (counts.processingMilliseconds / Double(counts.total) * 1000).rounded() / 1000,
-                lastDelivery: last, byEvent: counts.byEvent
+                lastDelivery: counts.lastReceivedAt, byEvent: counts.byEvent
             )
         }
         return try .json(Stats(data: body))
@@ -84,7 +78,8 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
             let totalDeliveries: Int
             /// Receipts waiting for their message, and those that waited too long and were moved out.
             let pendingAcks: Int
-            let expiredPendingAcks: Int
+            /// Left out for a token limited to some sessions (the count is not kept per session).
+            let expiredPendingAcks: Int?
         }
     }
 
@@ -99,26 +94,32 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
     }
 
     /// `degraded` when the database cannot be read, the writer has a backlog, a failure is waiting
-    /// for a retry, or one arrived within the failure window. Index-only reads and counters.
-    func health() async throws -> Response {
+    /// for a retry, or one arrived within the failure window. Index-only reads and counters; a
+    /// token limited to some sessions sees those sessions' deliveries (the writer's queue is the
+    /// service's own state, shared by all).
+    func health(scope: SessionScope) async throws -> Response {
         let depth = writerQueueDepth()
         let read = try? await pool.read { db -> HealthRead in
             var result = HealthRead()
-            result.lastAt = try db.queryFirst("SELECT received_at FROM webhook_deliveries ORDER BY id DESC LIMIT 1")?.string(0)
+            let (scoped, values) = scope.condition("session_id").map { (" AND " + $0.sql, $0.values) } ?? ("", [])
             result.pendingRetry = try db.queryFirst(
                 """
                 SELECT count(*) FROM webhook_deliveries INDEXED BY webhook_deliveries_retry_due
-                WHERE status = 'failed' AND next_attempt_at IS NOT NULL
-                """
+                WHERE status = 'failed' AND next_attempt_at IS NOT NULL\(scoped)
+                """, arguments: values
             )?.int(0) ?? 0
             result.lastFailureAt = try db.queryFirst(
-                "SELECT received_at FROM webhook_deliveries WHERE status = 'failed' AND status <> 'applied' ORDER BY id DESC LIMIT 1"
+                "SELECT received_at FROM webhook_deliveries WHERE status = 'failed' AND status <> 'applied'\(scoped) ORDER BY id DESC LIMIT 1",
+                arguments: values
             )?.string(0)
-            let counts = try DeliveryCounts(db)
+            let counts = try DeliveryCounts(db, scope: scope)
+            result.lastAt = counts.lastReceivedAt
             result.failedTotal = counts.byStatus[.failed, default: 0]
             result.total = counts.total
-            result.pendingAcks = try db.queryFirst("SELECT count(*) FROM pending_acks")?.int(0) ?? 0
-            result.expiredAcks = try db.queryFirst("SELECT value FROM store_state WHERE name = 'expired_pending_acks'")?.int(0) ?? 0
+            result.pendingAcks = try db.queryFirst("SELECT count(*) FROM pending_acks WHERE 1\(scoped)", arguments: values)?.int(0) ?? 0
+            if scope.isEverySession {
+                result.expiredAcks = try db.queryFirst("SELECT value FROM store_state WHERE name = 'expired_pending_acks'")?.int(0) ?? 0
+            }
             return result
         }
         let now = Date()
@@ -132,13 +133,13 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
             failedGivenUp: max(0, (read?.failedTotal ?? 0) - (read?.pendingRetry ?? 0)),
             failedTotal: read?.failedTotal ?? 0, lastFailureAt: read?.lastFailureAt,
             totalDeliveries: read?.total ?? 0, pendingAcks: read?.pendingAcks ?? 0,
-            expiredPendingAcks: read?.expiredAcks ?? 0
+            expiredPendingAcks: scope.isEverySession ? read?.expiredAcks ?? 0 : nil
         )
         return try QueryResponse.json(Health(data: body))
     }
 
     /// The delivery log, newest first; raw bodies only with `include=body`.
-    func deliveries(_ request: Request) async throws -> Response {
+    func deliveries(_ request: Request, scope: SessionScope) async throws -> Response {
         let page = try PageRequest(request, keyParts: 1)
         let includeBody: Bool
         switch try request.parameter("include") {
@@ -158,31 +159,44 @@ public struct DeliveryController<Context: RequestContext>: Sendable {
         }
         query.and("event = ?", ifPresent: try request.parameter("event"))
         query.and("session_id = ?", ifPresent: try request.parameter("session"))
+        query.scoped("session_id", to: scope)
         query.and("provider = ?", ifPresent: try request.providerParameter())
         if page.after != nil { query.and("id < ?", try page.int(0)) }
         return try await query.page(pool, ReadModels.delivery(includeBody: includeBody), orderBy: "id DESC", limit: page.limit, cursor: ["id"])
     }
 }
 
-/// The `delivery_counts` table summed by status and by event (a few dozen rows at most).
+/// The `delivery_counts` table summed by status and by event (a row per gateway, session, event
+/// and status: a few per session).
 struct DeliveryCounts {
     var byStatus: [DeliveryStatus: Int] = [:]
     var byEvent: [String: Int] = [:]
     var total = 0
     var processingMilliseconds = 0.0
+    /// When the newest delivery counted arrived.
+    var lastReceivedAt: String?
 
-    /// All gateways, or one.
-    init(_ db: SQLiteConnection, provider: String? = nil) throws {
-        let rows = try db.query(
-            "SELECT event, status, deliveries, processing_ms_total FROM delivery_counts WHERE deliveries > 0 AND (? IS NULL OR provider = ?)",
-            provider, provider
-        )
-        for row in rows {
+    /// All gateways, or one; the sessions `scope` may see.
+    init(_ db: SQLiteConnection, provider: String? = nil, scope: SessionScope = .everySession) throws {
+        var sql = "SELECT event, status, deliveries, processing_ms_total, last_delivery_id FROM delivery_counts WHERE deliveries > 0"
+        var arguments: [any SQLiteBindable] = []
+        if let provider {
+            sql += " AND provider = ?"
+            arguments.append(provider)
+        }
+        if let (condition, values) = scope.condition("session_id") {
+            sql += " AND " + condition
+            arguments += values as [any SQLiteBindable]
+        }
+        var lastId: Int64 = 0
+        for row in try db.query(sql, arguments: arguments) {
+            lastId = max(lastId, Int64(row.int(4) ?? 0))
             let count = row.int(2) ?? 0
             if let status = row.string(1).flatMap(DeliveryStatus.init(rawValue:)) { byStatus[status, default: 0] += count }
             byEvent[row.string(0) ?? "", default: 0] += count
             total += count
             processingMilliseconds += row.double(3) ?? 0
         }
+        lastReceivedAt = try db.queryFirst("SELECT received_at FROM webhook_deliveries WHERE id = ?", lastId)?.string(0)
     }
 }

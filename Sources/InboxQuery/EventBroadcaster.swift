@@ -60,14 +60,14 @@ public final class EventBroadcaster: Sendable {
     }
 
     final class Subscriber: Sendable {
-        let session: String?
+        let scope: SessionScope
         let continuation: AsyncStream<Item>.Continuation
         let overflowed = NIOLockedValueBox(false)
         let stopping = NIOLockedValueBox(false)
         /// Body bytes published to this subscriber and not yet taken from its stream.
         let bufferedBytes = NIOLockedValueBox(0)
-        init(session: String?, continuation: AsyncStream<Item>.Continuation) {
-            self.session = session
+        init(scope: SessionScope, continuation: AsyncStream<Item>.Continuation) {
+            self.scope = scope
             self.continuation = continuation
         }
     }
@@ -101,12 +101,12 @@ public final class EventBroadcaster: Sendable {
         case tooManySubscribers(Int)
     }
 
-    /// Subscribes to events of `session` (all sessions when nil); refused when `maxSubscribers`
-    /// streams are already open.
-    public func subscribe(session: String?) throws(SubscribeError) -> Subscription {
+    /// Subscribes to events of the sessions `scope` allows; refused when `maxSubscribers` streams
+    /// are already open.
+    public func subscribe(scope: SessionScope) throws(SubscribeError) -> Subscription {
         let (stream, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingOldest(bufferSize))
         let id = nextId.withLockedValue { value -> UInt64 in value += 1; return value }
-        let subscriber = Subscriber(session: session, continuation: continuation)
+        let subscriber = Subscriber(scope: scope, continuation: continuation)
         let admitted = subscribers.withLockedValue { current -> Bool in
             guard current.count < maxSubscribers else { return false }
             current[id] = subscriber
@@ -132,7 +132,7 @@ public final class EventBroadcaster: Sendable {
         guard !events.isEmpty else { return }
         let current = subscribers.withLockedValue { Array($0.values) }
         for subscriber in current {
-            for event in events where subscriber.session == nil || subscriber.session == event.sessionId {
+            for event in events where subscriber.scope.allows(event.sessionId) {
                 let size = event.body.utf8.count
                 let fits = subscriber.bufferedBytes.withLockedValue { bytes -> Bool in
                     guard bytes + size <= maxBufferedBytes || bytes == 0 else { return false }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import InboxHTTP
 import InboxStore
 import NIOConcurrencyHelpers
 import ServiceLifecycle
@@ -13,7 +14,7 @@ import ServiceLifecycle
 /// already sent. An id from before what retention still holds gets `event: reset`, then the live
 /// head. On graceful shutdown every stream sends `event: shutdown` and ends, so a stop is never
 /// held up by an open stream. `max_events` makes the stream finite (for scripts and tests).
-public struct EventStreamController<Context: RequestContext>: Sendable {
+public struct EventStreamController<Context: AuthorizedRequestContext>: Sendable {
     let pool: ReadPool
     let broadcaster: EventBroadcaster
     /// Asked every second whether the stream's token still holds: a revoked or expired token's
@@ -29,11 +30,13 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
     }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
-        router.get("/api/events") { request, _ in try await stream(request) }
+        router.get("/api/events") { request, context in try await stream(request, scope: context.sessionScope()) }
     }
 
-    func stream(_ request: Request) async throws -> Response {
-        let session = try request.parameter("session")
+    /// Events of the sessions the token may see (narrowed to `?session=` if asked: another
+    /// session's stream is as empty as one that has had no events).
+    func stream(_ request: Request, scope tokenScope: SessionScope) async throws -> Response {
+        let scope = tokenScope.narrowed(to: try request.parameter("session"))
         var resumeAfter: Int64?
         if let header = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("last_event_id") {
             guard let value = Int64(header), value >= 0 else {
@@ -48,7 +51,7 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
         }
         let subscription: EventBroadcaster.Subscription
         do {
-            subscription = try broadcaster.subscribe(session: session)
+            subscription = try broadcaster.subscribe(scope: scope)
         } catch {
             throw QueryError.tooManyStreams(broadcaster.maxSubscribers)
         }
@@ -95,7 +98,7 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
                 } else if resumeFrom != nil {
                     // 1. What the client missed, from the delivery log, in pages.
                     while sent < limit, !subscription.isShuttingDown {
-                        let page = try await Self.backlog(pool: pool, after: last, session: session, limit: min(500, limit - sent))
+                        let page = try await Self.backlog(pool: pool, after: last, scope: scope, limit: min(500, limit - sent))
                         for event in page where sent < limit {
                             try await writer.write(Self.frame(event))
                             last = event.id
@@ -157,16 +160,16 @@ public struct EventStreamController<Context: RequestContext>: Sendable {
         return ByteBuffer(string: text + "\n")
     }
 
-    static func backlog(pool: ReadPool, after: Int64, session: String?, limit: Int) async throws -> [LiveEvent] {
+    static func backlog(pool: ReadPool, after: Int64, scope: SessionScope, limit: Int) async throws -> [LiveEvent] {
         try await pool.read { db in
             var sql = """
                 SELECT id, inbox_event, session_id, body FROM webhook_deliveries
                 WHERE id > ? AND status = 'applied' AND inbox_event IS NOT NULL
                 """
             var arguments: [any SQLiteBindable] = [after]
-            if let session {
-                sql += " AND session_id = ?"
-                arguments.append(session)
+            if let (condition, values) = scope.condition("session_id") {
+                sql += " AND " + condition
+                arguments += values as [any SQLiteBindable]
             }
             sql += " ORDER BY id LIMIT ?"
             arguments.append(limit)

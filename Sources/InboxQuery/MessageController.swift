@@ -4,19 +4,25 @@ import InboxHTTP
 import InboxStore
 
 /// `/api/messages/{id}` and `/api/search`: one message with its receipts, and full-text search.
-public struct MessageController<Context: RequestContext>: Sendable {
+public struct MessageController<Context: AuthorizedRequestContext>: Sendable {
     let pool: ReadPool
 
     public init(pool: ReadPool) { self.pool = pool }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
-        router.get("/api/messages/:messageId") { _, context in try await show(context.pathParameter("messageId")) }
-        router.get("/api/search") { request, _ in try await search(request) }
+        router.get("/api/messages/:messageId") { _, context in
+            try await show(context.pathParameter("messageId"), scope: context.sessionScope())
+        }
+        router.get("/api/search") { request, context in try await search(request, scope: context.sessionScope()) }
     }
 
-    /// The message, its ack history, and its `data` object exactly as stored.
-    func show(_ messageId: String) async throws -> Response {
+    /// The message, its ack history, and its `data` object exactly as stored. Another session's
+    /// message is not found, exactly as a missing one.
+    func show(_ messageId: String, scope: SessionScope) async throws -> Response {
         let message = ReadModels.messageWithData
+        let lookup = "SELECT \(message.selectList) FROM messages m WHERE m.message_id = ?"
+            + (scope.condition("m.session_id").map { " AND " + $0.sql } ?? "")
+        let arguments = [messageId] + (scope.condition("m.session_id")?.values ?? [])
         let body = try await pool.read { db -> [UInt8]? in
             var json = JSONWriter()
             var rowId: Int64?
@@ -24,7 +30,7 @@ public struct MessageController<Context: RequestContext>: Sendable {
                 json.key("data")
                 try json.object { json in
                     json.key("message")  // with `data` as stored, with the gateway's own key names
-                    try db.forEachRow("SELECT \(message.selectList) FROM messages m WHERE m.message_id = ?", arguments: [messageId]) { row in
+                    try db.forEachRow(lookup, arguments: arguments) { row in
                         guard rowId == nil else { return }
                         message.write(row, to: &json)
                         rowId = row.int64(message.column("id"))
@@ -45,7 +51,7 @@ public struct MessageController<Context: RequestContext>: Sendable {
 
     /// FTS5 search over message bodies, newest first. User text is split into words and each is
     /// quoted, so FTS syntax (quotes, `*`, `NEAR`, `-`, parentheses) is only ever searched for.
-    func search(_ request: Request) async throws -> Response {
+    func search(_ request: Request, scope: SessionScope) async throws -> Response {
         let page = try PageRequest(request, keyParts: 1)
         guard let q = try request.parameter("q", maxLength: 200) else {
             throw QueryError.badParameter("q", "is required")
@@ -58,6 +64,7 @@ public struct MessageController<Context: RequestContext>: Sendable {
             "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?", match
         )
         query.and("m.session_id = ?", ifPresent: try request.parameter("session"))
+        query.scoped("m.session_id", to: scope)
         query.and("m.contact = ?", ifPresent: try request.parameter("contact"))
         if page.after != nil { query.and("messages_fts.rowid < ?", try page.int(0)) }
         return try await query.page(pool, ReadModels.searchHit, orderBy: "messages_fts.rowid DESC", limit: page.limit, cursor: ["id"])

@@ -3,11 +3,6 @@ import InboxHTTP
 
 /// Why a query request was not answered with data.
 public enum QueryError: Error, APIError, Equatable {
-    case unauthorized
-    /// The token's expiry has passed.
-    case tokenExpired
-    /// A read token on an admin route.
-    case forbidden
     case badParameter(String, String)
     case notFound(String)
     case timeLimit
@@ -19,8 +14,6 @@ public enum QueryError: Error, APIError, Equatable {
 
     public var status: HTTPResponse.Status {
         switch self {
-        case .unauthorized, .tokenExpired: return .unauthorized
-        case .forbidden: return .forbidden
         case .badParameter: return .badRequest
         case .notFound: return .notFound
         case .timeLimit, .unavailable, .overloaded, .tooManyStreams: return .serviceUnavailable
@@ -29,9 +22,6 @@ public enum QueryError: Error, APIError, Equatable {
 
     public var code: String {
         switch self {
-        case .unauthorized: return "unauthorized"
-        case .tokenExpired: return "token_expired"
-        case .forbidden: return "forbidden"
         case .badParameter: return "invalid_parameter"
         case .notFound: return "not_found"
         case .timeLimit: return "query_time_limit"
@@ -43,9 +33,6 @@ public enum QueryError: Error, APIError, Equatable {
 
     public var message: String {
         switch self {
-        case .unauthorized: return "send Authorization: Bearer <api token>"
-        case .tokenExpired: return "this API token has expired; ask for a new one"
-        case .forbidden: return "this API token may only read; this needs an admin token"
         case .badParameter(let name, let problem): return "parameter \(name): \(problem)"
         case .notFound(let what): return "\(what) not found"
         case .timeLimit: return "the query ran over its time limit; narrow it down"
@@ -57,8 +44,6 @@ public enum QueryError: Error, APIError, Equatable {
 
     public var headers: HTTPFields {
         switch self {
-        case .unauthorized: return [.wwwAuthenticate: #"Bearer realm="inboxlite""#]
-        case .tokenExpired: return [.wwwAuthenticate: #"Bearer realm="inboxlite", error="invalid_token""#]
         case .timeLimit, .unavailable, .overloaded: return [.retryAfter: "1"]
         case .tooManyStreams: return [.retryAfter: "5"]
         default: return [:]

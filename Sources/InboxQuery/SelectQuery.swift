@@ -21,6 +21,13 @@ struct SelectQuery: @unchecked Sendable {
         arguments += values
     }
 
+    /// Keeps only rows of sessions the token may see (`column` names the row's session).
+    mutating func scoped(_ column: String, to scope: SessionScope) {
+        guard let (condition, values) = scope.condition(column) else { return }
+        sql += " AND " + condition
+        arguments += values as [any SQLiteBindable]
+    }
+
     /// Adds `AND condition` only when the filter has a value (one `?`).
     mutating func and(_ condition: String, ifPresent value: String?) {
         if let value { and(condition, value) }
@@ -57,20 +64,17 @@ struct SelectQuery: @unchecked Sendable {
         }
         return .json(bytes: body)
     }
-}
 
-extension ReadPool {
-    /// The row of `sql` (`FROM … WHERE` with a `?` for each key) as `{"data": {...}}`, or nil
-    /// when there is none.
-    func single(_ model: ReadModel, _ sql: String, _ keys: String...) async throws -> Response? {
-        let query = "SELECT \(model.selectList) " + sql
-        let body = try await read { db -> [UInt8]? in
+    /// The first row (by `order`) as `{"data": {...}}`, or nil when there is none.
+    func single(_ pool: ReadPool, _ model: ReadModel, orderBy order: String? = nil) async throws -> Response? {
+        var final = self
+        final.sql = "SELECT \(model.selectList) " + sql + (order.map { " ORDER BY \($0)" } ?? "") + " LIMIT 1"
+        let body = try await pool.read { [final] db -> [UInt8]? in
             var json = JSONWriter()
             var found = false
             try json.object { json in
                 json.key("data")
-                try db.forEachRow(query, arguments: keys) { row in
-                    guard !found else { return }
+                try db.forEachRow(final.sql, arguments: final.arguments) { row in
                     model.write(row, to: &json)
                     found = true
                 }

@@ -1,21 +1,28 @@
 import InboxEvents
 import Foundation
 import Hummingbird
+import InboxHTTP
 import InboxStore
 
 /// `/api/sessions`: gateway sessions, their state and QR code.
-public struct SessionController<Context: RequestContext>: Sendable {
+public struct SessionController<Context: AuthorizedRequestContext>: Sendable {
     let pool: ReadPool
 
     public init(pool: ReadPool) { self.pool = pool }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
-        router.get("/api/sessions") { request, _ in try await list(request) }
-        router.get("/api/sessions/:sessionId") { _, context in try await show(context.pathParameter("sessionId")) }
-        router.get("/api/sessions/:sessionId/qr.png") { _, context in try await qrImage(context.pathParameter("sessionId")) }
-        router.get("/api/sessions/:sessionId/events") { request, context in
-            try await events(request, session: context.pathParameter("sessionId"))
-        }
+        router.get("/api/sessions") { request, context in try await list(request, scope: context.sessionScope()) }
+        router.get("/api/sessions/:sessionId") { _, context in try await show(visible(context)) }
+        router.get("/api/sessions/:sessionId/qr.png") { _, context in try await qrImage(visible(context)) }
+        router.get("/api/sessions/:sessionId/events") { request, context in try await events(request, session: visible(context)) }
+    }
+
+    /// The session in the path, if the token may see it; another session's is not found, exactly
+    /// as a missing one.
+    func visible(_ context: Context) throws -> String {
+        let session = try context.pathParameter("sessionId")
+        guard try context.sessionScope().allows(session) else { throw QueryError.notFound("session \(session)") }
+        return session
     }
 
     /// The session's events, newest first, each with a readable summary: status changes, QR
@@ -30,16 +37,17 @@ public struct SessionController<Context: RequestContext>: Sendable {
         return try await query.page(pool, ReadModels.sessionEvent, orderBy: "id DESC", limit: page.limit, cursor: ["id"])
     }
 
-    func list(_ request: Request) async throws -> Response {
+    func list(_ request: Request, scope: SessionScope) async throws -> Response {
         let page = try PageRequest(request, keyParts: 1)
         let after = page.after == nil ? 0 : try page.int(0)
         var query = SelectQuery("FROM sessions s WHERE s.id > ?", after)
+        query.scoped("s.session_id", to: scope)
         query.and("s.provider = ?", ifPresent: try request.providerParameter())
         return try await query.page(pool, ReadModels.session, orderBy: "s.id", limit: page.limit, cursor: ["id"])
     }
 
     func show(_ sessionId: String) async throws -> Response {
-        guard let response = try await pool.single(ReadModels.session, "FROM sessions s WHERE s.session_id = ?", sessionId) else {
+        guard let response = try await SelectQuery("FROM sessions s WHERE s.session_id = ?", sessionId).single(pool, ReadModels.session) else {
             throw QueryError.notFound("session \(sessionId)")
         }
         return response

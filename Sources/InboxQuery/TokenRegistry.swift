@@ -3,20 +3,13 @@ import Foundation
 import InboxStore
 import NIOConcurrencyHelpers
 
-/// Who a bearer token is: the token set at start (an admin of everything), or a row of
-/// `api_tokens`, known by its hash.
+/// Who a bearer token is: the token set at start (an admin of every session), or a row of
+/// `api_tokens`, known by its hash, with its role and sessions.
 ///
 /// The table is read again at most a second after the last reading, so a token revoked or made
 /// by the CLI or another request bites within a second, without a query per request. Last use is
 /// kept in memory and written through the writer at most once a minute per token.
 public final class TokenRegistry: Sendable {
-    /// What a request is allowed, once authenticated.
-    public struct Access: Sendable, Equatable {
-        public let role: TokenRole
-        /// nil: the token set at start.
-        public let tokenId: Int64?
-    }
-
     /// Why a token is refused.
     public enum Refusal: Error, Equatable {
         /// Unknown, revoked or missing: the same answer for each.
@@ -45,19 +38,19 @@ public final class TokenRegistry: Sendable {
     }
 
     /// The access of the bearer token in an `Authorization` header value.
-    public func access(authorization header: String?, now: Date = Date()) async throws -> Access {
+    public func access(authorization header: String?, now: Date = Date()) async throws -> TokenAccess {
         guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { throw Refusal.unknown }
         let token = Data(header.dropFirst(7).utf8)
         // The start token is compared as HMAC digests under a per-process key, in constant time.
         if HMAC<SHA256>.isValidAuthenticationCode(startToken, authenticating: token, using: key) {
-            return Access(role: .admin, tokenId: nil)
+            return .startToken
         }
         // Others by the SHA-256 of what was sent: a lookup learns nothing an attacker could use.
         let hash = SHA256.hash(data: token).hexString
         guard let grant = try await grant(hash, now: now), !grant.revoked else { throw Refusal.unknown }
         if let expires = grant.expiresAt, expires <= now { throw Refusal.expired }
-        noteUse(grant.id, at: now)
-        return Access(role: grant.role, tokenId: grant.id)
+        if let id = grant.access.tokenId { noteUse(id, at: now) }
+        return grant.access
     }
 
     /// Whether the token is still valid (an open event stream asks every second).

@@ -9,7 +9,10 @@ import InboxStore
 /// - `POST /api/admin/replay?status=failed|ignored`: re-applies stored deliveries.
 /// - `GET /api/admin/tokens`, `POST /api/admin/tokens`, `DELETE /api/admin/tokens/{id or name}`:
 ///   lists, creates (the token is in the answer, once) and revokes API tokens.
-public struct AdminController<Context: RequestContext>: Sendable {
+///
+/// An admin token limited to some sessions replays only those sessions' deliveries, and sees,
+/// makes and revokes only tokens limited to (some of) its sessions.
+public struct AdminController<Context: AuthorizedRequestContext>: Sendable {
     let writer: DeliveryWriter
 
     public init(writer: DeliveryWriter) {
@@ -17,14 +20,14 @@ public struct AdminController<Context: RequestContext>: Sendable {
     }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
-        router.post("/api/admin/replay") { request, _ in try await replay(request) }
-        router.get("/api/admin/tokens") { _, _ in try await listTokens() }
-        router.post("/api/admin/tokens") { request, _ in try await createToken(request) }
+        router.post("/api/admin/replay") { request, context in try await replay(request, scope: context.sessionScope()) }
+        router.get("/api/admin/tokens") { _, context in try await listTokens(scope: context.sessionScope()) }
+        router.post("/api/admin/tokens") { request, context in try await createToken(request, creator: context.sessionScope()) }
         router.delete("/api/admin/tokens/:token") { _, context in
             guard let raw = context.parameters.get("token"), let token = raw.removingPercentEncoding, !token.isEmpty else {
                 throw AdminError.badToken("a token id or name is required")
             }
-            return try await revokeToken(token)
+            return try await revokeToken(token, scope: context.sessionScope())
         }
     }
 
@@ -41,19 +44,25 @@ public struct AdminController<Context: RequestContext>: Sendable {
         let data: Body
         struct Body: Encodable, Sendable {
             let token: String
-            let id: Int64, name: String, tokenPrefix: String, role: TokenRole, createdAt: String, expiresAt: String?
-            enum CodingKeys: String, CodingKey {
-                case token, id, name, role, tokenPrefix = "token_prefix", createdAt = "created_at", expiresAt = "expires_at"
+            let stored: APIToken
+            enum CodingKeys: String, CodingKey { case token }
+            /// The stored token's members, plus `token`.
+            func encode(to encoder: any Encoder) throws {
+                try stored.encode(to: encoder)
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(token, forKey: .token)
             }
         }
     }
 
-    func listTokens() async throws -> Response {
-        try .json(TokenList(data: try await onWriter { try $0.listTokens() }))
+    func listTokens(scope: SessionScope) async throws -> Response {
+        try .json(TokenList(data: try await onWriter { try $0.listTokens(within: scope) }))
     }
 
-    func createToken(_ request: Request) async throws -> Response {
-        let usage = "send {\"name\": …, \"role\": \"read\" or \"admin\", \"expires_days\": 1…3650}"
+    /// Makes a token; one limited to some sessions makes tokens limited to (some of) the same
+    /// sessions, its own when the body names none.
+    func createToken(_ request: Request, creator: SessionScope) async throws -> Response {
+        let usage = "send {\"name\": …, \"role\": \"read\" or \"admin\", \"sessions\": [session ids], \"expires_days\": 1…3650}"
         let body = try await request.body.collect(upTo: 16 << 10)
         // The service's own strict parser (a lone surrogate escape reads as U+FFFD, as everywhere else).
         guard let document = try? JSONParser.parse(Array(buffer: body)), case .object = document.value,
@@ -76,16 +85,33 @@ public struct AdminController<Context: RequestContext>: Sendable {
             }
             days = Int(number)
         }
-        // The name is checked where the token is made (`createToken`).
+        var sessions: [String]?
+        if let value = document.value["sessions"] {
+            guard case .array(let items) = value else { throw AdminError.badToken("sessions must be an array of session ids") }
+            sessions = try items.map { item in
+                guard case .string(let session) = item else { throw AdminError.badToken("sessions must be an array of session ids") }
+                return session
+            }
+            guard sessions?.isEmpty == false else {
+                throw AdminError.badToken("sessions must name at least one session; leave it out for the same sessions as this token")
+            }
+        }
+        let scope: SessionScope
+        do {
+            scope = sessions == nil ? creator : try SessionScope.limited(to: sessions)
+        } catch {
+            throw AdminError.badToken(error.description)
+        }
+        // The name and the scope are checked where the token is made (`createToken`).
         let (wantedRole, expires) = (role, days.map { APITokens.expiry(days: $0) })
-        let (token, secret) = try await onWriter { try $0.createToken(name: name, role: wantedRole, expiresAt: expires) }
-        return try .json(NewToken(data: .init(token: secret, id: token.id, name: token.name, tokenPrefix: token.tokenPrefix,
-                                              role: token.role, createdAt: token.createdAt, expiresAt: token.expiresAt)),
-                         status: .created)
+        let (token, secret) = try await onWriter {
+            try $0.createToken(name: name, role: wantedRole, scope: scope, expiresAt: expires, within: creator)
+        }
+        return try .json(NewToken(data: .init(token: secret, stored: token)), status: .created)
     }
 
-    func revokeToken(_ idOrName: String) async throws -> Response {
-        try .json(OneToken(data: try await onWriter { try $0.revokeToken(idOrName) }))
+    func revokeToken(_ idOrName: String, scope: SessionScope) async throws -> Response {
+        try .json(OneToken(data: try await onWriter { try $0.revokeToken(idOrName, within: scope) }))
     }
 
     /// Runs token work on the writer, mapping its errors to answers.
@@ -96,7 +122,8 @@ public struct AdminController<Context: RequestContext>: Sendable {
             switch error {
             case .nameTaken: throw AdminError.conflict(error.description)
             case .notFound: throw AdminError.tokenNotFound(error.description)
-            case .badName: throw AdminError.badToken(error.description)
+            case .badName, .badSessions: throw AdminError.badToken(error.description)
+            case .beyondScope: throw AdminError.beyondScope(error.description)
             }
         } catch {
             throw AdminError.writerUnavailable
@@ -115,7 +142,7 @@ public struct AdminController<Context: RequestContext>: Sendable {
         }
     }
 
-    func replay(_ request: Request) async throws -> Response {
+    func replay(_ request: Request, scope: SessionScope) async throws -> Response {
         guard let text = request.uri.queryParameters.get("status"),
               let status = DeliveryStatus(rawValue: text), status != .applied
         else {
@@ -128,7 +155,7 @@ public struct AdminController<Context: RequestContext>: Sendable {
             let from = after
             let step: (summary: ReplaySummary, lastId: Int64)?
             do {
-                step = try await writer.perform { try $0.replayChunk(status: status, after: from, chunk: 200) }
+                step = try await writer.perform { try $0.replayChunk(status: status, after: from, chunk: 200, within: scope) }
             } catch {
                 throw AdminError.writerUnavailable
             }
@@ -149,6 +176,7 @@ enum AdminError: Error, APIError, Equatable {
     case badToken(String)
     case conflict(String)
     case tokenNotFound(String)
+    case beyondScope(String)
 
     var status: HTTPResponse.Status {
         switch self {
@@ -156,6 +184,7 @@ enum AdminError: Error, APIError, Equatable {
         case .writerUnavailable: return .serviceUnavailable
         case .conflict: return .conflict
         case .tokenNotFound: return .notFound
+        case .beyondScope: return .forbidden
         }
     }
 
@@ -166,6 +195,7 @@ enum AdminError: Error, APIError, Equatable {
         case .badToken: return "invalid_body"
         case .conflict: return "conflict"
         case .tokenNotFound: return "not_found"
+        case .beyondScope: return "forbidden"
         }
     }
 
@@ -173,7 +203,7 @@ enum AdminError: Error, APIError, Equatable {
         switch self {
         case .badStatus: return "parameter status: must be failed or ignored"
         case .writerUnavailable: return "the writer is stopping or the database refused the write; retry later"
-        case .badToken(let problem), .conflict(let problem), .tokenNotFound(let problem): return problem
+        case .badToken(let problem), .conflict(let problem), .tokenNotFound(let problem), .beyondScope(let problem): return problem
         }
     }
 

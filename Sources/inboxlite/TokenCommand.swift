@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import InboxStore
 
-/// `inboxlite token create|list|revoke`: API tokens with a role. While a service holds the
+/// `inboxlite token create|list|revoke`: API tokens with a role and sessions. While a service holds the
 /// database they go through it (`/api/admin/tokens`, with an admin token), so there is one writer.
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,28 +41,44 @@ struct TokenCommand: AsyncParsableCommand {
         )
         @OptionGroup var common: Common
         @Option(help: "A name to recognise it by (unique).") var name: String
-        @Option(help: "read (every GET and the event stream) or admin (also replay, tokens, metrics).") var role: String = "read"
+        @Option(help: "read (every GET and the event stream) or admin (also replay and tokens; metrics with every session).")
+        var role: String = "read"
+        @Option(name: .customLong("session"), help: "A session the token may see (repeat for several; default: every session).")
+        var sessions: [String] = []
         @Option(help: "Days until it stops working (default: never).") var expiresDays: Int?
 
         func run() async throws {
             guard let role = TokenRole(rawValue: role) else { throw UsageFailure("--role must be read or admin") }
             if let days = expiresDays, !APITokens.expiryDays.contains(days) { throw UsageFailure("--expires-days must be 1 to 3650") }
             let expires = expiresDays.map { APITokens.expiry(days: $0) }
+            let scope: SessionScope
+            do {
+                scope = try SessionScope.limited(to: sessions)
+            } catch {
+                throw UsageFailure("--session: \(error.description)")
+            }
+            let seen = Self.describe(scope.sortedSessions)
             let (summary, secret) = try await common.run(local: { writer in
-                let (token, secret) = try writer.createToken(name: name, role: role, expiresAt: expires)
-                return ("token \(token.id) \(token.name): \(token.role.rawValue), expires \(token.expiresAt ?? "never")", secret)
+                let (token, secret) = try writer.createToken(name: name, role: role, scope: scope, expiresAt: expires)
+                return ("token \(token.id) \(token.name): \(token.role.rawValue), \(seen), expires \(token.expiresAt ?? "never")", secret)
             }, remote: { client in
                 var body: [String: Any] = ["name": name, "role": role.rawValue]
                 if let expiresDays { body["expires_days"] = expiresDays }
+                if let sessions = scope.sortedSessions { body["sessions"] = sessions }
                 let (code, object) = try await client.send("POST", "/api/admin/tokens", json: body)
                 guard code == 201, let data = object["data"] as? [String: Any], let secret = data["token"] as? String else {
                     throw UsageFailure("the service at \(client.base) answered \(code): \(object["message"] ?? object)")
                 }
-                return ("token \(data["id"] ?? "?") \(name): \(role.rawValue), expires \(data["expires_at"] as? String ?? "never")", secret)
+                return ("token \(data["id"] ?? "?") \(name): \(role.rawValue), \(seen), expires \(data["expires_at"] as? String ?? "never")", secret)
             })
             print(summary)
             print("Keep it now: it is not shown again.")
             print(secret)
+        }
+
+        /// "every session" or "sessions a, b".
+        static func describe(_ sessions: [String]?) -> String {
+            sessions.map { "sessions " + $0.joined(separator: ", ") } ?? "every session"
         }
     }
 
@@ -75,7 +91,7 @@ struct TokenCommand: AsyncParsableCommand {
                 try writer.listTokens().map { token in
                     ["id": token.id, "name": token.name, "role": token.role.rawValue, "token_prefix": token.tokenPrefix,
                      "created_at": token.createdAt, "last_used_at": token.lastUsedAt ?? "", "expires_at": token.expiresAt ?? "",
-                     "revoked_at": token.revokedAt ?? ""]
+                     "revoked_at": token.revokedAt ?? "", "sessions": token.sessions as Any]
                 }
             }, remote: { client in
                 let (code, object) = try await client.send("GET", "/api/admin/tokens")
@@ -87,7 +103,8 @@ struct TokenCommand: AsyncParsableCommand {
             print(["id", "name", "role", "prefix", "sessions", "created", "last used", "expires", "revoked"].joined(separator: "\t"))
             for row in rows {
                 let cell = { (key: String) in (row[key].map { "\($0)" }).flatMap { $0.isEmpty || $0 == "<null>" ? nil : $0 } ?? "-" }
-                print([cell("id"), cell("name"), cell("role"), cell("token_prefix") + "…", "all", cell("created_at"),
+                let sessions = (row["sessions"] as? [String]).map { $0.joined(separator: ",") } ?? "all"
+                print([cell("id"), cell("name"), cell("role"), cell("token_prefix") + "…", sessions, cell("created_at"),
                        cell("last_used_at"), cell("expires_at"), cell("revoked_at")].joined(separator: "\t"))
             }
         }

@@ -75,7 +75,7 @@ struct EventStreamTests {
 
     @Test func aSlowSubscriberIsCutOffInsteadOfSlowingTheWriter() async throws {
         let broadcaster = EventBroadcaster(bufferSize: 4)
-        let subscription = try broadcaster.subscribe(session: nil)
+        let subscription = try broadcaster.subscribe(scope: .everySession)
         broadcaster.publish((1...10).map { LiveEvent(id: Int64($0), event: "message.received", sessionId: "s", body: "{}") })
         var received: [Int64] = []
         for await item in subscription.stream {

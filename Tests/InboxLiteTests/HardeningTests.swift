@@ -169,7 +169,7 @@ struct HardeningTests {
 
     @Test func aSubscriberIsCutOffWhenItsBufferPassesItsByteBound() async throws {
         let broadcaster = EventBroadcaster(bufferSize: 1000, maxBufferedBytes: 1000)
-        let subscription = try broadcaster.subscribe(session: nil)
+        let subscription = try broadcaster.subscribe(scope: .everySession)
         let big = String(repeating: "x", count: 400)
         broadcaster.publish((1...5).map { LiveEvent(id: Int64($0), event: "message.received", sessionId: "s", body: big) })
         var received: [Int64] = []

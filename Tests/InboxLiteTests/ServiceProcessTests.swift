@@ -124,14 +124,16 @@ struct ServiceProcessTests {
 
         // Tokens while it runs: made through it, printed alone on the last line, usable at once,
         // listed without the token, revoked within a second.
-        let (createCode, createOutput) = try Self.run(["token", "create", "--db", database, "--name", "crm", "--role", "read"])
-        #expect(createCode == 0, "\(createOutput)")
+        let (createCode, createOutput) = try Self.run(["token", "create", "--db", database, "--name", "crm", "--role", "read",
+                                                       "--session", "sales", "--session", "crm"])
+        #expect(createCode == 0 && createOutput.contains("sessions crm, sales"), "\(createOutput)")
         let minted = String(createOutput.split(separator: "\n").last ?? "")
         #expect(minted.hasPrefix("il_") && minted.count == 51, "\(createOutput)")
         let readWith = { (token: String) in "GET /api/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n" }
         #expect(try await RawHTTPConnection.request(port: port, readWith(minted)).0 == 200)
         let (listCode, listOutput) = try Self.run(["token", "list", "--db", database])
-        #expect(listCode == 0 && listOutput.contains("crm") && listOutput.contains("read") && !listOutput.contains(minted), "\(listOutput)")
+        #expect(listCode == 0 && listOutput.contains("\tcrm\tread\til_") && listOutput.contains("\tcrm,sales\t") && !listOutput.contains(minted),
+                "\(listOutput)")
         let (revokeCode, revokeOutput) = try Self.run(["token", "revoke", "crm", "--db", database])
         #expect(revokeCode == 0 && revokeOutput.contains("revoked token crm"), "\(revokeOutput)")
         try await Task.sleep(for: .milliseconds(1100))

@@ -101,4 +101,42 @@ struct MigrationTests {
         _ = try owner.makeWriter()  // a later start merges nothing again
         #expect(try reader.queryFirst("SELECT count(*) FROM contact_merges")?.int(0) == 1)
     }
+
+    /// 0010 recounts the delivery log per session (so a token limited to some sessions gets its
+    /// own statistics), and tokens made before it keep seeing every session.
+    @Test func deliveryCountsArePerSessionAfterTheUpgradeAndOldTokensSeeEverySession() throws {
+        let store = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: store.path).deletingLastPathComponent().deletingLastPathComponent().path) }
+        let migrations = try Migration.load(from: Self.shipped)
+        let owner = try StoreOwner(store)
+        defer { owner.release() }
+        try owner.migrate(migrations.filter { $0.version <= 9 })
+        var inserts = ""
+        for (index, (session, status, ms)) in [("'a'", "applied", 2.0), ("'a'", "applied", 4.0), ("'b'", "ignored", 1.0), ("NULL", "failed", 3.0)].enumerated() {
+            inserts += """
+                INSERT INTO webhook_deliveries (event, session_id, body_sha256, body, received_at, status, processing_ms, provider)
+                VALUES ('message.received', \(session), '\(String(repeating: String(index), count: 64))', '{}', '2026-01-0\(index + 1)T00:00:00.000Z',
+                        '\(status)', \(ms), 'inbox-hub');
+                """
+        }
+        try owner.execute(inserts + """
+            INSERT INTO api_tokens (name, token_prefix, token_sha256, role, created_at)
+            VALUES ('old', 'il_000000', '\(String(repeating: "f", count: 64))', 'read', 't');
+            """)
+        try owner.migrate(migrations)
+        let reader = try InboxDatabase.openReader(store)
+        let counts = try reader.query("SELECT session_id, status, deliveries, processing_ms_total, last_delivery_id FROM delivery_counts ORDER BY session_id")
+            .map { "\($0.string(0) ?? "?") \($0.string(1) ?? "?") \($0.int(2) ?? -1) \($0.double(3) ?? -1) \($0.int(4) ?? -1)" }
+        #expect(counts == [" failed 1 3.0 4", "a applied 2 6.0 2", "b ignored 1 1.0 3"])
+        let grants = try APITokens.grants(reader)
+        #expect(grants.values.map(\.access.scope) == [.everySession])
+        // The triggers keep counting per session.
+        try owner.execute("""
+            INSERT INTO webhook_deliveries (event, session_id, body_sha256, body, received_at, status, processing_ms, provider)
+            VALUES ('message.received', 'b', '\(String(repeating: "9", count: 64))', '{}', 't', 'failed', 5, 'inbox-hub');
+            UPDATE webhook_deliveries SET status = 'applied' WHERE body_sha256 = '\(String(repeating: "9", count: 64))';
+            """)
+        #expect(try reader.query("SELECT status, deliveries FROM delivery_counts WHERE session_id = 'b' AND deliveries > 0 ORDER BY status")
+            .map { "\($0.string(0) ?? "") \($0.int(1) ?? 0)" } == ["applied 1", "ignored 1"])
+    }
 }

@@ -90,6 +90,11 @@ public final class SQLiteConnection {
 
     /// Runs a query and returns its first row, if any.
     public func queryFirst(_ sql: String, _ arguments: any SQLiteBindable...) throws -> SQLiteRow? {
+        try queryFirst(sql, arguments: arguments)
+    }
+
+    /// Runs a query with an argument array and returns its first row, if any.
+    public func queryFirst(_ sql: String, arguments: [any SQLiteBindable]) throws -> SQLiteRow? {
         try withStatement(sql, arguments) { statement in
             try step(statement) ? readRow(statement) : nil
         }

@@ -18,15 +18,33 @@ public struct APIToken: Sendable, Equatable, Codable {
     public let expiresAt: String?
     public let revokedAt: String?
     public let lastUsedAt: String?
+    /// The sessions it may see; nil (JSON null): every session.
+    public let sessions: [String]?
+
+    /// What it may see, as every check uses it.
+    public var scope: SessionScope { SessionScope(sessions: sessions.map(Set.init)) }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, role
+        case id, name, role, sessions
         case tokenPrefix = "token_prefix", createdAt = "created_at", expiresAt = "expires_at"
         case revokedAt = "revoked_at", lastUsedAt = "last_used_at"
     }
 
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(tokenPrefix, forKey: .tokenPrefix)
+        try container.encode(role, forKey: .role)
+        try container.encode(sessions, forKey: .sessions)  // null, not left out: null means every session
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encodeIfPresent(expiresAt, forKey: .expiresAt)
+        try container.encodeIfPresent(revokedAt, forKey: .revokedAt)
+        try container.encodeIfPresent(lastUsedAt, forKey: .lastUsedAt)
+    }
+
     /// The columns a row must be selected with, in this order (`APIToken.columns`).
-    static let columns = "id, name, token_prefix, role, created_at, expires_at, revoked_at, last_used_at"
+    static let columns = "id, name, token_prefix, role, created_at, expires_at, revoked_at, last_used_at, sessions"
 
     init(_ row: SQLiteRow) {
         id = Int64(row.int(0) ?? 0)
@@ -37,6 +55,7 @@ public struct APIToken: Sendable, Equatable, Codable {
         expiresAt = row.string(5)
         revokedAt = row.string(6)
         lastUsedAt = row.string(7)
+        sessions = SessionScope(stored: row.string(8)).sortedSessions
     }
 }
 
@@ -45,9 +64,14 @@ public enum TokenError: Error, Equatable, CustomStringConvertible {
     case nameTaken(String)
     case badName
     case notFound(String)
+    case badSessions(String)
+    /// A token limited to some sessions asked for a token that sees others.
+    case beyondScope
 
     public var description: String {
         switch self {
+        case .badSessions(let problem): return problem
+        case .beyondScope: return "a token limited to some sessions can only make tokens limited to those sessions"
         case .nameTaken(let name): return "a token named \(name) already exists"
         case .badName: return "a token's name must be 1 to 100 characters"
         case .notFound(let what): return "no token \(what)"
@@ -76,17 +100,16 @@ public enum APITokens {
         SHA256.hash(data: Data(token.utf8)).hexString
     }
 
-    /// What authentication needs of every token: by hash, its id, role, expiry and revocation.
+    /// What authentication needs of every token: by hash, its id, role, sessions, expiry and revocation.
     public struct Grant: Sendable, Equatable {
-        public let id: Int64
-        public let role: TokenRole
+        public let access: TokenAccess
         public let expiresAt: Date?
         public let revoked: Bool
 
         /// From a row selected as `grantColumns`.
         init(_ row: SQLiteRow) {
-            id = Int64(row.int(1) ?? 0)
-            role = TokenRole(rawValue: row.string(2) ?? "") ?? .read
+            access = TokenAccess(role: TokenRole(rawValue: row.string(2) ?? "") ?? .read, tokenId: Int64(row.int(1) ?? 0),
+                                 scope: SessionScope(stored: row.string(5)))
             expiresAt = row.string(3).flatMap(Timestamps.parse)
             revoked = row.bool(4)
         }
@@ -106,32 +129,39 @@ public enum APITokens {
         try db.queryFirst("SELECT \(grantColumns) FROM api_tokens WHERE token_sha256 = ?", hash).map(Grant.init)
     }
 
-    private static let grantColumns = "token_sha256, id, role, expires_at, revoked_at IS NOT NULL"
+    private static let grantColumns = "token_sha256, id, role, expires_at, revoked_at IS NOT NULL, sessions"
 
-    public static func list(_ db: SQLiteConnection) throws -> [APIToken] {
-        try db.query("SELECT \(APIToken.columns) FROM api_tokens ORDER BY id").map(APIToken.init)
+    /// The tokens a holder of `scope` may see: those that see nothing beyond it.
+    public static func list(_ db: SQLiteConnection, within scope: SessionScope = .everySession) throws -> [APIToken] {
+        try db.query("SELECT \(APIToken.columns) FROM api_tokens ORDER BY id").map(APIToken.init).filter { scope.covers($0.scope) }
     }
 }
 
 extension InboxWriter {
-    /// A new token; the token itself is returned once and only its hash is stored.
-    public func createToken(name: String, role: TokenRole, expiresAt: Date?, now: Date = Date()) throws -> (token: APIToken, secret: String) {
+    /// A new token limited to `scope`; the token itself is returned once and only its hash is
+    /// stored. `within` is the scope of whoever asks: a token can only be made by one that sees
+    /// at least as much.
+    public func createToken(name: String, role: TokenRole, scope: SessionScope = .everySession, expiresAt: Date?,
+                            within creator: SessionScope = .everySession, now: Date = Date()) throws -> (token: APIToken, secret: String) {
         guard (1...100).contains(name.unicodeScalars.count) else { throw TokenError.badName }
+        guard creator.covers(scope) else { throw TokenError.beyondScope }
         guard try db.queryFirst("SELECT 1 FROM api_tokens WHERE name = ?", name) == nil else { throw TokenError.nameTaken(name) }
         let secret = APITokens.generate()
         try db.run(
             """
-            INSERT INTO api_tokens (name, token_prefix, token_sha256, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO api_tokens (name, token_prefix, token_sha256, role, created_at, expires_at, sessions) VALUES (?, ?, ?, ?, ?, ?, ?)
             """,
-            name, String(secret.prefix(9)), APITokens.hash(secret), role.rawValue, Timestamps.iso(now), expiresAt.map(Timestamps.iso)
+            name, String(secret.prefix(9)), APITokens.hash(secret), role.rawValue, Timestamps.iso(now), expiresAt.map(Timestamps.iso),
+            scope.stored
         )
         let row = try db.queryFirst("SELECT \(APIToken.columns) FROM api_tokens WHERE id = ?", db.lastInsertRowID)
         return (APIToken(try row.unwrapped()), secret)
     }
 
     /// Revokes the token with this id, name, or the token itself (a leaked token found somewhere
-    /// can be revoked as it is). A revoked one stays revoked, with its first time.
-    public func revokeToken(_ idOrName: String, now: Date = Date()) throws -> APIToken {
+    /// can be revoked as it is). A revoked one stays revoked, with its first time. A token that
+    /// sees beyond `scope` (the asker's) is not found, exactly like a missing one.
+    public func revokeToken(_ idOrName: String, within scope: SessionScope = .everySession, now: Date = Date()) throws -> APIToken {
         let id = Int64(idOrName)
         guard let row = try db.queryFirst(
             """
@@ -139,14 +169,14 @@ extension InboxWriter {
             ORDER BY name = ? DESC LIMIT 1
             """,
             id ?? -1, idOrName, APITokens.hash(idOrName), idOrName
-        ) else { throw TokenError.notFound(idOrName.hasPrefix("il_") ? "with that value" : idOrName) }
+        ), scope.covers(APIToken(row).scope) else { throw TokenError.notFound(idOrName.hasPrefix("il_") ? "with that value" : idOrName) }
         let token = APIToken(row)
         try db.run("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", Timestamps.iso(now), token.id)
         return APIToken(try db.queryFirst("SELECT \(APIToken.columns) FROM api_tokens WHERE id = ?", token.id).unwrapped())
     }
 
-    public func listTokens() throws -> [APIToken] {
-        try APITokens.list(db)
+    public func listTokens(within scope: SessionScope = .everySession) throws -> [APIToken] {
+        try APITokens.list(db, within: scope)
     }
 
     /// Records when tokens were last used (the query side batches these, at most one a minute each).

@@ -143,17 +143,18 @@ public final class InboxWriter {
 
     /// Re-applies up to `chunk` deliveries with `status` and an id above `after`, in one
     /// transaction; nil when there are none left. The service runs one chunk at a time between
-    /// webhook batches, so a long replay never holds the writer for long.
-    public func replayChunk(status: DeliveryStatus, after afterId: Int64, chunk: Int = 500, now: Date = Date())
-        throws -> (summary: ReplaySummary, lastId: Int64)?
+    /// webhook batches, so a long replay never holds the writer for long. Only deliveries of the
+    /// sessions `scope` allows are replayed.
+    public func replayChunk(status: DeliveryStatus, after afterId: Int64, chunk: Int = 500, within scope: SessionScope = .everySession,
+                            now: Date = Date()) throws -> (summary: ReplaySummary, lastId: Int64)?
     {
-        let rows = try db.query(
-            """
-            SELECT id, session_id, body, received_at, attempts, provider FROM webhook_deliveries
-            WHERE status = ? AND id > ? ORDER BY id LIMIT ?
-            """,
-            status.rawValue, afterId, chunk
-        )
+        var sql = "SELECT id, session_id, body, received_at, attempts, provider FROM webhook_deliveries WHERE status = ? AND id > ?"
+        var arguments: [any SQLiteBindable] = [status.rawValue, afterId]
+        if let (condition, values) = scope.condition("session_id") {
+            sql += " AND " + condition
+            arguments += values as [any SQLiteBindable]
+        }
+        let rows = try db.query(sql + " ORDER BY id LIMIT ?", arguments: arguments + [chunk])
         guard let last = rows.last else { return nil }
         var summary = ReplaySummary()
         try applying {
