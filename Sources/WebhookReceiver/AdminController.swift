@@ -63,7 +63,8 @@ public struct AdminController<Context: AuthorizedRequestContext>: Sendable {
     /// sessions, its own when the body names none.
     func createToken(_ request: Request, creator: SessionScope) async throws -> Response {
         let usage = "send {\"name\": …, \"role\": \"read\" or \"admin\", \"sessions\": [session ids], \"expires_days\": 1…3650}"
-        let body = try await request.body.collect(upTo: 16 << 10)
+        // Room for the most sessions a token may have, each of the longest id written as escapes.
+        let body = try await request.body.collect(upTo: 1 << 20)
         // The service's own strict parser (a lone surrogate escape reads as U+FFFD, as everywhere else).
         guard let document = try? JSONParser.parse(Array(buffer: body)), case .object = document.value,
               case .string(let name)? = document.value["name"]

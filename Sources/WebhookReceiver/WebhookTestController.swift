@@ -7,7 +7,7 @@ import InboxStore
 /// The guide's integration checks: `GET /api/webhooks/test/connectivity` (open) and
 /// `POST /api/webhooks/test/signature`, which says whether a webhook would be accepted and why
 /// not, and stores nothing.
-public struct WebhookTestController<Context: RequestContext>: Sendable {
+public struct WebhookTestController<Context: AuthorizedRequestContext>: Sendable {
     public static var connectivityPath: String { "/api/webhooks/test/connectivity" }
 
     let verifier: WebhookVerifier
@@ -26,8 +26,8 @@ public struct WebhookTestController<Context: RequestContext>: Sendable {
             ]
             return Response.json(bytes: Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])))
         }
-        router.post("/api/webhooks/test/signature") { request, _ in
-            try await checkSignature(request)
+        router.post("/api/webhooks/test/signature") { request, context in
+            try await checkSignature(request, scope: context.sessionScope())
         }
     }
 
@@ -54,14 +54,25 @@ public struct WebhookTestController<Context: RequestContext>: Sendable {
                 try container.encode(event, forKey: .event)
                 try container.encode(sessionId, forKey: .sessionId)
             }
+
+            /// The one answer for a body of a session the token may not see.
+            static var notYourSession: Body { Body(valid: false, error: "session_not_allowed",
+                                             message: "this API token may check only webhooks of its own sessions", event: nil, sessionId: nil) }
         }
     }
 
-    func checkSignature(_ request: Request) async throws -> Response {
+    /// A token limited to some sessions checks only webhooks of those sessions: for any other
+    /// session (existing or not, with its own secret or not) the answer is the same refusal, so
+    /// it learns nothing about another client's configuration.
+    func checkSignature(_ request: Request, scope: SessionScope) async throws -> Response {
         let body: Verdict.Body
         do {
             let buffer = try await request.body.collect(upTo: maxBodyBytes)
+            let claimed = request.headers.value(.webhookSession).flatMap { $0.isEmpty ? nil : $0 }
+                ?? SessionIdScanner.scan(Array(buffer.readableBytesView))
+            guard scope.allows(claimed) else { return try .json(Verdict(data: .notYourSession)) }
             let verified = try verifier.verify(body: Array(buffer.readableBytesView), headers: request.headers)
+            guard scope.allows(verified.sessionId) else { return try .json(Verdict(data: .notYourSession)) }
             body = .init(valid: true, error: nil, message: "signature and timestamps are valid; this webhook would be accepted",
                          event: verified.envelope.event, sessionId: verified.sessionId)
         } catch let error as WebhookError {

@@ -110,10 +110,9 @@ struct ScopedTokenTests {
                 "/api/webhooks/health": ["/api/webhooks/health"],
                 "/api/webhooks/deliveries": ["/api/webhooks/deliveries?include=body", "/api/webhooks/deliveries?session=beta&include=body"],
             ]
-            // Not data of a session: the API description, the connectivity check, the signature
-            // check (stores nothing). The stream, admin routes and metrics have their own tests below.
-            let elsewhere: Set<String> = ["/api/events", "/api/admin/replay", "/api/admin/tokens", "/api/admin/tokens/{token}", "/metrics",
-                                          "/api/webhooks/test/signature"]
+            // The stream, admin routes and metrics have their own tests below; the signature check
+            // (a POST) is tried after this loop.
+            let elsewhere: Set<String> = ["/api/events", "/api/admin/replay", "/api/admin/tokens", "/api/admin/tokens/{token}", "/metrics"]
             for operation in try Self.documentedOperations() where operation.method == "get" && !operation.open {
                 guard !elsewhere.contains(operation.path) else { continue }
                 let uris = try #require(cases[operation.path], "no scoping case for GET \(operation.path): add one")
@@ -158,6 +157,16 @@ struct ScopedTokenTests {
                 let healthData = try #require((try JSONSerialization.jsonObject(with: Data(health.utf8)) as? [String: Any])?["data"] as? [String: Any])
                 #expect(healthData["total_deliveries"] as? Int == expected)
                 #expect((healthData["expired_pending_acks"] != nil) == (token == "test-token"), "a global counter only for every session")
+            }
+            // The signature check answers a body of another client's session with one refusal,
+            // whatever that session is; the client's own sessions are checked as usual.
+            for (token, session, valid) in [(acme, "beta", false), (acme, "gamma", false), (beta, "beta", true), (acme, "acme", true)] {
+                let webhook = SignedWebhook(json: Payload.received(key: "S1", session: session), session: session)
+                var headers = webhook.headers
+                headers[.authorization] = "Bearer \(token)"
+                let verdict = try await client.execute(uri: "/api/webhooks/test/signature", method: .post, headers: headers,
+                                                       body: ByteBuffer(bytes: webhook.body)) { String(buffer: $0.body) }
+                #expect(verdict.contains("\"valid\":\(valid)") && valid != verdict.contains("session_not_allowed"), "\(session): \(verdict)")
             }
             // A token of every session still sees both clients.
             let (_, everything) = try await Self.get(client, "/api/conversations", token: "test-token")
