@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
     ],
     targets: [
         /// The system SQLite library (Debian: libsqlite3-dev).
@@ -41,6 +43,17 @@ let package = Package(
                 "InboxEvents",
                 "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// The PostgreSQL engine: its location, migrations and (to come) its writer and readers.
+        .target(
+            name: "InboxPostgres",
+            dependencies: [
+                "InboxStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -109,7 +122,9 @@ let package = Package(
             dependencies: [
                 "InboxEvents",
                 "InboxLite",
+                "InboxPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -136,6 +151,15 @@ let package = Package(
         .testTarget(
             name: "InboxStoreTests",
             dependencies: ["InboxEvents", "InboxStore", "CSQLite"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "InboxPostgresTests",
+            dependencies: [
+                "InboxPostgres",
+                "InboxStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

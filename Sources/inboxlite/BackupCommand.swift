@@ -14,6 +14,7 @@ struct BackupCommand: AsyncParsableCommand {
     var to: String
 
     func run() async throws {
+        try database.requireSQLite()
         guard FileManager.default.fileExists(atPath: database.databasePath) else {
             throw UsageFailure("no database at \(database.databasePath)")
         }

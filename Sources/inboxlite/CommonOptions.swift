@@ -1,4 +1,5 @@
 import ArgumentParser
+import InboxPostgres
 import Foundation
 import InboxLite
 import InboxStore
@@ -69,8 +70,17 @@ struct DatabaseOptions: ParsableArguments {
         return value
     }
 
+    /// A user who chose PostgreSQL must never be served from a SQLite file by surprise: commands
+    /// that work with SQLite only refuse to run while `INBOXLITE_DATABASE_URL` is set.
+    func requireSQLite() throws {
+        if environment(PostgresOptions.urlVariable) != nil {
+            throw UsageFailure("\(PostgresOptions.urlVariable) is set, but this command works with SQLite only so far (PostgreSQL: `inboxlite migrate`); unset it to use --db")
+        }
+    }
+
     func store() throws -> StoreConfiguration {
-        StoreConfiguration(path: databasePath, durability: try resolvedDurability(), fileAccess: try resolvedFileAccess())
+        try requireSQLite()
+        return StoreConfiguration(path: databasePath, durability: try resolvedDurability(), fileAccess: try resolvedFileAccess())
     }
 
     func bootstrapLogging() throws -> Logger {
@@ -83,5 +93,27 @@ struct DatabaseOptions: ParsableArguments {
         var logger = Logger(label: "inboxlite")
         logger.logLevel = level
         return logger
+    }
+}
+
+/// Where a PostgreSQL database is: `--database-url` (env `INBOXLITE_DATABASE_URL`), its password
+/// from the URL or a file (`--database-password-file`, env `INBOXLITE_DATABASE_PASSWORD_FILE`).
+struct PostgresOptions: ParsableArguments {
+    static let urlVariable = "INBOXLITE_DATABASE_URL"
+
+    @Option(help: "PostgreSQL instead of SQLite: postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=disable|prefer|require|verify-ca|verify-full] (env INBOXLITE_DATABASE_URL).")
+    var databaseURL: String?
+
+    @Option(help: "A file holding the PostgreSQL password, when the URL has none (env INBOXLITE_DATABASE_PASSWORD_FILE).")
+    var databasePasswordFile: String?
+
+    /// The database, or nil for SQLite.
+    func location() throws -> PostgresLocation? {
+        guard let url = databaseURL ?? environment(Self.urlVariable) else { return nil }
+        do {
+            return try PostgresLocation(url: url, passwordFile: databasePasswordFile ?? environment("INBOXLITE_DATABASE_PASSWORD_FILE"))
+        } catch {
+            throw UsageFailure("--database-url: \(error.description)")
+        }
     }
 }

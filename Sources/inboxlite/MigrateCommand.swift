@@ -1,14 +1,24 @@
 import ArgumentParser
+import InboxPostgres
 import InboxStore
+import Logging
+import PostgresNIO
 
-/// `inboxlite migrate`: bring the database schema up to date and exit.
+/// `inboxlite migrate`: bring the database schema up to date and exit — the SQLite file, or the
+/// PostgreSQL database `--database-url` names (its migrations are `Migrations/postgresql/`; several
+/// nodes migrating at once take turns under an advisory lock).
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply pending migrations and exit.")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var postgres: PostgresOptions
 
     func run() async throws {
         do {
+            if let location = try postgres.location() {
+                try await migrate(location)
+                return
+            }
             let migrations = try Migration.load(from: try database.migrationsDirectory())
             let applied = try StoreOwner(try database.store()).migrate(migrations)
             print(applied.isEmpty
@@ -17,5 +27,27 @@ struct MigrateCommand: AsyncParsableCommand {
         } catch let error as MigrationError {
             throw UsageFailure("\(error)")
         }
+    }
+
+    private func migrate(_ location: PostgresLocation) async throws {
+        let migrations = try Migration.load(from: try database.migrationsDirectory().appendingPathComponent("postgresql"))
+        let logger = try database.bootstrapLogging()
+        let connection: PostgresConnection
+        do {
+            connection = try await location.connect(logger: logger)
+        } catch let error as PostgresLocation.Unreachable {
+            throw UsageFailure(error.description)
+        }
+        let applied: [String]
+        do {
+            applied = try await PostgresMigrator(migrations: migrations).migrate(connection, logger: logger)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try? await connection.close()
+        print(applied.isEmpty
+            ? "\(location) is up to date (schema version \(migrations.last?.version ?? 0))"
+            : "applied \(applied.joined(separator: ", ")) to \(location)")
     }
 }

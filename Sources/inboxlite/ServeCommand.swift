@@ -69,6 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
     var evolutionToken: String?
 
     func run() async throws {
+        try database.requireSQLite()
         let logger = try database.bootstrapLogging()
         let configuration = try resolve(logger: logger)
         let app = try await buildApplication(configuration: configuration, logger: logger)

@@ -44,6 +44,24 @@ public struct Migration: Sendable, Equatable {
     }
 }
 
+extension Migration {
+    /// The migrations a database with `applied` (version → checksum) still needs, in order. Each
+    /// engine's migrator asks this one question: an applied file that changed, or a database newer
+    /// than the code, stops it, because either means the tables may not be what this build expects.
+    public static func pending(_ migrations: [Migration], applied: [Int: String]) throws(MigrationError) -> [Migration] {
+        let codeVersion = migrations.last?.version ?? 0
+        if let newest = applied.keys.max(), newest > codeVersion {
+            throw .databaseNewerThanCode(databaseVersion: newest, codeVersion: codeVersion)
+        }
+        for migration in migrations {
+            if let checksum = applied[migration.version], checksum != migration.checksum {
+                throw .changedAfterApply(version: migration.version, name: migration.name)
+            }
+        }
+        return migrations.filter { applied[$0.version] == nil }
+    }
+}
+
 /// Why the schema could not be brought up to date; each case reads as a one-line startup error.
 public enum MigrationError: Error, CustomStringConvertible, Equatable {
     case directoryUnreadable(String)

@@ -32,18 +32,8 @@ public struct Migrator: Sendable {
             throw .failed(name: "schema_migrations", message: "\(error)")
         }
 
-        let codeVersion = migrations.last?.version ?? 0
-        if let newest = applied.keys.max(), newest > codeVersion {
-            throw .databaseNewerThanCode(databaseVersion: newest, codeVersion: codeVersion)
-        }
         var appliedNow: [String] = []
-        for migration in migrations {
-            if let checksum = applied[migration.version] {
-                guard checksum == migration.checksum else {
-                    throw .changedAfterApply(version: migration.version, name: migration.name)
-                }
-                continue
-            }
+        for migration in try Migration.pending(migrations, applied: applied) {
             do {
                 try connection.transaction {
                     try connection.execute(migration.sql)
