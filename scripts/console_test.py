@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 BINARY = sys.argv[1]
@@ -69,7 +70,21 @@ def message(key, body, from_me=False, ts=None, chat="34612345678@c.us"):
 
 
 def wait(driver, condition, seconds=5):
-    return WebDriverWait(driver, seconds, poll_frequency=0.05).until(lambda d: condition(d))
+    # The console re-renders its lists on every live event: an element found a moment ago may be
+    # gone; look again.
+    return WebDriverWait(driver, seconds, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: condition(d))
+
+
+def click_first(driver, find, seconds=5):
+    """Clicks the first element `find` returns, finding it again if a re-render replaced it."""
+    def attempt(d):
+        elements = find(d)
+        if not elements:
+            return False
+        elements[0].click()
+        return True
+    wait(driver, attempt, seconds)
 
 
 driver = None
@@ -121,8 +136,7 @@ try:
     # A new message appears in the list and in its open thread within 2 s, without a reload.
     driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=inbox]").click()
     post("message.received", message("M1", "Hola, ¿cómo estás?", ts=int(time.time()) - 60))
-    first = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#conversations .conversation"))
-    first[0].click()
+    click_first(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#conversations .conversation"))
     wait(driver, lambda d: "cómo estás" in d.find_element(By.ID, "thread").text)
     started = time.time()
     post("message.received", message("M2", "¿Tienes el presupuesto?"))
@@ -132,8 +146,8 @@ try:
 
     # An outgoing message, then its read receipt: the ticks turn.
     post("message.sent", message("OUT1", "Te lo envío hoy", from_me=True))
-    tick = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#thread .bubble.mine .tick"))
-    check("read" not in tick[0].get_attribute("class"), "a sent message starts without the read ticks")
+    tick = wait(driver, lambda d: [t.get_attribute("class") for t in d.find_elements(By.CSS_SELECTOR, "#thread .bubble.mine .tick")])
+    check("read" not in tick[0], "a sent message starts without the read ticks")
     post("message.ack", {"messageId": "OUT1", "ack": 3, "timestamp": int(time.time())})
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#thread .bubble.mine .tick.read"), 2)
     check(True, "an ack turns the ticks to read")
@@ -160,8 +174,7 @@ try:
     group_message("G2", {"body": "", "hasMedia": True, "_data": {"pushName": "Caio Souza", "message": {"documentMessage": {
         "mimetype": "application/pdf", "fileName": "cardapio.pdf", "fileLength": "248000", "title": "cardapio.pdf"}}}})
     group_message("G3", {"body": "mensagem errada"})
-    rows = wait(driver, lambda d: [c for c in d.find_elements(By.CSS_SELECTOR, "#conversations .conversation") if "Pedidos" in c.text])
-    rows[0].click()
+    click_first(driver, lambda d: [c for c in d.find_elements(By.CSS_SELECTOR, "#conversations .conversation") if "Pedidos" in c.text])
     wait(driver, lambda d: "dois cafés" in d.find_element(By.ID, "thread").text)
     post_waha("message.reaction", {"id": f"false_{group}_R1", "from": group, "fromMe": False, "participant": "5511988887777@c.us",
                                    "timestamp": now - 40, "reaction": {"text": "👍", "messageId": f"false_{group}_G1_5511988887777@c.us"}})
@@ -174,10 +187,10 @@ try:
     text = thread(driver).text
     check("Caio Souza" in text, "a group message shows its author's name")
     check("cardapio.pdf" in text and "242.2 KB" in text, "a document shows as a card with its name and size")
-    check(driver.find_element(By.CSS_SELECTOR, "#thread .chip").text == "👍", "a reaction shows as a chip on its message")
+    check(wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#thread .chip").text) == "👍", "a reaction shows as a chip on its message")
     check("edited" in text and "dois cafés" not in text, "an edited message shows its new text and an edited mark")
     check("This message was deleted" in text and "mensagem errada" not in text, "a deleted message is a tombstone without its text")
-    preview = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "#conversations .conversation") if "Pedidos" in c.text]
+    preview = wait(driver, lambda d: [c.text for c in d.find_elements(By.CSS_SELECTOR, "#conversations .conversation") if "Pedidos" in c.text])
     check(bool(preview) and "deleted" in preview[0], "the list's preview of a deleted last message says so")
     driver.save_screenshot(f"{SHOTS}/group-thread.png")
 
