@@ -39,6 +39,11 @@ public struct AppConfiguration: Sendable {
     /// How long a stop may take (streams ended, in-flight requests answered, writer drained)
     /// before what is left is cancelled.
     public var shutdownGrace: Duration
+    /// How long a kept-alive connection may sit idle before the server closes it. Longer than the
+    /// idle timeouts of the proxies and pools in front (nginx 60 s, Go 90 s, Caddy 120 s), so they
+    /// close first and never send a request down a connection the server is closing.
+    public var idleTimeout: Duration
+    public static let defaultIdleTimeoutSeconds = 300
     /// Writer queue bounds: past either, webhooks get 503 `store_busy`.
     public var maxQueuedDeliveries: Int
     public var maxQueuedBytes: Int
@@ -79,6 +84,7 @@ public struct AppConfiguration: Sendable {
         busyTimeoutMilliseconds: Int = 5000,
         eventHeartbeat: Duration = .seconds(15),
         shutdownGrace: Duration = .seconds(5),
+        idleTimeout: Duration = .seconds(AppConfiguration.defaultIdleTimeoutSeconds),
         maxQueuedDeliveries: Int = 4096,
         maxQueuedBytes: Int = 32 << 20,
         maxEventStreams: Int = 64,
@@ -110,6 +116,7 @@ public struct AppConfiguration: Sendable {
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.eventHeartbeat = eventHeartbeat
         self.shutdownGrace = shutdownGrace
+        self.idleTimeout = idleTimeout
         self.maxQueuedDeliveries = maxQueuedDeliveries
         self.maxQueuedBytes = maxQueuedBytes
         self.maxEventStreams = maxEventStreams

@@ -61,6 +61,7 @@ public func buildApplication(
         throw ConfigurationError("cannot read the OpenAPI document \(configuration.openAPIDocument.path)")
     }
     let router = Router(context: AppRequestContext.self)
+    router.middlewares.add(ConnectionCloseMiddleware())
     router.middlewares.add(JSONErrorMiddleware())
     router.middlewares.add(MethodNotAllowedMiddleware(
         routes: OpenAPIDocument.operations(in: Array(document)).map { .init(template: $0.path, methods: $0.methods) }
@@ -126,6 +127,7 @@ public func buildApplication(
     let host = configuration.host
     var app = Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000))),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "InboxLite"

@@ -35,6 +35,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a stop may take before what is left is cancelled (env INBOXLITE_SHUTDOWN_GRACE; default 5).")
     var shutdownGrace: Int?
 
+    @Option(help: "Seconds a kept-alive connection may sit idle before it is closed (env INBOXLITE_IDLE_TIMEOUT; default 300).")
+    var idleTimeout: Int?
+
     @Option(help: "Deliveries that may wait for the writer; beyond, webhooks get 503 store_busy (env INBOXLITE_WRITER_QUEUE; default 4096).")
     var writerQueue: Int?
 
@@ -87,6 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxBody > 0 else { throw UsageFailure("--max-body-bytes must be positive") }
 
         let grace = try positive(shutdownGrace, env: "INBOXLITE_SHUTDOWN_GRACE", flag: "--shutdown-grace") ?? 5
+        let idle = try positive(idleTimeout, env: "INBOXLITE_IDLE_TIMEOUT", flag: "--idle-timeout") ?? AppConfiguration.defaultIdleTimeoutSeconds
         let queue = try positive(writerQueue, env: "INBOXLITE_WRITER_QUEUE", flag: "--writer-queue") ?? 4096
         let streams = try positive(maxEventStreams, env: "INBOXLITE_MAX_EVENT_STREAMS", flag: "--max-event-streams") ?? 64
         let reads = try positive(maxQueuedReads, env: "INBOXLITE_MAX_QUEUED_READS", flag: "--max-queued-reads") ?? 64
@@ -149,6 +153,7 @@ struct ServeCommand: AsyncParsableCommand {
             maxBodyBytes: maxBody,
             logLevel: logLevel,
             shutdownGrace: .seconds(grace),
+            idleTimeout: .seconds(idle),
             maxQueuedDeliveries: queue,
             maxEventStreams: streams,
             maxQueuedReads: reads,

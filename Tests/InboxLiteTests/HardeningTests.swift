@@ -269,5 +269,37 @@ struct HardeningTests {
             #expect(report["failed_total"] as? Int == 1)
         }
     }
-}
 
+    /// A client that pools connections (a proxy) never sends a request down a connection the
+    /// server is closing: asked to close, the answer says `Connection: close`; kept alive, a
+    /// connection stays open while used and closes only after the idle timeout; an open event
+    /// stream is a request in progress, never idle. (`scripts/pooling_client_test.py` runs 1,500
+    /// requests through Python's requests.Session against the same rules.)
+    @Test(.timeLimit(.minutes(1))) func connectionsCloseOnlyInAWayAPoolingClientSurvives() async throws {
+        var inbox = try TestInbox()
+        inbox.configuration.idleTimeout = .seconds(1)
+        inbox.configuration.eventHeartbeat = .milliseconds(200)
+        defer { inbox.remove() }
+        try await inbox.live { port, _ in
+            for spelling in ["close", "Close", "keep-alive, close"] {
+                let asked = try RawHTTPConnection(port: port)
+                asked.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: \(spelling)\r\n\r\n")
+                let answer = await asked.read(timeout: 3) { $0.contains("{\"status\":\"ok\"}") }
+                #expect(answer.lowercased().contains("\r\nconnection: close\r\n"), "\(spelling): \(answer)")
+            }
+            let kept = try RawHTTPConnection(port: port)
+            for round in 1...3 {
+                kept.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                let answers = await kept.read(timeout: 3) { $0.components(separatedBy: "HTTP/1.1 200").count - 1 == round }
+                #expect(!answers.lowercased().contains("connection: close") && !kept.peerClosed, "round \(round)")
+                try await Task.sleep(for: .milliseconds(600))  // idle, but less than the timeout each time
+            }
+            _ = await kept.read(timeout: 3) { _ in false }
+            #expect(kept.peerClosed, "closed after a second idle")
+            let stream = try RawHTTPConnection(port: port)
+            stream.send(AuthenticationTests.get("/api/events", token: "test-token").replacingOccurrences(of: "Connection: close\r\n", with: ""))
+            let streamed = await stream.read(timeout: 2.5) { _ in false }
+            #expect(streamed.hasPrefix("HTTP/1.1 200") && streamed.contains(": heartbeat") && !stream.peerClosed)
+        }
+    }
+}

@@ -10,6 +10,8 @@ import Glibc
 final class RawHTTPConnection: @unchecked Sendable {
     private let descriptor: Int32
     private var received: [UInt8] = []
+    /// Set once the server closed its side (a read returned end of stream).
+    private(set) var peerClosed = false
 
     init(port: Int) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -50,7 +52,10 @@ final class RawHTTPConnection: @unchecked Sendable {
                     let ready = poll(&poller, 1, 50)
                     if ready <= 0 { continue }
                     let count = recv(descriptor, &buffer, buffer.count, 0)
-                    if count <= 0 { break }
+                    if count <= 0 {
+                        peerClosed = true
+                        break
+                    }
                     received.append(contentsOf: buffer[0..<count])
                 }
                 continuation.resume(returning: String(decoding: received, as: UTF8.self))
