@@ -17,6 +17,8 @@ public final class SQLiteConnection {
     /// - Parameter vfs: the name of a registered VFS to open the file with; nil for the default.
     /// Internal: other modules get connections from `InboxDatabase.openReader` or `StoreOwner`.
     init(path: String, readOnly: Bool = false, vfs: String? = nil) throws {
+        // The process-wide settings must come before SQLite initialises, whoever opens first.
+        _ = InboxDatabase.libraryConfiguration
         self.path = path
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
         flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
