@@ -67,10 +67,13 @@ public func buildApplication(
         routes: OpenAPIDocument.operations(in: Array(document)).map { .init(template: $0.path, methods: $0.methods) }
     ))
 
-    // Open: liveness, the API description, the connectivity check, and the webhook receivers
-    // (which authenticate every delivery by its signature).
+    // Open: liveness (with the engine and whether the last write reached it), the API
+    // description, the connectivity check, and the webhook receivers (which authenticate every
+    // delivery by its signature).
+    let health = { (state: String) in Array(#"{"database":"\#(state)","engine":"\#(writer.engine.rawValue)","status":"ok"}"#.utf8) }
+    let (reachable, unreachable) = (health("ok"), health("unreachable"))
     router.get("/healthz") { _, _ in
-        Response.json(bytes: Array(#"{"status":"ok"}"#.utf8))
+        Response.json(bytes: writer.isReachable ? reachable : unreachable)
     }
     OpenAPIDocument.addRoutes(to: router, document: Array(document))
     if let console = configuration.consoleDirectory {

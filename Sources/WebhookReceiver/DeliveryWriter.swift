@@ -58,6 +58,7 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
     private var tasks: [WriterTask] = []
     private var stopping = false
     private var unavailable = false
+    private var lastCommitFailed = false
     private var finished: CheckedContinuation<Void, Never>?
 
     /// - Parameter onCommit: called on the writer thread after each commit, with what it stored.
@@ -109,6 +110,15 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
             ))
             condition.signal()
         }
+    }
+
+    public var engine: StoreEngine { .sqlite }
+
+    /// False when the database could not be opened or the last batch did not commit.
+    public var isReachable: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !unavailable && !lastCommitFailed
     }
 
     /// Deliveries waiting for the writer.
@@ -255,11 +265,13 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
         let deliveries = batch.map(\.delivery)
         do {
             let results = try writer.commit(deliveries)
+            noteCommit(failed: false)
             for (pending, result) in zip(batch, results) {
                 pending.continuation.resume(returning: result)
             }
             onCommit(deliveries, results)
         } catch {
+            noteCommit(failed: true)
             logger.error(
                 "batch did not commit; senders will retry",
                 metadata: ["batch": "\(batch.count)", "error": "\(error)"]
@@ -268,6 +280,14 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
                 pending.continuation.resume(throwing: IngestFailure.unavailable)
             }
         }
+    }
+}
+
+extension DeliveryWriter {
+    fileprivate func noteCommit(failed: Bool) {
+        condition.lock()
+        lastCommitFailed = failed
+        condition.unlock()
     }
 }
 

@@ -46,4 +46,6 @@ private final class KeepNothingIngest: DeliveryIngest {
     }
 
     var backlog: Int { 0 }
+    var engine: StoreEngine { .sqlite }
+    var isReachable: Bool { true }
 }

@@ -117,6 +117,7 @@ struct DeliveryDurabilityTests {
         try await inbox.run { client async throws in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == #"{"database":"ok","engine":"sqlite","status":"ok"}"#)
             }
             try await client.execute(uri: "/no/such/route", method: .get) { response in
                 #expect(response.status == .notFound)

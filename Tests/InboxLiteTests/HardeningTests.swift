@@ -284,7 +284,7 @@ struct HardeningTests {
             for spelling in ["close", "Close", "keep-alive, close"] {
                 let asked = try RawHTTPConnection(port: port)
                 asked.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: \(spelling)\r\n\r\n")
-                let answer = await asked.read(timeout: 3) { $0.contains("{\"status\":\"ok\"}") }
+                let answer = await asked.read(timeout: 3) { $0.contains("\"status\":\"ok\"") }
                 #expect(answer.lowercased().contains("\r\nconnection: close\r\n"), "\(spelling): \(answer)")
             }
             let kept = try RawHTTPConnection(port: port)

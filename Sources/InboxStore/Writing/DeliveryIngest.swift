@@ -12,6 +12,15 @@ public protocol DeliveryIngest: Sendable {
     func submit(_ delivery: IncomingDelivery) async throws -> DeliveryResult
     /// Deliveries accepted but not yet committed (health, metrics).
     var backlog: Int { get }
+    /// Which database engine stores them.
+    var engine: StoreEngine { get }
+    /// Whether the last attempt to write reached the database (`/healthz`).
+    var isReachable: Bool { get }
+}
+
+/// The database engines InboxLite stores into.
+public enum StoreEngine: String, Sendable {
+    case sqlite, postgresql
 }
 
 /// Why a delivery was not stored: the sender should retry later.
