@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Prometheus
+import InboxStore
 import Synchronization
 
 /// The service's Prometheus metrics, in one registry per application (so tests stay isolated).
@@ -8,6 +9,8 @@ public final class InboxMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let queueDepthGauge: Gauge
     private let sseClientsGauge: Gauge
+    private let poolInUseGauge: Gauge
+    private let poolWaitingGauge: Gauge
     private let batchSizes: ValueHistogram
     private let ingestLatency: DurationHistogram
     private let deliveryCounters = SeriesCache<DeliveryKey, Counter>()
@@ -18,14 +21,27 @@ public final class InboxMetrics: Sendable {
     public struct Samples: Sendable {
         public var writerQueueDepth: @Sendable () -> Int
         public var sseClients: @Sendable () -> Int
-        public init(writerQueueDepth: @escaping @Sendable () -> Int, sseClients: @escaping @Sendable () -> Int) {
+        /// The database's connection pool: queries running on a connection, and waiting for one.
+        public var databasePool: @Sendable () -> (inUse: Int, waiting: Int)
+        public init(writerQueueDepth: @escaping @Sendable () -> Int, sseClients: @escaping @Sendable () -> Int,
+                    databasePool: @escaping @Sendable () -> (inUse: Int, waiting: Int)) {
             self.writerQueueDepth = writerQueueDepth
             self.sseClients = sseClients
+            self.databasePool = databasePool
         }
     }
 
-    public init() {
+    /// - Parameter engine: the database engine, a label on the pool's gauges.
+    public init(engine: StoreEngine = .sqlite) {
         queueDepthGauge = registry.makeGauge(descriptor: .inbox("writer_queue_depth", unit: "", help: "Deliveries waiting for the writer."), labels: [])
+        poolInUseGauge = registry.makeGauge(
+            descriptor: .inbox("db_pool_in_use", unit: "", help: "Queries running on a database connection now."),
+            labels: [("engine", engine.rawValue)]
+        )
+        poolWaitingGauge = registry.makeGauge(
+            descriptor: .inbox("db_pool_waiting", unit: "", help: "Queries admitted and waiting for a database connection."),
+            labels: [("engine", engine.rawValue)]
+        )
         sseClientsGauge = registry.makeGauge(descriptor: .inbox("sse_clients", unit: "", help: "Connected live-stream clients."), labels: [])
         batchSizes = registry.makeValueHistogram(
             descriptor: .inbox("writer_batch_size", unit: "", help: "Deliveries per writer transaction."), labels: [],
@@ -95,6 +111,9 @@ public final class InboxMetrics: Sendable {
     public func render(_ samples: Samples) -> [UInt8] {
         queueDepthGauge.set(Double(samples.writerQueueDepth()))
         sseClientsGauge.set(Double(samples.sseClients()))
+        let pool = samples.databasePool()
+        poolInUseGauge.set(Double(pool.inUse))
+        poolWaitingGauge.set(Double(pool.waiting))
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer

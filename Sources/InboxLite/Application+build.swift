@@ -110,7 +110,8 @@ public func buildApplication(
     WebhookTestController(verifier: verifier, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(open: router, protected: protected)
     operatorOnly.get("/metrics") { _, _ in
-        let text = metrics.render(.init(writerQueueDepth: { writer.backlog }, sseClients: { broadcaster.subscriberCount }))
+        let text = metrics.render(.init(writerQueueDepth: { writer.backlog }, sseClients: { broadcaster.subscriberCount },
+                                        databasePool: { pool.usage }))
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: text))

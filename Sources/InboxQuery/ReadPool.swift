@@ -15,6 +15,7 @@ public final class ReadPool: @unchecked Sendable {
     private let timeLimit: TimeInterval
     private let maxPending: Int
     private let pending = NIOLockedValueBox(0)
+    private let running = NIOLockedValueBox(0)
     private let idle = NIOLockedValueBox<[SQLiteConnection]>([])
     private let threadPool: NIOThreadPool
 
@@ -35,6 +36,8 @@ public final class ReadPool: @unchecked Sendable {
         guard admitted else { throw QueryError.overloaded }
         defer { pending.withLockedValue { $0 -= 1 } }
         return try await threadPool.runIfActive { [self] in
+            running.withLockedValue { $0 += 1 }
+            defer { running.withLockedValue { $0 -= 1 } }
             let connection = try checkout()
             defer { checkin(connection) }
             let deadline = Date().addingTimeInterval(timeLimit)
@@ -48,6 +51,12 @@ public final class ReadPool: @unchecked Sendable {
                 throw QueryError.unavailable
             }
         }
+    }
+
+    /// Reads running on a connection now, and reads admitted but waiting for a thread (metrics).
+    public var usage: (inUse: Int, waiting: Int) {
+        let inUse = running.withLockedValue { $0 }
+        return (inUse, max(0, pending.withLockedValue { $0 } - inUse))
     }
 
     private func checkout() throws -> SQLiteConnection {
