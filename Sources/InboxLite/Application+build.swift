@@ -96,7 +96,7 @@ public func buildApplication(
     // token of every session.
     let pool = ReadPool(store: configuration.store, maxPending: configuration.maxQueuedReads)
     let tokens = TokenRegistry(startToken: configuration.apiToken, pool: pool) { uses in
-        _ = try? await writer.perform { try $0.recordTokenUse(uses) }
+        try? await writer.recordTokenUse(uses)
     }
     let protected = router.group()
         .add(middleware: QueryMetricsMiddleware(metrics: metrics))
@@ -126,7 +126,7 @@ public func buildApplication(
         .addRoutes(to: protected)
     EventStreamController(pool: pool, broadcaster: broadcaster, tokens: tokens, heartbeatInterval: configuration.eventHeartbeat)
         .addRoutes(to: protected)
-    AdminController(writer: writer).addRoutes(to: admin)
+    AdminController(store: writer).addRoutes(to: admin)
 
     let host = configuration.host
     var app = Application(

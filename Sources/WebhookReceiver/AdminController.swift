@@ -4,8 +4,9 @@ import InboxEvents
 import InboxHTTP
 import InboxStore
 
-/// Admin routes, through the running service's writer (so there is never a second writer; the CLI
-/// calls them when the service holds the database's lock). Mount them on the admin route group.
+/// Admin routes, through the store's administration (its one writer, so there is never a second
+/// writer; the CLI calls them when the service holds the database). Mount them on the admin route
+/// group. They do not know the engine.
 /// - `POST /api/admin/replay?status=failed|ignored`: re-applies stored deliveries.
 /// - `GET /api/admin/tokens`, `POST /api/admin/tokens`, `DELETE /api/admin/tokens/{id or name}`:
 ///   lists, creates (the token is in the answer, once) and revokes API tokens.
@@ -13,10 +14,10 @@ import InboxStore
 /// An admin token limited to some sessions replays only those sessions' deliveries, and sees,
 /// makes and revokes only tokens limited to (some of) its sessions.
 public struct AdminController<Context: AuthorizedRequestContext>: Sendable {
-    let writer: DeliveryWriter
+    let store: any StoreAdministration
 
-    public init(writer: DeliveryWriter) {
-        self.writer = writer
+    public init(store: any StoreAdministration) {
+        self.store = store
     }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
@@ -56,7 +57,7 @@ public struct AdminController<Context: AuthorizedRequestContext>: Sendable {
     }
 
     func listTokens(scope: SessionScope) async throws -> Response {
-        try .json(TokenList(data: try await onWriter { try $0.listTokens(within: scope) }))
+        try .json(TokenList(data: try await onWriter { try await store.listTokens(within: scope) }))
     }
 
     /// Makes a token; one limited to some sessions makes tokens limited to (some of) the same
@@ -106,19 +107,19 @@ public struct AdminController<Context: AuthorizedRequestContext>: Sendable {
         // The name and the scope are checked where the token is made (`createToken`).
         let (wantedRole, expires) = (role, days.map { APITokens.expiry(days: $0) })
         let (token, secret) = try await onWriter {
-            try $0.createToken(name: name, role: wantedRole, scope: scope, expiresAt: expires, within: creator)
+            try await store.createToken(name: name, role: wantedRole, scope: scope, expiresAt: expires, within: creator)
         }
         return try .json(NewToken(data: .init(token: secret, stored: token)), status: .created)
     }
 
     func revokeToken(_ idOrName: String, scope: SessionScope) async throws -> Response {
-        try .json(OneToken(data: try await onWriter { try $0.revokeToken(idOrName, within: scope) }))
+        try .json(OneToken(data: try await onWriter { try await store.revokeToken(idOrName, within: scope) }))
     }
 
-    /// Runs token work on the writer, mapping its errors to answers.
-    private func onWriter<T: Sendable>(_ work: @escaping @Sendable (InboxWriter) throws -> T) async throws -> T {
+    /// Runs token work through the store, mapping its errors to answers.
+    private func onWriter<T: Sendable>(_ work: () async throws -> T) async throws -> T {
         do {
-            return try await writer.perform(work)
+            return try await work()
         } catch let error as TokenError {
             switch error {
             case .nameTaken: throw AdminError.conflict(error.description)
@@ -156,7 +157,7 @@ public struct AdminController<Context: AuthorizedRequestContext>: Sendable {
             let from = after
             let step: (summary: ReplaySummary, lastId: Int64)?
             do {
-                step = try await writer.perform { try $0.replayChunk(status: status, after: from, chunk: 200, within: scope) }
+                step = try await store.replayChunk(status: status, after: from, chunk: 200, within: scope)
             } catch {
                 throw AdminError.writerUnavailable
             }

@@ -283,6 +283,31 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
     }
 }
 
+/// Administration through the writer thread, between two batches.
+extension DeliveryWriter: StoreAdministration {
+    public func replayChunk(status: DeliveryStatus, after: Int64, chunk: Int, within scope: SessionScope) async throws
+        -> (summary: ReplaySummary, lastId: Int64)? {
+        try await perform { try $0.replayChunk(status: status, after: after, chunk: chunk, within: scope) }
+    }
+
+    public func createToken(name: String, role: TokenRole, scope: SessionScope, expiresAt: Date?, within creator: SessionScope) async throws
+        -> (token: APIToken, secret: String) {
+        try await perform { try $0.createToken(name: name, role: role, scope: scope, expiresAt: expiresAt, within: creator) }
+    }
+
+    public func revokeToken(_ idOrName: String, within scope: SessionScope) async throws -> APIToken {
+        try await perform { try $0.revokeToken(idOrName, within: scope) }
+    }
+
+    public func listTokens(within scope: SessionScope) async throws -> [APIToken] {
+        try await perform { try $0.listTokens(within: scope) }
+    }
+
+    public func recordTokenUse(_ uses: [Int64: Date]) async throws {
+        try await perform { try $0.recordTokenUse(uses) }
+    }
+}
+
 extension DeliveryWriter {
     fileprivate func noteCommit(failed: Bool) {
         condition.lock()
