@@ -56,6 +56,9 @@ public struct MessageController<Context: AuthorizedRequestContext>: Sendable {
         guard let q = try request.parameter("q", maxLength: 200) else {
             throw QueryError.badParameter("q", "is required")
         }
+        // Every parameter is checked before anything is answered, the empty answer included.
+        let (session, contact) = (try request.parameter("session"), try request.parameter("contact"))
+        let after = page.after == nil ? nil : try page.int(0)
         // Text without letters or digits (`÷`, `!!`) has no words: it finds nothing.
         guard let match = Self.ftsQuery(q) else {
             return .json(bytes: Array(#"{"data":[],"next_cursor":null}"#.utf8))
@@ -63,10 +66,10 @@ public struct MessageController<Context: AuthorizedRequestContext>: Sendable {
         var query = SelectQuery(
             "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?", match
         )
-        query.and("m.session_id = ?", ifPresent: try request.parameter("session"))
+        query.and("m.session_id = ?", ifPresent: session)
         query.scoped("m.session_id", to: scope)
-        query.and("m.contact = ?", ifPresent: try request.parameter("contact"))
-        if page.after != nil { query.and("messages_fts.rowid < ?", try page.int(0)) }
+        query.and("m.contact = ?", ifPresent: contact)
+        if let after { query.and("messages_fts.rowid < ?", after) }
         return try await query.page(pool, ReadModels.searchHit, orderBy: "messages_fts.rowid DESC", limit: page.limit, cursor: ["id"])
     }
 

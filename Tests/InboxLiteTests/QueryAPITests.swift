@@ -248,6 +248,8 @@ struct QueryAPITests {
                 ("/api/webhooks/deliveries?include=all", "include"), ("/api/conversations/crm/x/messages?order=up", "order"),
                 ("/api/conversations?cursor=12", "cursor"), ("/api/contacts?cursor=", "cursor"), ("/api/search?q=", "q"),
                 ("/api/webhooks/stats?provider=", "provider"),
+                // Checked even when the text has no words to search for.
+                ("/api/search?q=***&contact=\(String(repeating: "a", count: 201))", "contact"), ("/api/search?q=***&cursor=x", "cursor"),
             ] {
                 let (status, _, json) = try await client.get(uri)
                 #expect(status == .badRequest, "\(uri)")
