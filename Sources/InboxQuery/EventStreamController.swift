@@ -38,7 +38,7 @@ public struct EventStreamController<Context: AuthorizedRequestContext>: Sendable
     func stream(_ request: Request, scope tokenScope: SessionScope) async throws -> Response {
         let scope = tokenScope.narrowed(to: try request.parameter("session"))
         var resumeAfter: Int64?
-        if let header = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("last_event_id") {
+        if let header = try request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.queryValue("last_event_id") {
             guard let value = Int64(header), value >= 0 else {
                 throw QueryError.badParameter("Last-Event-ID", "must be a delivery id this stream sent")
             }

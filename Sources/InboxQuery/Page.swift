@@ -18,8 +18,7 @@ public struct PageRequest: Sendable {
     public let after: [Int64]?
 
     public init(_ request: Request, keyParts: Int) throws {
-        let query = request.uri.queryParameters
-        if let text = query.get("limit") {
+        if let text = try request.queryValue("limit") {
             guard let value = Int(text), (1...Self.maxLimit).contains(value) else {
                 throw QueryError.badParameter("limit", "must be a whole number from 1 to \(Self.maxLimit)")
             }
@@ -27,7 +26,7 @@ public struct PageRequest: Sendable {
         } else {
             limit = Self.defaultLimit
         }
-        if let text = query.get("cursor") {
+        if let text = try request.queryValue("cursor") {
             guard let parts = Cursor.decode(text), parts.count == keyParts else {
                 throw QueryError.badParameter("cursor", "is not a cursor this endpoint returned")
             }
@@ -64,10 +63,18 @@ public enum Cursor {
 }
 
 extension Request {
+    /// The one value of a query parameter, nil when absent. A parameter given twice is a 400: which
+    /// of them counts would otherwise be the server's guess (`?include=&include=body`).
+    func queryValue(_ name: String) throws -> String? {
+        let values = uri.queryParameters.getAll(name)
+        guard values.count <= 1 else { throw QueryError.badParameter(name, "is given more than once") }
+        return values.first.map { String($0) }
+    }
+
     /// An optional, non-empty query parameter, at most `maxLength` characters (Unicode code
     /// points, as the OpenAPI document's `maxLength` counts them).
     func parameter(_ name: String, maxLength: Int = 200) throws -> String? {
-        guard let value = uri.queryParameters.get(name), !value.isEmpty else { return nil }
+        guard let value = try queryValue(name), !value.isEmpty else { return nil }
         guard value.unicodeScalars.count <= maxLength else {
             throw QueryError.badParameter(name, "is longer than \(maxLength) characters")
         }
@@ -76,7 +83,7 @@ extension Request {
 
     /// An optional unix time query parameter: a whole number of seconds up to the year 9999.
     func unixTimeParameter(_ name: String) throws -> Int64? {
-        guard let text = uri.queryParameters.get(name) else { return nil }
+        guard let text = try queryValue(name) else { return nil }
         guard let value = Int64(text), (0...253_402_300_799).contains(value) else {
             throw QueryError.badParameter(name, "must be a unix time in seconds (0 to 253402300799)")
         }
@@ -97,7 +104,7 @@ extension RequestContext {
 extension Request {
     /// `?provider=`: one of the gateways, or a 400 naming it.
     func providerParameter() throws -> String? {
-        guard let value = uri.queryParameters.get("provider") else { return nil }
+        guard let value = try queryValue("provider") else { return nil }
         guard Provider(rawValue: value) != nil else {
             throw QueryError.badParameter("provider", "must be one of \(Provider.allCases.map(\.rawValue).joined(separator: ", "))")
         }

@@ -145,7 +145,7 @@ public struct AdminController<Context: AuthorizedRequestContext>: Sendable {
     }
 
     func replay(_ request: Request, scope: SessionScope) async throws -> Response {
-        guard let text = request.uri.queryParameters.get("status"),
+        guard request.uri.queryParameters.getAll("status").count == 1, let text = request.uri.queryParameters.get("status"),
               let status = DeliveryStatus(rawValue: text), status != .applied
         else {
             throw AdminError.badStatus

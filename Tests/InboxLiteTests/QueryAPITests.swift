@@ -250,6 +250,9 @@ struct QueryAPITests {
                 ("/api/webhooks/stats?provider=", "provider"),
                 // Checked even when the text has no words to search for.
                 ("/api/search?q=***&contact=\(String(repeating: "a", count: 201))", "contact"), ("/api/search?q=***&cursor=x", "cursor"),
+                // Given twice: which one counts would be a guess.
+                ("/api/webhooks/deliveries?include=&include=body", "include"), ("/api/conversations?limit=5&limit=6", "limit"),
+                ("/api/events?last_event_id=1&last_event_id=2", "last_event_id"),
             ] {
                 let (status, _, json) = try await client.get(uri)
                 #expect(status == .badRequest, "\(uri)")
