@@ -46,12 +46,7 @@ public struct ConversationController<Context: AuthorizedRequestContext>: Sendabl
         let page = try PageRequest(request, keyParts: 2)
         let before = try request.unixTimeParameter("before")
         let after = try request.unixTimeParameter("after")
-        let ascending: Bool
-        switch try request.parameter("order") {
-        case nil, "desc": ascending = false
-        case "asc": ascending = true
-        default: throw QueryError.badParameter("order", "must be asc or desc")
-        }
+        let ascending = try request.choiceParameter("order", ["asc", "desc"]) == "asc"
         // A chat is found by any identifier of its contact: a CRM that stored a @lid or an old
         // number still reaches the merged conversation.
         var query = SelectQuery(

@@ -141,16 +141,8 @@ public struct DeliveryController<Context: AuthorizedRequestContext>: Sendable {
     /// The delivery log, newest first; raw bodies only with `include=body`.
     func deliveries(_ request: Request, scope: SessionScope) async throws -> Response {
         let page = try PageRequest(request, keyParts: 1)
-        let includeBody: Bool
-        switch try request.parameter("include") {
-        case nil: includeBody = false
-        case "body": includeBody = true
-        default: throw QueryError.badParameter("include", "must be body")
-        }
-        let status = try request.parameter("status")
-        if let status, DeliveryStatus(rawValue: status) == nil {
-            throw QueryError.badParameter("status", "must be applied, ignored or failed")
-        }
+        let includeBody = try request.choiceParameter("include", ["body"]) != nil
+        let status = try request.choiceParameter("status", DeliveryStatus.allCases.map(\.rawValue))
         var query = SelectQuery("FROM webhook_deliveries WHERE 1")
         if let status {
             // Ignored and failed deliveries are few and have their own (partial) index; the

@@ -81,6 +81,16 @@ extension Request {
         return value
     }
 
+    /// An optional parameter that takes one of a few words: absent is nil, anything else — the
+    /// empty string included — must be one of `allowed`.
+    func choiceParameter(_ name: String, _ allowed: [String]) throws -> String? {
+        guard let value = try queryValue(name) else { return nil }
+        guard allowed.contains(value) else {
+            throw QueryError.badParameter(name, "must be \(allowed.count == 1 ? allowed[0] : "one of " + allowed.joined(separator: ", "))")
+        }
+        return value
+    }
+
     /// An optional unix time query parameter: a whole number of seconds up to the year 9999.
     func unixTimeParameter(_ name: String) throws -> Int64? {
         guard let text = try queryValue(name) else { return nil }

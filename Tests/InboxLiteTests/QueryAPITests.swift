@@ -253,6 +253,9 @@ struct QueryAPITests {
                 // Given twice: which one counts would be a guess.
                 ("/api/webhooks/deliveries?include=&include=body", "include"), ("/api/conversations?limit=5&limit=6", "limit"),
                 ("/api/events?last_event_id=1&last_event_id=2", "last_event_id"),
+                // A word-valued parameter given empty is not "absent".
+                ("/api/conversations/crm/x/messages?order=", "order"), ("/api/webhooks/deliveries?include=", "include"),
+                ("/api/webhooks/deliveries?status=", "status"),
             ] {
                 let (status, _, json) = try await client.get(uri)
                 #expect(status == .badRequest, "\(uri)")
