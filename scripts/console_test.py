@@ -8,8 +8,9 @@ page follows without a reload: the QR code appears, a new message shows in the l
 an ack turns the ticks, hostile text stays text, search folds accents, the console logs no errors
 and a 375 px wide window does not scroll sideways. Screenshots go to SCREENSHOT_DIR (printed).
 """
-import hashlib, hmac, json, os, socket, subprocess, sys, tempfile, time, urllib.request
-from datetime import datetime, timezone
+import hashlib, hmac, json, os, sys, tempfile, time, urllib.request
+
+from live_server import LiveServer
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -23,13 +24,8 @@ os.makedirs(SHOTS, exist_ok=True)
 SECRET, TOKEN, WAHA_KEY = "console-secret", "console-token", "console-waha"
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
-work = tempfile.mkdtemp(prefix="inboxlite-console-db-")
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-base = f"http://127.0.0.1:{port}"
-server = subprocess.Popen([BINARY, "serve", "--db", f"{work}/db.sqlite", "--port", str(port), "--webhook-secret", SECRET,
-                           "--api-token", TOKEN, "--waha-hmac-key", WAHA_KEY, "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+server = LiveServer(BINARY, SECRET, TOKEN, "--waha-hmac-key", WAHA_KEY)
+base = server.base
 failures = []
 
 
@@ -40,13 +36,8 @@ def check(condition, what):
 
 
 def post(event, data, session="crm"):
-    now = datetime.now(timezone.utc)
-    body = json.dumps({"event": event, "sessionId": session, "data": data,
-                       "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"}).encode()
-    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    request = urllib.request.Request(f"{base}/webhooks/inbox-hub", data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Webhook-Signature": signature, "X-Webhook-Session": session,
-        "X-Webhook-Timestamp": str(int(time.time() * 1000))})
+    body, headers = server.inbox_hub_webhook(event, data, session)
+    request = urllib.request.Request(f"{base}/webhooks/inbox-hub", data=body, method="POST", headers=headers)
     with urllib.request.urlopen(request) as response:
         assert response.status == 200, response.status
 
@@ -89,12 +80,7 @@ def click_first(driver, find, seconds=5):
 
 driver = None
 try:
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            break
-        except Exception:
-            time.sleep(0.1)
+    server.wait_until_ready()
     # The page and its assets: CSP without inline scripts, no framing, no sniffing, validators.
     with urllib.request.urlopen(f"{base}/") as response:
         csp = response.headers.get("Content-Security-Policy", "")
@@ -262,8 +248,7 @@ except Exception as error:  # a timeout or a missing element is a failure, with 
 finally:
     if driver:
         driver.quit()
-    server.terminate()
-    server.wait(timeout=10)
+    server.stop()
 
 print(f"console screenshots: {SHOTS}")
 sys.exit(1 if failures else 0)

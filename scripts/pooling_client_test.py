@@ -3,27 +3,16 @@
 sequential API requests over kept-alive connections, every third asking `Connection: close`,
 every seventh a webhook. Every request must be answered: none may meet a connection the server
 closed without saying so. Usage: pooling_client_test.py BINARY"""
-import hashlib, hmac, json, socket, subprocess, sys, tempfile, time
-from datetime import datetime, timezone
+import sys, time
 import requests
 
-BINARY = sys.argv[1]
-SECRET, TOKEN = "pool-secret", "pool-token"
-work = tempfile.mkdtemp(prefix="inboxlite-pool-")
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-base = f"http://127.0.0.1:{port}"
-server = subprocess.Popen([BINARY, "serve", "--db", f"{work}/db.sqlite", "--port", str(port), "--webhook-secret", SECRET,
-                           "--api-token", TOKEN, "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+from live_server import LiveServer
+
+server = LiveServer(sys.argv[1], "pool-secret", "pool-token")
+base, TOKEN = server.base, server.token
 failures, closes_echoed, asked_close = [], 0, 0
 try:
-    for _ in range(100):
-        try:
-            requests.get(f"{base}/healthz", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
+    server.wait_until_ready()
     session = requests.Session()
     for n in range(1500):
         headers = {"Authorization": f"Bearer {TOKEN}"}
@@ -32,14 +21,10 @@ try:
             asked_close += 1
         try:
             if n % 7 == 0:
-                now = datetime.now(timezone.utc)
-                body = json.dumps({"event": "message.received", "sessionId": "crm", "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                                   "data": {"id": {"fromMe": False, "remote": "34600000001@c.us", "id": f"P{n}",
-                                                   "_serialized": f"false_34600000001@c.us_P{n}"},
-                                            "body": f"pool {n}", "timestamp": int(time.time()), "from": "34600000001@c.us"}}).encode()
-                headers.update({"Content-Type": "application/json", "X-Webhook-Session": "crm",
-                                "X-Webhook-Timestamp": str(int(time.time() * 1000)),
-                                "X-Webhook-Signature": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()})
+                body, signed = server.inbox_hub_webhook("message.received", {
+                    "id": {"fromMe": False, "remote": "34600000001@c.us", "id": f"P{n}", "_serialized": f"false_34600000001@c.us_P{n}"},
+                    "body": f"pool {n}", "timestamp": int(time.time()), "from": "34600000001@c.us"})
+                headers.update(signed)
                 response = session.post(f"{base}/webhooks/inbox-hub", data=body, headers=headers, timeout=10)
             else:
                 response = session.get(f"{base}/api/sessions" if n % 2 else f"{base}/api/conversations?limit=5", headers=headers, timeout=10)
@@ -50,8 +35,7 @@ try:
         except requests.RequestException as error:
             failures.append(f"request {n}: {error!r}")
 finally:
-    server.terminate()
-    server.wait(timeout=10)
+    server.stop()
 
 print(f"  {'ok  ' if not failures else 'FAIL'} 1,500 pooled requests, {len(failures)} unanswered or failed"
       + (f" (first: {failures[0]})" if failures else ""))

@@ -98,15 +98,12 @@ public func buildApplication(
     let tokens = TokenRegistry(startToken: configuration.apiToken, pool: pool) { uses in
         try? await writer.recordTokenUse(uses)
     }
-    let protected = router.group()
-        .add(middleware: QueryMetricsMiddleware(metrics: metrics))
-        .add(middleware: BearerAuthMiddleware<AppRequestContext>(registry: tokens, requirement: .read))
-    let admin = router.group()
-        .add(middleware: QueryMetricsMiddleware(metrics: metrics))
-        .add(middleware: BearerAuthMiddleware<AppRequestContext>(registry: tokens, requirement: .admin))
-    let operatorOnly = router.group()
-        .add(middleware: QueryMetricsMiddleware(metrics: metrics))
-        .add(middleware: BearerAuthMiddleware<AppRequestContext>(registry: tokens, requirement: .adminOfEverySession))
+    let tokenGroup = { (requirement: BearerAuthMiddleware<AppRequestContext>.Requirement) in
+        router.group()
+            .add(middleware: QueryMetricsMiddleware(metrics: metrics))
+            .add(middleware: BearerAuthMiddleware(registry: tokens, requirement: requirement))
+    }
+    let (protected, admin, operatorOnly) = (tokenGroup(.read), tokenGroup(.admin), tokenGroup(.adminOfEverySession))
     WebhookTestController(verifier: verifier, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(open: router, protected: protected)
     operatorOnly.get("/metrics") { _, _ in
@@ -131,7 +128,7 @@ public func buildApplication(
     let host = configuration.host
     var app = Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000))),
+        server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "InboxLite"

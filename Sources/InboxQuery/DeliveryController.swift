@@ -101,7 +101,7 @@ public struct DeliveryController<Context: AuthorizedRequestContext>: Sendable {
         let depth = writerQueueDepth()
         let read = try? await pool.read { db -> HealthRead in
             var result = HealthRead()
-            let (scoped, values) = scope.condition("session_id").map { (" AND " + $0.sql, $0.values) } ?? ("", [])
+            let (scoped, values) = scope.restriction(on: "session_id")
             result.pendingRetry = try db.queryFirst(
                 """
                 SELECT count(*) FROM webhook_deliveries INDEXED BY webhook_deliveries_retry_due
@@ -170,18 +170,11 @@ struct DeliveryCounts {
 
     /// All gateways, or one; the sessions `scope` may see.
     init(_ db: SQLiteConnection, provider: String? = nil, scope: SessionScope = .everySession) throws {
-        var sql = "SELECT event, status, deliveries, processing_ms_total, last_delivery_id FROM delivery_counts WHERE deliveries > 0"
-        var arguments: [any SQLiteBindable] = []
-        if let provider {
-            sql += " AND provider = ?"
-            arguments.append(provider)
-        }
-        if let (condition, values) = scope.condition("session_id") {
-            sql += " AND " + condition
-            arguments += values as [any SQLiteBindable]
-        }
+        let (scoped, values) = scope.restriction(on: "session_id")
+        let sql = "SELECT event, status, deliveries, processing_ms_total, last_delivery_id FROM delivery_counts WHERE deliveries > 0"
+            + (provider == nil ? "" : " AND provider = ?") + scoped
         var lastId: Int64 = 0
-        for row in try db.query(sql, arguments: arguments) {
+        for row in try db.query(sql, arguments: (provider.map { [$0] } ?? []) + values) {
             lastId = max(lastId, Int64(row.int(4) ?? 0))
             let count = row.int(2) ?? 0
             if let status = row.string(1).flatMap(DeliveryStatus.init(rawValue:)) { byStatus[status, default: 0] += count }

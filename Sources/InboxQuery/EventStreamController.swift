@@ -162,18 +162,12 @@ public struct EventStreamController<Context: AuthorizedRequestContext>: Sendable
 
     static func backlog(pool: ReadPool, after: Int64, scope: SessionScope, limit: Int) async throws -> [LiveEvent] {
         try await pool.read { db in
-            var sql = """
+            let (scoped, values) = scope.restriction(on: "session_id")
+            let sql = """
                 SELECT id, inbox_event, session_id, body FROM webhook_deliveries
-                WHERE id > ? AND status = 'applied' AND inbox_event IS NOT NULL
+                WHERE id > ? AND status = 'applied' AND inbox_event IS NOT NULL\(scoped) ORDER BY id LIMIT ?
                 """
-            var arguments: [any SQLiteBindable] = [after]
-            if let (condition, values) = scope.condition("session_id") {
-                sql += " AND " + condition
-                arguments += values as [any SQLiteBindable]
-            }
-            sql += " ORDER BY id LIMIT ?"
-            arguments.append(limit)
-            let deliveries = try db.query(sql, arguments: arguments).map {
+            let deliveries = try db.query(sql, arguments: [after] + values + [limit]).map {
                 LiveEvent(id: Int64($0.int(0) ?? 0), event: $0.string(1) ?? "", sessionId: $0.string(2), body: $0.string(3) ?? "")
             }
             guard let first = deliveries.first?.id, let last = deliveries.last?.id else { return deliveries }

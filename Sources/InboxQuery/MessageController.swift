@@ -20,17 +20,16 @@ public struct MessageController<Context: AuthorizedRequestContext>: Sendable {
     /// message is not found, exactly as a missing one.
     func show(_ messageId: String, scope: SessionScope) async throws -> Response {
         let message = ReadModels.messageWithData
-        let lookup = "SELECT \(message.selectList) FROM messages m WHERE m.message_id = ?"
-            + (scope.condition("m.session_id").map { " AND " + $0.sql } ?? "")
-        let arguments = [messageId] + (scope.condition("m.session_id")?.values ?? [])
         let body = try await pool.read { db -> [UInt8]? in
+            let (scoped, values) = scope.restriction(on: "m.session_id")
             var json = JSONWriter()
             var rowId: Int64?
             try json.object { json in
                 json.key("data")
                 try json.object { json in
                     json.key("message")  // with `data` as stored, with the gateway's own key names
-                    try db.forEachRow(lookup, arguments: arguments) { row in
+                    try db.forEachRow("SELECT \(message.selectList) FROM messages m WHERE m.message_id = ?\(scoped)",
+                                      arguments: [messageId] + values) { row in
                         guard rowId == nil else { return }
                         message.write(row, to: &json)
                         rowId = row.int64(message.column("id"))

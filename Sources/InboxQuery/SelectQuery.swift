@@ -23,9 +23,9 @@ struct SelectQuery: @unchecked Sendable {
 
     /// Keeps only rows of sessions the token may see (`column` names the row's session).
     mutating func scoped(_ column: String, to scope: SessionScope) {
-        guard let (condition, values) = scope.condition(column) else { return }
-        sql += " AND " + condition
-        arguments += values as [any SQLiteBindable]
+        let (restriction, values) = scope.restriction(on: column)
+        sql += restriction
+        arguments += values
     }
 
     /// Adds `AND condition` only when the filter has a value (one `?`).

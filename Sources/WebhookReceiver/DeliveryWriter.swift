@@ -261,6 +261,12 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
         return more
     }
 
+    private func noteCommit(failed: Bool) {
+        condition.lock()
+        lastCommitFailed = failed
+        condition.unlock()
+    }
+
     private func commit(_ batch: [Pending], writer: InboxWriter) {
         let deliveries = batch.map(\.delivery)
         do {
@@ -305,14 +311,6 @@ extension DeliveryWriter: StoreAdministration {
 
     public func recordTokenUse(_ uses: [Int64: Date]) async throws {
         try await perform { try $0.recordTokenUse(uses) }
-    }
-}
-
-extension DeliveryWriter {
-    fileprivate func noteCommit(failed: Bool) {
-        condition.lock()
-        lastCommitFailed = failed
-        condition.unlock()
     }
 }
 

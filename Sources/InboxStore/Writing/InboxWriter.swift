@@ -148,13 +148,11 @@ public final class InboxWriter {
     public func replayChunk(status: DeliveryStatus, after afterId: Int64, chunk: Int = 500, within scope: SessionScope = .everySession,
                             now: Date = Date()) throws -> (summary: ReplaySummary, lastId: Int64)?
     {
-        var sql = "SELECT id, session_id, body, received_at, attempts, provider FROM webhook_deliveries WHERE status = ? AND id > ?"
-        var arguments: [any SQLiteBindable] = [status.rawValue, afterId]
-        if let (condition, values) = scope.condition("session_id") {
-            sql += " AND " + condition
-            arguments += values as [any SQLiteBindable]
-        }
-        let rows = try db.query(sql + " ORDER BY id LIMIT ?", arguments: arguments + [chunk])
+        let (scoped, values) = scope.restriction(on: "session_id")
+        let rows = try db.query(
+            "SELECT id, session_id, body, received_at, attempts, provider FROM webhook_deliveries WHERE status = ? AND id > ?\(scoped) ORDER BY id LIMIT ?",
+            arguments: [status.rawValue, afterId] + values + [chunk]
+        )
         guard let last = rows.last else { return nil }
         var summary = ReplaySummary()
         try applying {

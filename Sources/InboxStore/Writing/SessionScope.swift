@@ -54,13 +54,14 @@ public struct SessionScope: Sendable, Equatable, Hashable {
         return allows(session) ? SessionScope(sessions: [session]) : .nothing
     }
 
-    /// `column IN (?, …)` with its values, or nil when every session may be seen. An empty scope
-    /// is a condition no row meets.
-    public func condition(_ column: String) -> (sql: String, values: [String])? {
-        guard let sessions else { return nil }
-        guard !sessions.isEmpty else { return ("0", []) }
+    /// ` AND column IN (?, …)` and its values, to append to a WHERE clause; nothing when every
+    /// session may be seen. An empty scope is a condition no row meets. The one way every query
+    /// narrows to a token's sessions.
+    public func restriction(on column: String) -> (sql: String, values: [any SQLiteBindable]) {
+        guard let sessions else { return ("", []) }
+        guard !sessions.isEmpty else { return (" AND 0", []) }
         let values = sessions.sorted()
-        return ("\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))", values)
+        return (" AND \(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))", values)
     }
 
     /// Sorted, for showing and storing.

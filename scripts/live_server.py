@@ -1,0 +1,40 @@
+"""A live `inboxlite serve` for the scripted tests (console_test.py, pooling_client_test.py): a
+fresh database in a temp folder, a free port, fixed secrets, and webhooks signed as Inbox Hub signs
+them."""
+import hashlib, hmac, json, socket, subprocess, tempfile, time, urllib.request
+from datetime import datetime, timezone
+
+
+class LiveServer:
+    def __init__(self, binary, secret, token, *extra_arguments):
+        self.secret, self.token = secret, token
+        work = tempfile.mkdtemp(prefix="inboxlite-script-")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.base = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [binary, "serve", "--db", f"{work}/db.sqlite", "--port", str(port), "--webhook-secret", secret,
+             "--api-token", token, "--log-level", "warning", *extra_arguments],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def wait_until_ready(self):
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{self.base}/healthz", timeout=1)
+                return
+            except Exception:
+                time.sleep(0.1)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def inbox_hub_webhook(self, event, data, session="crm"):
+        """The body and headers of a signed Inbox Hub webhook."""
+        now = datetime.now(timezone.utc)
+        body = json.dumps({"event": event, "sessionId": session, "data": data,
+                           "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"}).encode()
+        return body, {"Content-Type": "application/json", "X-Webhook-Session": session,
+                      "X-Webhook-Signature": "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest(),
+                      "X-Webhook-Timestamp": str(int(time.time() * 1000))}
