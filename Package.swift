@@ -158,7 +158,10 @@ let package = Package(
             dependencies: [
                 "InboxPostgres",
                 "InboxStore",
+                "InboxEvents",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import InboxStore
 import NIOSSL
 import Logging
 import PostgresNIO
@@ -118,21 +119,37 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         do {
             return try await PostgresConnection.connect(configuration: try connectionConfiguration(), id: 1, logger: logger)
         } catch let error as PSQLError {
-            let reason = if let message = error.serverInfo?[.message] {
-                message
-            } else if error.code == .authMechanismRequiresPassword {
-                "the server asks for a password: give it in the URL or with --database-password-file"
-            } else {
-                error.underlying.map { "\($0)" } ?? "\(error.code)"
-            }
-            throw Unreachable(location: description, reason: reason)
+            throw unreachable(error)
         }
     }
 
-    /// The server could not be reached or refused the login.
-    public struct Unreachable: Error, CustomStringConvertible {
+    /// Opens one connection from a thread that may block (the writer's), never an event loop's.
+    public func connectBlocking(id: Int, logger: Logger) throws -> PostgresConnection {
+        do {
+            return try PostgresConnection.connect(
+                on: PostgresConnection.defaultEventLoopGroup.any(), configuration: try connectionConfiguration(), id: id, logger: logger
+            ).wait()
+        } catch let error as PSQLError {
+            throw unreachable(error)
+        }
+    }
+
+    private func unreachable(_ error: PSQLError) -> Unreachable {
+        let reason = if let message = error.serverInfo?[.message] {
+            message
+        } else if error.code == .authMechanismRequiresPassword {
+            "the server asks for a password: give it in the URL or with --database-password-file"
+        } else {
+            error.underlying.map { "\($0)" } ?? "\(error.code)"
+        }
+        return Unreachable(location: description, reason: reason)
+    }
+
+    /// The server could not be reached or refused the login: the write may succeed later.
+    public struct Unreachable: DatabaseError, CustomStringConvertible {
         public let location: String
         public let reason: String
         public var description: String { "cannot connect to \(location): \(reason)" }
+        public var isTransient: Bool { true }
     }
 }

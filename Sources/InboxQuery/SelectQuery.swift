@@ -7,16 +7,16 @@ import InboxStore
 struct SelectQuery: @unchecked Sendable {
     // Arguments are built on the request's task and read unchanged on the pool thread.
     private var sql: String
-    private var arguments: [any SQLiteBindable]
+    private var arguments: [any SQLBindable]
 
     /// `base` is `FROM … WHERE …` (`WHERE 1` when there is nothing else to filter on).
-    init(_ base: String, _ arguments: any SQLiteBindable...) {
+    init(_ base: String, _ arguments: any SQLBindable...) {
         sql = base
         self.arguments = arguments
     }
 
     /// Adds `AND condition` with its arguments.
-    mutating func and(_ condition: String, _ values: any SQLiteBindable...) {
+    mutating func and(_ condition: String, _ values: any SQLBindable...) {
         sql += " AND " + condition
         arguments += values
     }

@@ -55,7 +55,7 @@ struct RealTrafficTests {
         try await GatewayTests.deliver(bodies.map { GatewayWebhook(.meta, $0) }, into: inbox)
         #expect(try inbox.count("webhook_deliveries", where: "status <> 'applied'") == 0)
 
-        func message(_ id: String) throws -> SQLiteRow {
+        func message(_ id: String) throws -> SQLRow {
             try #require(try inbox.rows(
                 "SELECT type, gateway_type, body, json(content), from_me, is_forwarded FROM messages WHERE message_id = ?", id
             ).first, "\(id)")

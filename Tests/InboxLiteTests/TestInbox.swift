@@ -88,7 +88,7 @@ struct TestInbox {
     }
 
     /// Rows from the database through a read-only connection.
-    func rows(_ sql: String, _ arguments: any SQLiteBindable...) throws -> [SQLiteRow] {
+    func rows(_ sql: String, _ arguments: any SQLBindable...) throws -> [SQLRow] {
         let reader = try InboxDatabase.openReader(configuration.store)
         return try reader.query(sql, arguments: arguments)
     }

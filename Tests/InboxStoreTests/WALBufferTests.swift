@@ -22,7 +22,7 @@ struct WALBufferTests {
     /// pages spill into the WAL mid-transaction and are read back before the commit.
     @Test func aTransactionLargerThanTheBufferAndTheCache() throws {
         let fixture = try StoreFixture()
-        let db = fixture.writer.db
+        let db = try #require(fixture.writer.db as? SQLiteConnection)
         try db.execute("PRAGMA cache_size = 50; CREATE TABLE bulk (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)")
         try db.transaction {
             for _ in 0..<3000 {
@@ -51,7 +51,7 @@ struct WALBufferTests {
     /// `synchronous=FULL` syncs the WAL at every commit: the buffer is written before the sync.
     @Test func fullDurabilityCommitsAreReadable() throws {
         let fixture = try StoreFixture()
-        try fixture.writer.db.execute("PRAGMA synchronous = FULL")
+        try #require(fixture.writer.db as? SQLiteConnection).execute("PRAGMA synchronous = FULL")
         let reader = try fixture.reader()
         for index in 1...20 {
             _ = try fixture.writer.commit([try StoreFixture.delivery(StoreFixture.message("f\(index)"))])

@@ -139,7 +139,7 @@ extension EventApplier {
         ), current.int(2) == 0 else { return }  // a deleted message is not edited back to life
         // One edit can come through two hooks (WAHA, Evolution's edited and upsert events).
         if try db.queryFirst(
-            "SELECT 1 FROM message_edits WHERE message_id = ? AND edited_at = ? AND new_body IS ?", rowId, time, body
+            "SELECT 1 FROM message_edits WHERE message_id = ? AND edited_at = ? AND new_body IS NOT DISTINCT FROM ?", rowId, time, body
         ) != nil { return }
         let previous = current.string(0)
         try db.run(
@@ -166,7 +166,7 @@ extension EventApplier {
         )
         try db.run("DELETE FROM message_media WHERE message_id = ?", rowId)
         try db.run("UPDATE message_edits SET previous_body = NULL, new_body = NULL WHERE message_id = ?", rowId)
-        if let old = current.string(0), rowId <= state.fullTextWatermark {
+        if let old = current.string(0), rowId <= state.fullTextWatermark, db.dialect.feedsFullTextTable {
             try db.run("INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?, ?)", rowId, old)
         }
     }
@@ -180,12 +180,12 @@ extension EventApplier {
                 width, height, duration_seconds, is_animated, updated_at)
             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT deleted_at FROM messages WHERE id = ?) IS NULL
             ON CONFLICT (message_id) DO UPDATE SET kind = excluded.kind,
-                mime_type = COALESCE(excluded.mime_type, mime_type), file_name = COALESCE(excluded.file_name, file_name),
-                size_bytes = COALESCE(excluded.size_bytes, size_bytes), sha256 = COALESCE(excluded.sha256, sha256),
-                gateway_media_id = COALESCE(excluded.gateway_media_id, gateway_media_id), url = COALESCE(excluded.url, url),
-                width = COALESCE(excluded.width, width), height = COALESCE(excluded.height, height),
-                duration_seconds = COALESCE(excluded.duration_seconds, duration_seconds),
-                is_animated = COALESCE(excluded.is_animated, is_animated), updated_at = excluded.updated_at
+                mime_type = COALESCE(excluded.mime_type, message_media.mime_type), file_name = COALESCE(excluded.file_name, message_media.file_name),
+                size_bytes = COALESCE(excluded.size_bytes, message_media.size_bytes), sha256 = COALESCE(excluded.sha256, message_media.sha256),
+                gateway_media_id = COALESCE(excluded.gateway_media_id, message_media.gateway_media_id), url = COALESCE(excluded.url, message_media.url),
+                width = COALESCE(excluded.width, message_media.width), height = COALESCE(excluded.height, message_media.height),
+                duration_seconds = COALESCE(excluded.duration_seconds, message_media.duration_seconds),
+                is_animated = COALESCE(excluded.is_animated, message_media.is_animated), updated_at = excluded.updated_at
             """,
             messageRow, media.kind.rawValue, media.mimeType, media.fileName, media.sizeBytes, media.sha256, media.gatewayMediaId,
             media.url, media.width, media.height, media.durationSeconds, media.isAnimated, now, messageRow

@@ -20,7 +20,7 @@ extension EventApplier {
         let displaySource: NameSource?
 
         /// From a row selected as `id, whatsapp_id, display_name, display_name_source`.
-        init(_ row: SQLiteRow) {
+        init(_ row: SQLRow) {
             id = Int64(row.int(0) ?? 0)
             whatsappId = row.string(1) ?? ""
             displayName = row.string(2)
@@ -93,14 +93,14 @@ extension EventApplier {
         let key = Self.contactKey(session, identifier)
         // A contact filed recently: one update by row id.
         if var contact = state.contacts.contact(key) {
-            try db.run("\(Self.widenActivity) WHERE id = ?3", timestamp, now, contact.id)
+            try db.run("\(widenActivity) WHERE id = ?3", timestamp, now, contact.id)
             if let name { contact = try record(name, for: contact) }
             return contact
         }
         // Otherwise one statement for a known contact: found through its identity, updated, and returned.
         if let row = try db.queryFirst(
             """
-            \(Self.widenActivity) WHERE id = (SELECT contact_id FROM contact_identities WHERE session_id = ?3 AND identifier = ?4)
+            \(widenActivity) WHERE id = (SELECT contact_id FROM contact_identities WHERE session_id = ?3 AND identifier = ?4)
             RETURNING id, whatsapp_id, display_name, display_name_source
             """,
             timestamp, now, session, identifier
@@ -116,12 +116,14 @@ extension EventApplier {
     }
 
     /// A contact's activity widened to a message at unix time `?1`, updated at `?2`.
-    private static let widenActivity = """
+    private var widenActivity: String {
+        """
         UPDATE contacts SET
-            first_message_at = min(COALESCE(first_message_at, ?1), COALESCE(?1, first_message_at)),
-            last_message_at = max(COALESCE(last_message_at, ?1), COALESCE(?1, last_message_at)),
+            first_message_at = \(db.dialect.least)(COALESCE(first_message_at, ?1), COALESCE(?1, first_message_at)),
+            last_message_at = \(db.dialect.greatest)(COALESCE(last_message_at, ?1), COALESCE(?1, last_message_at)),
             updated_at = ?2
         """
+    }
 
     /// Per contact and source, the name of the newest event wins (`contact_names`).
     private static let newerNameWins = """
@@ -138,7 +140,7 @@ extension EventApplier {
         throws -> ContactRecord
     {
         let kind = IdentityKind(of: identifier)
-        try db.run(
+        let id = try db.insertReturningId(
             """
             INSERT INTO contacts (whatsapp_id, session_id, phone_number, is_group, display_name, display_name_source,
                 first_message_at, last_message_at, created_at, updated_at, lid)
@@ -146,8 +148,7 @@ extension EventApplier {
             """,
             identifier, session, Self.phoneNumber(of: identifier), kind == .group, name?.name, name?.source.rawValue,
             timestamp, timestamp, now, now, kind == .lid ? identifier : nil
-        )
-        let id = db.lastInsertRowID
+        ).unwrapped()
         try addIdentity(identifier, to: id, session: session, now: now, isFirst: true)
         if let name {
             try db.run("INSERT INTO contact_names (contact_id, source, name, updated_at) VALUES (?, ?, ?, ?)",
@@ -236,11 +237,11 @@ extension EventApplier {
             """
             UPDATE contacts SET
                 phone_number = COALESCE(contacts.phone_number, g.phone_number), lid = COALESCE(contacts.lid, g.lid),
-                first_message_at = min(COALESCE(contacts.first_message_at, g.first_message_at),
+                first_message_at = \(db.dialect.least)(COALESCE(contacts.first_message_at, g.first_message_at),
                                        COALESCE(g.first_message_at, contacts.first_message_at)),
-                last_message_at = max(COALESCE(contacts.last_message_at, g.last_message_at),
+                last_message_at = \(db.dialect.greatest)(COALESCE(contacts.last_message_at, g.last_message_at),
                                       COALESCE(g.last_message_at, contacts.last_message_at)),
-                created_at = min(contacts.created_at, g.created_at), updated_at = ?
+                created_at = \(db.dialect.least)(contacts.created_at, g.created_at), updated_at = ?
             FROM (SELECT phone_number, lid, first_message_at, last_message_at, created_at FROM contacts WHERE id = ?) AS g
             WHERE contacts.id = ?
             """,

@@ -17,8 +17,8 @@ extension EventApplier {
             INSERT INTO groups (session_id, group_id, subject, description, left_at, updated_at)
             VALUES (?1, ?2, ?3, ?4, CASE WHEN ?5 = 1 THEN ?6 END, ?7)
             ON CONFLICT (session_id, group_id) DO UPDATE SET
-                subject = COALESCE(excluded.subject, subject), description = COALESCE(excluded.description, description),
-                left_at = CASE ?5 WHEN 1 THEN ?6 WHEN 2 THEN NULL ELSE left_at END, updated_at = excluded.updated_at
+                subject = COALESCE(excluded.subject, groups.subject), description = COALESCE(excluded.description, groups.description),
+                left_at = CASE ?5 WHEN 1 THEN ?6 WHEN 2 THEN NULL ELSE groups.left_at END, updated_at = excluded.updated_at
             RETURNING id
             """,
             session, chat.whatsappId, group.subject.flatMap { $0.isEmpty ? nil : $0 }, group.description, membership,
@@ -59,8 +59,8 @@ extension EventApplier {
         try db.run(
             """
             INSERT INTO group_members (group_id, member, member_alt, role, name, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (group_id, member) DO UPDATE SET member_alt = COALESCE(excluded.member_alt, member_alt),
-                role = excluded.role, name = COALESCE(excluded.name, name), updated_at = excluded.updated_at
+            ON CONFLICT (group_id, member) DO UPDATE SET member_alt = COALESCE(excluded.member_alt, group_members.member_alt),
+                role = excluded.role, name = COALESCE(excluded.name, group_members.name), updated_at = excluded.updated_at
             """,
             group, member.id, member.alternate, role, member.name, delivery.now
         )

@@ -7,7 +7,7 @@ import Foundation
 /// rows are upserts, statuses only move up (`MessageStatus.rank`), contact activity times are
 /// min/max, session changes carry their event time and an older one never overwrites a newer.
 struct EventApplier {
-    let db: SQLiteConnection
+    let db: any SQLDatabase
     /// What the applier remembers across the deliveries of one writer.
     let state = State()
 
@@ -70,11 +70,15 @@ struct EventApplier {
     /// FTS5 flushes its pending terms to a new segment at every statement savepoint, so a
     /// trigger made one segment (and later merges) per message — a tenth of the writer's time.
     func beginTransaction() throws {
+        // Another node may have merged, refiled or renamed anything since our last transaction.
+        if db.dialect.hasOtherWriters { forgetSessions() }
+        guard db.dialect.feedsFullTextTable else { return }
         state.fullTextWatermark = Int64(try db.queryFirst("SELECT COALESCE(max(id), 0) FROM messages")?.int(0) ?? 0)
     }
 
     /// Call last in every transaction that applies deliveries, before its commit.
     func finishTransaction() throws {
+        guard db.dialect.feedsFullTextTable else { return }
         try db.run(
             "INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id > ? AND body IS NOT NULL ORDER BY id",
             state.fullTextWatermark
@@ -194,7 +198,7 @@ struct EventApplier {
             UPDATE sessions SET status = 'Connected', is_connected = 1, phone_number = COALESCE(phone_number, ?),
                 account_id = COALESCE(?, account_id), updated_at = ?
             WHERE session_id = ? AND ((status_changed_at IS NULL AND (status <> 'Connected' OR phone_number IS NULL))
-                                      OR account_id IS NOT ?)
+                                      OR account_id IS DISTINCT FROM ?)
             """,
             phoneNumber, account, now, sessionId, account
         )
@@ -307,7 +311,7 @@ struct EventApplier {
         let timestamp = message.timestamp ?? Int64(delivery.receivedAt.timeIntervalSince1970)
         let kind = message.messageKind.rawValue
         let content = message.content.map { String(decoding: $0.serialized, as: UTF8.self) }
-        let inserted = try db.run(
+        let insertedId = try db.insertReturningId(
             """
             INSERT INTO messages (message_id, wa_key_id, session_id, contact, from_me, author, body, type, gateway_type, content,
                 timestamp, has_media, is_forwarded, is_status, quoted_msg_id, status, data, created_at, updated_at, backfilled)
@@ -317,10 +321,10 @@ struct EventApplier {
             kind, message.gatewayType, content, timestamp, message.hasMedia ?? false, message.isForwarded ?? false, isStatus,
             message.quotedMsgId, baseStatus.rawValue, delivery.data, delivery.now, delivery.now, message.backfilled
         )
-        let isNew = inserted == 1
-        if isNew {
+        let isNew = insertedId != nil
+        if let insertedId {
             status = baseStatus
-            rowId = db.lastInsertRowID
+            rowId = insertedId
             if !isStatus {
                 try countInConversation(rowId: rowId, session: session, chat: chat, outgoing: outgoing, timestamp: timestamp,
                                         countsUnread: !outgoing && !isStatus && !message.backfilled && kind != MessageKind.system.rawValue)
@@ -343,7 +347,7 @@ struct EventApplier {
                     type = ?, gateway_type = COALESCE(?, gateway_type),
                     content = CASE WHEN deleted_at IS NULL THEN COALESCE(?, content) END,
                     timestamp = COALESCE(?, timestamp), has_media = COALESCE(?, has_media), is_forwarded = COALESCE(?, is_forwarded),
-                    is_status = max(is_status, ?), quoted_msg_id = COALESCE(?, quoted_msg_id),
+                    is_status = \(db.dialect.greatest)(is_status, ?), quoted_msg_id = COALESCE(?, quoted_msg_id),
                     status = ?, data = CASE WHEN deleted_at IS NULL THEN ? ELSE data END, updated_at = ?
                 WHERE id = ?
                 """,
@@ -399,7 +403,7 @@ struct EventApplier {
     /// A stored message's text changed: its old terms leave the full-text index, the new ones
     /// enter. (Rows new in this transaction are indexed at its end with their final text.)
     func reindexBody(rowId: Int64, old: String?, new: String) throws {
-        guard old != new else { return }
+        guard old != new, db.dialect.feedsFullTextTable else { return }
         if let old {
             try db.run("INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?, ?)", rowId, old)
         }
@@ -451,8 +455,8 @@ struct EventApplier {
                 UPDATE conversations SET message_count = message_count + 1, last_outgoing_at = ?,
                     unread_count = (SELECT count(*) FROM messages WHERE session_id = ? AND contact = ?
                                     AND timestamp > ? AND \(Self.countsUnreadSQL)),
-                    last_message_id = CASE WHEN ? THEN ? ELSE last_message_id END,
-                    last_activity_at = max(last_activity_at, ?)
+                    last_message_id = CASE WHEN ? = 1 THEN ? ELSE last_message_id END,
+                    last_activity_at = \(db.dialect.greatest)(last_activity_at, ?)
                 WHERE id = ?
                 """,
                 timestamp, session, chat, timestamp, isNewest, rowId, timestamp, id
@@ -462,8 +466,8 @@ struct EventApplier {
             try db.run(
                 """
                 UPDATE conversations SET message_count = message_count + 1, unread_count = unread_count + ?,
-                    last_message_id = CASE WHEN ? THEN ? ELSE last_message_id END,
-                    last_activity_at = max(last_activity_at, ?)
+                    last_message_id = CASE WHEN ? = 1 THEN ? ELSE last_message_id END,
+                    last_activity_at = \(db.dialect.greatest)(last_activity_at, ?)
                 WHERE id = ?
                 """,
                 unreadIncrement, isNewest, rowId, timestamp, id
@@ -532,10 +536,10 @@ struct EventApplier {
     }
 
     /// The session's messages a receipt refers to, by full id or by bare key.
-    func findMessages(_ messageId: String, key: String, session: String) throws -> [SQLiteRow] {
+    func findMessages(_ messageId: String, key: String, session: String) throws -> [SQLRow] {
         // `+session_id` keeps the planner on the two id indexes: a session's messages are many.
         try db.query(
-            "SELECT id, status FROM messages WHERE +session_id = ? AND (message_id = ? OR wa_key_id = ?)",
+            "SELECT id, status FROM messages WHERE \(db.dialect.unindexed("session_id")) = ? AND (message_id = ? OR wa_key_id = ?)",
             session, messageId, key
         )
     }

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Not thread-safe by design: a connection belongs to exactly one thread at a time (the writer
 /// thread, or one reader). SQLite is opened in "multi-thread" mode, so it does no locking of its own.
-public final class SQLiteConnection {
+public final class SQLiteConnection: SQLDatabase {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     /// The file this connection was opened on.
@@ -54,24 +54,21 @@ public final class SQLiteConnection {
         }
     }
 
+    public var dialect: SQLDialect { .sqlite }
+
     /// Runs a statement for its effect, ignoring any rows; returns the number of rows changed.
     @discardableResult
-    public func run(_ sql: String, _ arguments: any SQLiteBindable...) throws -> Int {
+    public func run(_ sql: String, arguments: [any SQLBindable]) throws -> Int {
         try withStatement(sql, arguments) { statement in
             while try step(statement) {}
         }
         return Int(sqlite3_changes(handle))
     }
 
-    /// Runs a query and returns all of its rows.
-    public func query(_ sql: String, _ arguments: any SQLiteBindable...) throws -> [SQLiteRow] {
-        try query(sql, arguments: arguments)
-    }
-
     /// Runs a query with an argument array and returns all of its rows.
-    public func query(_ sql: String, arguments: [any SQLiteBindable]) throws -> [SQLiteRow] {
+    public func query(_ sql: String, arguments: [any SQLBindable]) throws -> [SQLRow] {
         try withStatement(sql, arguments) { statement in
-            var rows: [SQLiteRow] = []
+            var rows: [SQLRow] = []
             while try step(statement) {
                 rows.append(readRow(statement))
             }
@@ -81,7 +78,7 @@ public final class SQLiteConnection {
 
     /// Runs a query and hands each row to `body` in place, without copying its values: the
     /// cheapest way to turn rows into a response. The row is valid only during the call.
-    public func forEachRow(_ sql: String, arguments: [any SQLiteBindable], _ body: (SQLiteRowCursor) throws -> Void) throws {
+    public func forEachRow(_ sql: String, arguments: [any SQLBindable], _ body: (SQLiteRowCursor) throws -> Void) throws {
         try withStatement(sql, arguments) { statement in
             let cursor = SQLiteRowCursor(statement: statement)
             while try step(statement) {
@@ -90,13 +87,8 @@ public final class SQLiteConnection {
         }
     }
 
-    /// Runs a query and returns its first row, if any.
-    public func queryFirst(_ sql: String, _ arguments: any SQLiteBindable...) throws -> SQLiteRow? {
-        try queryFirst(sql, arguments: arguments)
-    }
-
     /// Runs a query with an argument array and returns its first row, if any.
-    public func queryFirst(_ sql: String, arguments: [any SQLiteBindable]) throws -> SQLiteRow? {
+    public func queryFirst(_ sql: String, arguments: [any SQLBindable]) throws -> SQLRow? {
         try withStatement(sql, arguments) { statement in
             try step(statement) ? readRow(statement) : nil
         }
@@ -108,8 +100,10 @@ public final class SQLiteConnection {
         guard rc == SQLITE_OK else { throw SQLiteError(code: rc, message: "syncing \(path) failed") }
     }
 
-    /// The rowid of the last successful INSERT on this connection.
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    /// The rowid of the row the statement inserted; nil when it inserted none.
+    public func insertReturningId(_ sql: String, arguments: [any SQLBindable]) throws -> Int64? {
+        try run(sql, arguments: arguments) == 1 ? sqlite3_last_insert_rowid(handle) : nil
+    }
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back if it throws.
     ///
@@ -189,7 +183,7 @@ public final class SQLiteConnection {
     // MARK: - Statements
 
     private func withStatement<T>(
-        _ sql: String, _ arguments: [any SQLiteBindable], _ body: (OpaquePointer) throws -> T
+        _ sql: String, _ arguments: [any SQLBindable], _ body: (OpaquePointer) throws -> T
     ) throws -> T {
         let statement = try prepared(sql)
         defer {
@@ -213,11 +207,11 @@ public final class SQLiteConnection {
         return statement
     }
 
-    private func bind(_ arguments: [any SQLiteBindable], to statement: OpaquePointer) throws {
+    private func bind(_ arguments: [any SQLBindable], to statement: OpaquePointer) throws {
         for (offset, argument) in arguments.enumerated() {
             let index = Int32(offset + 1)
             let rc: Int32
-            switch argument.sqliteValue {
+            switch argument.sqlValue {
             case .null:
                 rc = sqlite3_bind_null(statement, index)
             case .integer(let value):
@@ -248,9 +242,9 @@ public final class SQLiteConnection {
         }
     }
 
-    private func readRow(_ statement: OpaquePointer) -> SQLiteRow {
+    private func readRow(_ statement: OpaquePointer) -> SQLRow {
         let count = sqlite3_column_count(statement)
-        var values: [SQLiteValue] = []
+        var values: [SQLValue] = []
         values.reserveCapacity(Int(count))
         for column in 0..<count {
             switch sqlite3_column_type(statement, column) {
@@ -271,7 +265,7 @@ public final class SQLiteConnection {
                 values.append(.null)
             }
         }
-        return SQLiteRow(values: values)
+        return SQLRow(values: values)
     }
 
     private func lastError(_ rc: Int32) -> SQLiteError {

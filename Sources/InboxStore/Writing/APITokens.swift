@@ -46,7 +46,7 @@ public struct APIToken: Sendable, Equatable, Codable {
     /// The columns a row must be selected with, in this order (`APIToken.columns`).
     static let columns = "id, name, token_prefix, role, created_at, expires_at, revoked_at, last_used_at, sessions"
 
-    init(_ row: SQLiteRow) {
+    init(_ row: SQLRow) {
         id = Int64(row.int(0) ?? 0)
         name = row.string(1) ?? ""
         tokenPrefix = row.string(2) ?? ""
@@ -107,7 +107,7 @@ public enum APITokens {
         public let revoked: Bool
 
         /// From a row selected as `grantColumns`.
-        init(_ row: SQLiteRow) {
+        init(_ row: SQLRow) {
             access = TokenAccess(role: TokenRole(rawValue: row.string(2) ?? "") ?? .read, tokenId: Int64(row.int(1) ?? 0),
                                  scope: SessionScope(stored: row.string(5)))
             expiresAt = row.string(3).flatMap(Timestamps.parse)
@@ -115,7 +115,7 @@ public enum APITokens {
         }
     }
 
-    public static func grants(_ db: SQLiteConnection) throws -> [String: Grant] {
+    public static func grants(_ db: any SQLDatabase) throws -> [String: Grant] {
         var grants: [String: Grant] = [:]
         for row in try db.query("SELECT \(grantColumns) FROM api_tokens") {
             guard let hash = row.string(0) else { continue }
@@ -125,14 +125,14 @@ public enum APITokens {
     }
 
     /// One token's grant, by the hash of the token (the unique index).
-    public static func grant(_ hash: String, _ db: SQLiteConnection) throws -> Grant? {
+    public static func grant(_ hash: String, _ db: any SQLDatabase) throws -> Grant? {
         try db.queryFirst("SELECT \(grantColumns) FROM api_tokens WHERE token_sha256 = ?", hash).map(Grant.init)
     }
 
     private static let grantColumns = "token_sha256, id, role, expires_at, revoked_at IS NOT NULL, sessions"
 
     /// The tokens a holder of `scope` may see: those that see nothing beyond it.
-    public static func list(_ db: SQLiteConnection, within scope: SessionScope = .everySession) throws -> [APIToken] {
+    public static func list(_ db: any SQLDatabase, within scope: SessionScope = .everySession) throws -> [APIToken] {
         try db.query("SELECT \(APIToken.columns) FROM api_tokens ORDER BY id").map(APIToken.init).filter { scope.covers($0.scope) }
     }
 }
@@ -147,14 +147,14 @@ extension InboxWriter {
         guard creator.covers(scope) else { throw TokenError.beyondScope }
         guard try db.queryFirst("SELECT 1 FROM api_tokens WHERE name = ?", name) == nil else { throw TokenError.nameTaken(name) }
         let secret = APITokens.generate()
-        try db.run(
+        let id = try db.insertReturningId(
             """
             INSERT INTO api_tokens (name, token_prefix, token_sha256, role, created_at, expires_at, sessions) VALUES (?, ?, ?, ?, ?, ?, ?)
             """,
             name, String(secret.prefix(9)), APITokens.hash(secret), role.rawValue, Timestamps.iso(now), expiresAt.map(Timestamps.iso),
             scope.stored
         )
-        let row = try db.queryFirst("SELECT \(APIToken.columns) FROM api_tokens WHERE id = ?", db.lastInsertRowID)
+        let row = try db.queryFirst("SELECT \(APIToken.columns) FROM api_tokens WHERE id = ?", id.unwrapped())
         return (APIToken(try row.unwrapped()), secret)
     }
 
@@ -182,14 +182,15 @@ extension InboxWriter {
     /// Records when tokens were last used (the query side batches these, at most one a minute each).
     public func recordTokenUse(_ uses: [Int64: Date]) throws {
         for (id, time) in uses {
-            try db.run("UPDATE api_tokens SET last_used_at = max(COALESCE(last_used_at, ''), ?) WHERE id = ?", Timestamps.iso(time), id)
+            try db.run("UPDATE api_tokens SET last_used_at = \(db.dialect.greatest)(COALESCE(last_used_at, ''), ?) WHERE id = ?", Timestamps.iso(time), id)
         }
     }
 }
 
-private extension Optional where Wrapped == SQLiteRow {
-    func unwrapped() throws -> SQLiteRow {
-        guard let self else { throw SQLiteError(code: 1, message: "the token row just written was not found") }
+extension Optional {
+    /// The row (or id) a statement just wrote, which must be there.
+    func unwrapped() throws -> Wrapped {
+        guard let self else { throw SQLiteError(code: 1, message: "the \(Wrapped.self) just written was not found") }
         return self
     }
 }

@@ -10,12 +10,19 @@ public final class InboxWriter {
     /// After this many attempts a failed delivery waits for `inboxlite replay`.
     public static let maxAttempts = 12
 
-    let db: SQLiteConnection
+    let db: any SQLDatabase
     private let applier: EventApplier
 
     /// Only `StoreOwner` makes writers: holding its lock is what makes this the only one.
-    init(_ configuration: StoreConfiguration) throws {
-        db = try InboxDatabase.openWriter(configuration)
+    convenience init(_ configuration: StoreConfiguration) throws {
+        try self.init(database: InboxDatabase.openWriter(configuration))
+    }
+
+    /// A writer on an open connection of either engine. SQLite: only `StoreOwner` may call this
+    /// (its lock makes this the only writer); PostgreSQL: each node's writer, which serialises
+    /// with the others' through the database (see `InboxPostgres`).
+    public init(database: any SQLDatabase) throws {
+        db = database
         applier = EventApplier(db: db)
         try rollingBack {
             try db.transaction { try applier.mergeContactsSharingAnIdentifier(now: Timestamps.iso(Date())) }
@@ -73,7 +80,7 @@ public final class InboxWriter {
         for delivery in batch {
             // Recorded as applied with its ingest latency; the rare other outcomes update the row.
             let latency = max(0, now.timeIntervalSince(delivery.receivedAt) * 1000)
-            let inserted = try db.run(
+            let insertedId = try db.insertReturningId(
                 """
                 INSERT INTO webhook_deliveries (event, session_id, body_sha256, body, received_at, status,
                     processing_ms, applied_at, provider, inbox_event)
@@ -84,11 +91,10 @@ public final class InboxWriter {
                 String(decoding: delivery.body, as: UTF8.self), Timestamps.iso(delivery.receivedAt),
                 (latency * 1000).rounded() / 1000, nowText, delivery.envelope.provider.rawValue, delivery.envelope.inboxEvent
             )
-            guard inserted == 1 else {
+            guard let id = insertedId else {
                 results.append(.duplicate)
                 continue
             }
-            let id = db.lastInsertRowID
             let context = EventApplier.Delivery(
                 id: id, sessionId: delivery.sessionId, envelope: delivery.envelope,
                 receivedAt: delivery.receivedAt, now: nowText
@@ -99,7 +105,7 @@ public final class InboxWriter {
             } else {
                 do {
                     status = try applier.apply(context) == .applied ? .applied : .ignored
-                } catch let error as SQLiteError where error.isTransient {
+                } catch let error as any DatabaseError where error.isTransient {
                     throw error
                 } catch {
                     throw NeedsIsolation()
@@ -117,7 +123,7 @@ public final class InboxWriter {
         let due = try db.query(
             """
             SELECT id, session_id, body, received_at, attempts, provider FROM webhook_deliveries
-            INDEXED BY webhook_deliveries_retry_due
+            \(db.dialect.indexedBy("webhook_deliveries_retry_due"))
             WHERE status = 'failed' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
             """,
             Timestamps.iso(now), limit
@@ -169,7 +175,8 @@ public final class InboxWriter {
     /// case it asks again after its next pass.
     @discardableResult
     public func checkpoint() throws -> Bool {
-        try PassiveCheckpoint.run(on: db).copiedWholeLog
+        guard let sqlite = db as? SQLiteConnection else { return true }
+        return try PassiveCheckpoint.run(on: sqlite).copiedWholeLog
     }
 
     // MARK: - Applying
@@ -182,7 +189,7 @@ public final class InboxWriter {
             try record(id: delivery.id, status: status, attempts: attempts, error: nil, now: now,
                        inboxEvent: delivery.envelope.inboxEvent)
             return status
-        } catch let error as SQLiteError where error.isTransient {
+        } catch let error as any DatabaseError where error.isTransient {
             throw error  // the database, not the payload: the whole batch must be retried
         } catch let error as PayloadError {
             // The payload itself is invalid: retrying cannot fix it, so it fails once, for good.
@@ -212,7 +219,7 @@ public final class InboxWriter {
     }
 
     /// Re-applies a stored delivery row (`id, session_id, body, received_at, attempts, provider`).
-    private func reapply(_ row: SQLiteRow, now: Date) throws -> DeliveryStatus {
+    private func reapply(_ row: SQLRow, now: Date) throws -> DeliveryStatus {
         let id = Int64(row.int(0) ?? 0)
         let attempts = (row.int(4) ?? 1) + 1
         let receivedAt = row.string(3).flatMap(Timestamps.parse) ?? now

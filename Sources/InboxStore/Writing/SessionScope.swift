@@ -57,7 +57,7 @@ public struct SessionScope: Sendable, Equatable, Hashable {
     /// ` AND column IN (?, …)` and its values, to append to a WHERE clause; nothing when every
     /// session may be seen. An empty scope is a condition no row meets. The one way every query
     /// narrows to a token's sessions.
-    public func restriction(on column: String) -> (sql: String, values: [any SQLiteBindable]) {
+    public func restriction(on column: String) -> (sql: String, values: [any SQLBindable]) {
         guard let sessions else { return ("", []) }
         guard !sessions.isEmpty else { return (" AND 0", []) }
         let values = sessions.sorted()

@@ -1,5 +1,6 @@
-/// A value bound to, or read from, an SQLite statement.
-public enum SQLiteValue: Sendable, Equatable {
+/// A value bound to, or read from, a statement of either engine (SQLite's storage classes; PostgreSQL
+/// values are read into the same five).
+public enum SQLValue: Sendable, Equatable {
     case null
     case integer(Int64)
     case real(Double)
@@ -40,34 +41,34 @@ public enum SQLiteValue: Sendable, Equatable {
 }
 
 /// Swift values that bind to an SQLite parameter.
-public protocol SQLiteBindable {
-    var sqliteValue: SQLiteValue { get }
+public protocol SQLBindable {
+    var sqlValue: SQLValue { get }
 }
 
-extension SQLiteValue: SQLiteBindable {
-    public var sqliteValue: SQLiteValue { self }
+extension SQLValue: SQLBindable {
+    public var sqlValue: SQLValue { self }
 }
 
-extension String: SQLiteBindable {
-    public var sqliteValue: SQLiteValue { .text(self) }
+extension String: SQLBindable {
+    public var sqlValue: SQLValue { .text(self) }
 }
 
-extension Int: SQLiteBindable {
-    public var sqliteValue: SQLiteValue { .integer(Int64(self)) }
+extension Int: SQLBindable {
+    public var sqlValue: SQLValue { .integer(Int64(self)) }
 }
 
-extension Int64: SQLiteBindable {
-    public var sqliteValue: SQLiteValue { .integer(self) }
+extension Int64: SQLBindable {
+    public var sqlValue: SQLValue { .integer(self) }
 }
 
-extension Double: SQLiteBindable {
-    public var sqliteValue: SQLiteValue { .real(self) }
+extension Double: SQLBindable {
+    public var sqlValue: SQLValue { .real(self) }
 }
 
-extension Bool: SQLiteBindable {
-    public var sqliteValue: SQLiteValue { .integer(self ? 1 : 0) }
+extension Bool: SQLBindable {
+    public var sqlValue: SQLValue { .integer(self ? 1 : 0) }
 }
 
-extension Optional: SQLiteBindable where Wrapped: SQLiteBindable {
-    public var sqliteValue: SQLiteValue { self?.sqliteValue ?? .null }
+extension Optional: SQLBindable where Wrapped: SQLBindable {
+    public var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }

@@ -1,8 +1,10 @@
 /// One result row, read by column index in the order of the SELECT list.
-public struct SQLiteRow: Sendable {
-    public let values: [SQLiteValue]
+public struct SQLRow: Sendable {
+    public let values: [SQLValue]
 
-    public subscript(index: Int) -> SQLiteValue { values[index] }
+    public init(values: [SQLValue]) { self.values = values }
+
+    public subscript(index: Int) -> SQLValue { values[index] }
 
     public func int(_ index: Int) -> Int? { values[index].int }
     public func double(_ index: Int) -> Double? { values[index].double }

@@ -1,0 +1,205 @@
+import Foundation
+import InboxStore
+import Logging
+import PostgresNIO
+
+/// The writer's PostgreSQL connection: the calls the write side makes (`SQLDatabase`), each
+/// blocking the writer's own thread until the server answers, as SQLite's calls do.
+///
+/// Blocking is deliberate: the event-application rules are written once, synchronously, for
+/// both engines, and the writer is one dedicated thread per node, so a wait holds no shared
+/// thread. Every transaction first takes one advisory lock (`writerLockKey`), so the writers of
+/// all nodes apply one transaction at a time, as SQLite's single writer does: each rule sees
+/// every committed row, and "insert if missing", "an ack before its message" and "only move a
+/// status up" hold across nodes without any rule knowing about nodes.
+///
+/// A lost connection fails the statement with a transient error (the batch is answered 503 and
+/// the gateway retries); the next transaction connects again, so a node recovers by itself when
+/// the server comes back. Inside a transaction it never reconnects: statements on a new session
+/// would commit one by one.
+public final class PostgresWriteConnection: SQLDatabase {
+    public let dialect = SQLDialect.postgresql
+    /// The advisory lock the writers of all nodes take for each transaction ("inbw").
+    public static let writerLockKey: Int64 = 0x696E_6277
+
+    private let location: PostgresLocation
+    private let logger: Logger
+    private var connection: PostgresConnection?
+    private var connectionCount = 0
+    private var inTransaction = false
+    /// The write side's SQL in PostgreSQL's parameter style, by its SQLite text.
+    private var translations: [String: String] = [:]
+
+    public init(location: PostgresLocation, logger: Logger) {
+        self.location = location
+        self.logger = logger
+    }
+
+    deinit {
+        if let connection {
+            let closed: EventLoopFuture<Void> = connection.close()
+            _ = closed
+        }
+    }
+
+    /// Closes the connection now (shutdown); the next call would open another.
+    public func close() {
+        if let connection {
+            let closed: EventLoopFuture<Void> = connection.close()
+            try? closed.wait()
+        }
+        connection = nil
+    }
+
+    @discardableResult
+    public func run(_ sql: String, arguments: [any SQLBindable]) throws -> Int {
+        try execute(sql, arguments).metadata.rows ?? 0
+    }
+
+    public func query(_ sql: String, arguments: [any SQLBindable]) throws -> [SQLRow] {
+        try execute(sql, arguments).rows.map(Self.row)
+    }
+
+    public func queryFirst(_ sql: String, arguments: [any SQLBindable]) throws -> SQLRow? {
+        try execute(sql, arguments).rows.first.map(Self.row)
+    }
+
+    public func insertReturningId(_ sql: String, arguments: [any SQLBindable]) throws -> Int64? {
+        try query(sql + " RETURNING id", arguments: arguments).first?[0].int.map(Int64.init)
+    }
+
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try run("BEGIN")
+        inTransaction = true
+        defer { inTransaction = false }
+        do {
+            try run("SELECT pg_advisory_xact_lock(?)", Self.writerLockKey)
+            let result = try body()
+            try run("COMMIT")
+            return result
+        } catch {
+            _ = try? run("ROLLBACK")
+            throw error
+        }
+    }
+
+    public func savepoint<T>(_ name: String, _ body: () throws -> T) throws -> T {
+        try run("SAVEPOINT \(name)")
+        do {
+            let result = try body()
+            try run("RELEASE \(name)")
+            return result
+        } catch {
+            _ = try? run("ROLLBACK TO \(name)")
+            _ = try? run("RELEASE \(name)")
+            throw error
+        }
+    }
+
+    // MARK: - Statements
+
+    private func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> PostgresQueryResult {
+        let text: String
+        if let known = translations[sql] {
+            text = known
+        } else {
+            text = PostgresParameters.translate(sql)
+            translations[sql] = text
+        }
+        var binds = PostgresBindings(capacity: arguments.count)
+        for argument in arguments {
+            switch argument.sqlValue {
+            case .null: binds.appendNull()
+            case .integer(let value): binds.append(value)
+            case .real(let value): binds.append(value)
+            case .text(let value): binds.append(value)
+            case .blob(let value): binds.append(ByteBuffer(bytes: value))
+            }
+        }
+        let connection = try open()
+        do {
+            return try connection.query(PostgresQuery(unsafeSQL: text, binds: binds), logger: logger).wait()
+        } catch let error as PSQLError {
+            var wrapped = PostgresStoreError(error)
+            wrapped.statement = text
+            throw wrapped
+        }
+    }
+
+    private func open() throws -> PostgresConnection {
+        if let connection, !connection.isClosed { return connection }
+        connection = nil
+        guard !inTransaction else {
+            throw PostgresStoreError(sqlState: nil, message: "the connection to the database was lost during a transaction")
+        }
+        connectionCount += 1
+        let opened = try location.connectBlocking(id: connectionCount, logger: logger)
+        if connectionCount > 1 { logger.notice("reconnected to the database", metadata: ["database": "\(location)"]) }
+        connection = opened
+        return opened
+    }
+
+    static func row(_ row: PostgresRow) -> SQLRow {
+        SQLRow(values: row.map(value))
+    }
+
+    /// A cell as one of the five values the write side reads (PostgreSQL's booleans as 0/1,
+    /// integers of any width as integers, anything textual as text).
+    static func value(_ cell: PostgresCell) -> SQLValue {
+        guard var bytes = cell.bytes else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8:
+            return (try? cell.decode(Int64.self)).map(SQLValue.integer) ?? .null
+        case .float4, .float8:
+            return (try? cell.decode(Double.self)).map(SQLValue.real) ?? .null
+        case .numeric:
+            // sum() of integers: an integer when it is whole.
+            guard let text = try? cell.decode(String.self) else { return .null }
+            if let integer = Int64(text) { return .integer(integer) }
+            return Double(text).map(SQLValue.real) ?? .text(text)
+        case .bool:
+            return (try? cell.decode(Bool.self)).map { .integer($0 ? 1 : 0) } ?? .null
+        case .bytea:
+            return .blob(bytes.readBytes(length: bytes.readableBytes) ?? [])
+        default:
+            return (try? cell.decode(String.self)).map(SQLValue.text) ?? .null
+        }
+    }
+}
+
+/// A PostgreSQL failure as the write side sees it: its SQLSTATE, the server's message (never a
+/// bound value), and whether the same work may succeed later.
+public struct PostgresStoreError: DatabaseError, CustomStringConvertible {
+    /// The SQLSTATE; nil when the server never answered (connection lost, closed, timed out).
+    public let sqlState: String?
+    public let message: String
+    /// The statement that failed (its text only, never its values), for the log.
+    public var statement: String?
+
+    init(sqlState: String?, message: String) {
+        self.sqlState = sqlState
+        self.message = message
+    }
+
+    init(_ error: PSQLError) {
+        if let server = error.serverInfo {
+            sqlState = server[.sqlState]
+            message = server[.message] ?? "\(error.code)"
+        } else {
+            sqlState = nil
+            message = error.underlying.map { "\($0)" } ?? "\(error.code)"
+        }
+    }
+
+    /// Connection trouble (08), a lost serialization race or deadlock (40), the server short of
+    /// resources (53), shutting down (57) or failing (58): the batch may commit later. Anything
+    /// else (a constraint, a type) is the data's or the code's fault.
+    public var isTransient: Bool {
+        guard let sqlState else { return true }
+        return ["08", "40", "53", "57", "58"].contains(String(sqlState.prefix(2))) || sqlState == "55P03"
+    }
+
+    public var description: String {
+        "PostgreSQL error \(sqlState ?? "(no answer)"): \(message)" + (statement.map { " in: \($0.prefix(300))" } ?? "")
+    }
+}

@@ -1,0 +1,81 @@
+/// The connection the write side runs its statements on, whatever the engine.
+///
+/// The event-application rules, the writer and housekeeping are written once against this: SQL
+/// in the subset both engines read alike (`?` parameters, `ON CONFLICT`, `IS NOT DISTINCT FROM`),
+/// and the few places where the engines differ go through `dialect`. A connection belongs to one
+/// thread at a time and its calls block that thread (the writer's own, never a cooperative one).
+public protocol SQLDatabase: AnyObject {
+    /// What this engine spells differently.
+    var dialect: SQLDialect { get }
+    /// Runs a statement for its effect and returns the number of rows it changed.
+    @discardableResult
+    func run(_ sql: String, arguments: [any SQLBindable]) throws -> Int
+    /// Runs a query and returns all of its rows.
+    func query(_ sql: String, arguments: [any SQLBindable]) throws -> [SQLRow]
+    /// Runs a query and returns its first row, if any.
+    func queryFirst(_ sql: String, arguments: [any SQLBindable]) throws -> SQLRow?
+    /// Runs an `INSERT` of one row into a table with an `id` key; its id, or nil when a conflict
+    /// clause skipped it.
+    func insertReturningId(_ sql: String, arguments: [any SQLBindable]) throws -> Int64?
+    /// Runs `body` in a transaction that takes the write lock first, rolling back if it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T
+    /// Runs `body` in a named savepoint: its changes vanish if it throws, the transaction goes on.
+    func savepoint<T>(_ name: String, _ body: () throws -> T) throws -> T
+}
+
+extension SQLDatabase {
+    @discardableResult
+    public func run(_ sql: String, _ arguments: any SQLBindable...) throws -> Int {
+        try run(sql, arguments: arguments)
+    }
+
+    public func query(_ sql: String, _ arguments: any SQLBindable...) throws -> [SQLRow] {
+        try query(sql, arguments: arguments)
+    }
+
+    public func queryFirst(_ sql: String, _ arguments: any SQLBindable...) throws -> SQLRow? {
+        try query(sql, arguments: arguments).first
+    }
+
+    public func insertReturningId(_ sql: String, _ arguments: any SQLBindable...) throws -> Int64? {
+        try insertReturningId(sql, arguments: arguments)
+    }
+}
+
+/// Where the engines' SQL differs, named once.
+public struct SQLDialect: Sendable {
+    public let engine: StoreEngine
+    /// The larger / smaller of two values (SQLite's scalar `max`/`min`; PostgreSQL's
+    /// `GREATEST`/`LEAST`). Callers keep both arguments non-NULL: the engines differ on NULL.
+    public let greatest: String
+    public let least: String
+    /// Whether the SQLite full-text table must be fed (PostgreSQL indexes `messages.body` itself).
+    public let feedsFullTextTable: Bool
+    /// Whether writers of other processes (nodes) commit to the same database between two of
+    /// ours, so nothing remembered about rows may outlive a transaction.
+    public let hasOtherWriters: Bool
+
+    /// A column the planner must not pick an index for (SQLite: `+column`), else the column.
+    public func unindexed(_ column: String) -> String {
+        engine == .sqlite ? "+\(column)" : column
+    }
+
+    /// `INDEXED BY name` where the engine takes index hints, else nothing.
+    public func indexedBy(_ index: String) -> String {
+        engine == .sqlite ? "INDEXED BY \(index)" : ""
+    }
+
+    public static let sqlite = SQLDialect(engine: .sqlite, greatest: "max", least: "min", feedsFullTextTable: true, hasOtherWriters: false)
+    public static let postgresql = SQLDialect(
+        engine: .postgresql, greatest: "GREATEST", least: "LEAST", feedsFullTextTable: false, hasOtherWriters: true
+    )
+}
+
+/// A database failure either engine reports, classified once: transient failures (busy, full,
+/// unreachable, a lost serialization race) mean "the same batch may succeed later", everything
+/// else is a fault of the data or the code.
+public protocol DatabaseError: Error {
+    var isTransient: Bool { get }
+}
+
+extension SQLiteError: DatabaseError {}
