@@ -159,6 +159,7 @@ let package = Package(
                 "InboxPostgres",
                 "InboxStore",
                 "InboxEvents",
+                "WebhookReceiver",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -46,7 +46,7 @@ public func buildApplication(
 
     let metrics = InboxMetrics()
     let broadcaster = EventBroadcaster(maxBufferedBytes: configuration.eventBufferBytes, maxSubscribers: configuration.maxEventStreams)
-    let writer = DeliveryWriter(owner: owner, settings: configuration.writerSettings, logger: logger) { deliveries, results in
+    let writer = DeliveryWriter(host: owner, settings: configuration.writerSettings, logger: logger) { deliveries, results in
         metrics.batch(size: deliveries.count)
         broadcaster.publish(LiveEvents.from(deliveries, results))
     }

@@ -103,14 +103,14 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
 
     /// For one connection (a command that migrates and exits: it fails at once when the server
     /// cannot be reached, where a pool keeps retrying).
-    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    public func connectionConfiguration(connectTimeout: TimeAmount = .seconds(10)) throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS = switch self.tls() {
         case nil: .disable
         case let (configuration, required)?:
             required ? .require(try NIOSSLContext(configuration: configuration)) : .prefer(try NIOSSLContext(configuration: configuration))
         }
         var configuration = PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
-        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.connectTimeout = connectTimeout
         return configuration
     }
 
@@ -124,13 +124,16 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Opens one connection from a thread that may block (the writer's), never an event loop's.
-    public func connectBlocking(id: Int, logger: Logger) throws -> PostgresConnection {
+    public func connectBlocking(id: Int, timeout: TimeAmount, logger: Logger) throws -> PostgresConnection {
         do {
             return try PostgresConnection.connect(
-                on: PostgresConnection.defaultEventLoopGroup.any(), configuration: try connectionConfiguration(), id: id, logger: logger
+                on: PostgresConnection.defaultEventLoopGroup.any(), configuration: try connectionConfiguration(connectTimeout: timeout),
+                id: id, logger: logger
             ).wait()
         } catch let error as PSQLError {
             throw unreachable(error)
+        } catch {
+            throw Unreachable(location: description, reason: "\(error)")
         }
     }
 

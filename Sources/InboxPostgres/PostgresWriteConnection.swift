@@ -27,6 +27,12 @@ public final class PostgresWriteConnection: SQLDatabase {
     private var connection: PostgresConnection?
     private var connectionCount = 0
     private var inTransaction = false
+    /// The last failed attempt to connect: during an outage each batch is refused at once
+    /// (503, the gateway retries) instead of waiting for a connect timeout of its own.
+    private var lastConnectFailure: (at: ContinuousClock.Instant, error: any Error)?
+    /// How long an attempt to connect may take, and how often one is made while the server is down.
+    static let connectTimeout = TimeAmount.seconds(3)
+    static let reconnectInterval = Duration.seconds(1)
     /// The write side's SQL in PostgreSQL's parameter style, by its SQLite text.
     private var translations: [String: String] = [:]
 
@@ -35,14 +41,10 @@ public final class PostgresWriteConnection: SQLDatabase {
         self.logger = logger
     }
 
-    deinit {
-        if let connection {
-            let closed: EventLoopFuture<Void> = connection.close()
-            _ = closed
-        }
-    }
+    deinit { close() }
 
-    /// Closes the connection now (shutdown); the next call would open another.
+    /// Closes the connection now (and waits: postgres-nio requires a connection closed before it
+    /// goes); the next call would open another.
     public func close() {
         if let connection {
             let closed: EventLoopFuture<Void> = connection.close()
@@ -123,6 +125,8 @@ public final class PostgresWriteConnection: SQLDatabase {
             var wrapped = PostgresStoreError(error)
             wrapped.statement = text
             throw wrapped
+        } catch {
+            throw PostgresStoreError(sqlState: nil, message: "\(error)")
         }
     }
 
@@ -132,11 +136,21 @@ public final class PostgresWriteConnection: SQLDatabase {
         guard !inTransaction else {
             throw PostgresStoreError(sqlState: nil, message: "the connection to the database was lost during a transaction")
         }
+        if let failure = lastConnectFailure, ContinuousClock.now - failure.at < Self.reconnectInterval { throw failure.error }
         connectionCount += 1
-        let opened = try location.connectBlocking(id: connectionCount, logger: logger)
-        if connectionCount > 1 { logger.notice("reconnected to the database", metadata: ["database": "\(location)"]) }
-        connection = opened
-        return opened
+        do {
+            let opened = try location.connectBlocking(id: connectionCount, timeout: Self.connectTimeout, logger: logger)
+            if lastConnectFailure != nil || connectionCount > 1 {
+                logger.notice("connected to the database again", metadata: ["database": "\(location)"])
+            }
+            lastConnectFailure = nil
+            connection = opened
+            return opened
+        } catch {
+            if lastConnectFailure == nil { logger.error("the database is unreachable", metadata: ["error": "\(error)"]) }
+            lastConnectFailure = (ContinuousClock.now, error)
+            throw error
+        }
     }
 
     static func row(_ row: PostgresRow) -> SQLRow {
@@ -153,10 +167,11 @@ public final class PostgresWriteConnection: SQLDatabase {
         case .float4, .float8:
             return (try? cell.decode(Double.self)).map(SQLValue.real) ?? .null
         case .numeric:
-            // sum() of integers: an integer when it is whole.
-            guard let text = try? cell.decode(String.self) else { return .null }
-            if let integer = Int64(text) { return .integer(integer) }
-            return Double(text).map(SQLValue.real) ?? .text(text)
+            // sum() of integers: an integer when it is whole, as SQLite's sum() answers.
+            guard let decimal = try? cell.decode(Decimal.self) else { return .null }
+            let number = NSDecimalNumber(decimal: decimal)
+            if decimal == decimal.rounded(), abs(number.doubleValue) < 9e18 { return .integer(number.int64Value) }
+            return .real(number.doubleValue)
         case .bool:
             return (try? cell.decode(Bool.self)).map { .integer($0 ? 1 : 0) } ?? .null
         case .bytea:
@@ -201,5 +216,14 @@ public struct PostgresStoreError: DatabaseError, CustomStringConvertible {
 
     public var description: String {
         "PostgreSQL error \(sqlState ?? "(no answer)"): \(message)" + (statement.map { " in: \($0.prefix(300))" } ?? "")
+    }
+}
+
+private extension Decimal {
+    func rounded() -> Decimal {
+        var value = self
+        var result = Decimal()
+        NSDecimalRound(&result, &value, 0, .plain)
+        return result
     }
 }

@@ -46,7 +46,7 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
         let refuse: () -> Void
     }
 
-    private let owner: StoreOwner
+    private let host: any WriterHost
     private let settings: Settings
     private let logger: Logger
     private let onCommit: CommitObserver
@@ -63,10 +63,10 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
 
     /// - Parameter onCommit: called on the writer thread after each commit, with what it stored.
     public init(
-        owner: StoreOwner, settings: Settings = Settings(), logger: Logger,
+        host: any WriterHost, settings: Settings = Settings(), logger: Logger,
         onCommit: @escaping CommitObserver = { _, _ in }
     ) {
-        self.owner = owner
+        self.host = host
         self.settings = settings
         self.logger = logger
         self.onCommit = onCommit
@@ -112,7 +112,7 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
         }
     }
 
-    public var engine: StoreEngine { .sqlite }
+    public var engine: StoreEngine { host.engine }
 
     /// False when the database could not be opened or the last batch did not commit.
     public var isReachable: Bool {
@@ -132,18 +132,18 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
     public func run() async throws {
         let writer: InboxWriter
         do {
-            writer = try owner.makeWriter()
+            writer = try host.makeWriter()
         } catch {
             logger.critical("cannot open the database for writing", metadata: ["error": "\(error)"])
             failAll()
             throw error
         }
-        let checkpointer = owner.makeCheckpointer()
-        try checkpointer.start()
+        let checkpointer = host.makeCheckpointer()
+        try checkpointer?.start()
         defer {
-            checkpointer.stop()
+            checkpointer?.stop()
             // Written, drained and checkpointed: another process may own the database now.
-            owner.release()
+            host.release()
         }
         let sendableWriter = UncheckedBox(writer)
         await withGracefulShutdownHandler {
@@ -195,7 +195,7 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
 
     // MARK: - The writer thread
 
-    private func loop(_ writer: InboxWriter, checkpointer: WALCheckpointer) {
+    private func loop(_ writer: InboxWriter, checkpointer: WALCheckpointer?) {
         var nextHousekeeping = Date()
         while true {
             condition.lock()
@@ -221,7 +221,7 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
                 commit(batch, writer: writer)
             }
             for task in work { task.run(writer) }
-            if checkpointer.takeRewindRequest() {
+            if checkpointer?.takeRewindRequest() == true {
                 do { try writer.checkpoint() } catch { logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"]) }
             }
             if Date() >= nextHousekeeping {
@@ -232,15 +232,18 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
     }
 
     /// Due retries, expired receipts and retention, each a short transaction; true when a step
-    /// had more to do than one pass takes.
+    /// had more to do than one pass takes. Its first step also tells `isReachable` whether the
+    /// database answers while no webhook arrives.
     private func housekeeping(_ writer: InboxWriter) -> Bool {
         var more = false
         let now = Date()
         do {
             let retried = try writer.retryDueFailures(now: now)
+            noteCommit(failed: false)
             if retried > 0 { logger.info("retried failed deliveries", metadata: ["count": "\(retried)"]) }
             more = more || retried >= 100
         } catch {
+            noteCommit(failed: true)
             logger.warning("retrying failed deliveries did not commit", metadata: ["error": "\(error)"])
         }
         do {

@@ -19,8 +19,8 @@ struct FillBenchmark: AsyncParsableCommand {
         try owner.migrate(try Migration.load(from: URL(fileURLWithPath: migrations)))
         let writer = try owner.makeWriter()
         let checkpointer = owner.makeCheckpointer()
-        try checkpointer.start()
-        defer { checkpointer.stop() }
+        try checkpointer?.start()
+        defer { checkpointer?.stop() }
         var generator = SyntheticDeliveries.Generator(sessions: 4, contactsPerSession: conversations / 4, seed: 7)
         // Extending a filled database: message keys continue after the deliveries already there
         // (they are numbered by the generator's index), so the new ones are new messages.
@@ -30,7 +30,7 @@ struct FillBenchmark: AsyncParsableCommand {
         while written < deliveries {
             let chunk = generator.next(min(batch, deliveries - written))
             _ = try writer.commit(chunk)
-            if checkpointer.takeRewindRequest() { try writer.checkpoint() }
+            if checkpointer?.takeRewindRequest() == true { try writer.checkpoint() }
             written += chunk.count
             if written % 100_000 < batch {
                 print(String(format: "  %d deliveries, %.0f s", written, (ContinuousClock.now - started).seconds))

@@ -1,4 +1,5 @@
 import Foundation
+import InboxStore
 import InboxPostgres
 import Logging
 import PostgresNIO
@@ -31,6 +32,15 @@ enum PostgresTestServer {
         } catch {
             try? await drop(name, on: server)
             throw error
+        }
+    }
+
+    /// `withDatabase`, with this build's migrations applied.
+    static func withMigratedDatabase<T: Sendable>(_ body: @Sendable (PostgresLocation) async throws -> T) async throws -> T {
+        try await withDatabase { location, client in
+            try await PostgresMigrator(migrations: Migration.load(from: migrationsRoot.appendingPathComponent("postgresql")))
+                .migrate(client, logger: logger)
+            return try await body(location)
         }
     }
 

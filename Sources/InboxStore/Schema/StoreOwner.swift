@@ -65,7 +65,7 @@ public final class StoreOwner: @unchecked Sendable {
     }
 
     /// The background WAL checkpointer for this database.
-    public func makeCheckpointer() -> WALCheckpointer {
+    public func makeCheckpointer() -> WALCheckpointer? {
         WALCheckpointer(store: configuration)
     }
 

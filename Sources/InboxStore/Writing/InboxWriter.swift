@@ -118,21 +118,22 @@ public final class InboxWriter {
     }
 
     /// Re-applies failed deliveries whose backoff has elapsed; returns how many were tried.
+    ///
+    /// Looked for without the write lock (almost always there are none), then read again and
+    /// applied under it: when several nodes share the database, only one re-applies a delivery.
     @discardableResult
     public func retryDueFailures(now: Date = Date(), limit: Int = 100) throws -> Int {
-        let due = try db.query(
-            """
+        let dueSQL = """
             SELECT id, session_id, body, received_at, attempts, provider FROM webhook_deliveries
             \(db.dialect.indexedBy("webhook_deliveries_retry_due"))
             WHERE status = 'failed' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
-            """,
-            Timestamps.iso(now), limit
-        )
-        guard !due.isEmpty else { return 0 }
-        try applying {
+            """
+        guard try db.queryFirst(dueSQL, Timestamps.iso(now), 1) != nil else { return 0 }
+        return try applying {
+            let due = try db.query(dueSQL, Timestamps.iso(now), limit)
             for row in due { _ = try reapply(row, now: now) }
+            return due.count
         }
-        return due.count
     }
 
     /// Re-applies every stored delivery with `status`, oldest first, in transactions of `chunk`.
@@ -155,18 +156,19 @@ public final class InboxWriter {
                             now: Date = Date()) throws -> (summary: ReplaySummary, lastId: Int64)?
     {
         let (scoped, values) = scope.restriction(on: "session_id")
-        let rows = try db.query(
-            "SELECT id, session_id, body, received_at, attempts, provider FROM webhook_deliveries WHERE status = ? AND id > ?\(scoped) ORDER BY id LIMIT ?",
-            arguments: [status.rawValue, afterId] + values + [chunk]
-        )
-        guard let last = rows.last else { return nil }
-        var summary = ReplaySummary()
-        try applying {
+        // Read under the write lock, so a delivery another node re-applies meanwhile is not redone.
+        return try applying {
+            let rows = try db.query(
+                "SELECT id, session_id, body, received_at, attempts, provider FROM webhook_deliveries WHERE status = ? AND id > ?\(scoped) ORDER BY id LIMIT ?",
+                arguments: [status.rawValue, afterId] + values + [chunk]
+            )
+            guard let last = rows.last else { return nil }
+            var summary = ReplaySummary()
             for row in rows {
                 summary.count(try reapply(row, now: now))
             }
+            return (summary, Int64(last.int(0) ?? 0))
         }
-        return (summary, Int64(last.int(0) ?? 0))
     }
 
     /// Runs a passive WAL checkpoint on the writer's own connection, between transactions, so it
