@@ -154,5 +154,6 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         public let reason: String
         public var description: String { "cannot connect to \(location): \(reason)" }
         public var isTransient: Bool { true }
+        public var wasInterrupted: Bool { false }
     }
 }

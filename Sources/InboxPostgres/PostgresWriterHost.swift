@@ -1,7 +1,7 @@
 import InboxStore
 import Logging
 
-/// This node's writer on PostgreSQL: one connection of its own (`PostgresWriteConnection`),
+/// This node's writer on PostgreSQL: one connection of its own (`PostgresBlockingConnection`),
 /// outside any pool, because every call on it blocks the writer thread. Several nodes each have
 /// one; they take turns through the database's advisory lock, so nothing here needs to know how
 /// many nodes run.
@@ -17,7 +17,7 @@ public struct PostgresWriterHost: WriterHost {
     public var engine: StoreEngine { .postgresql }
 
     public func makeWriter() throws -> InboxWriter {
-        try InboxWriter(database: PostgresWriteConnection(location: location, logger: logger))
+        try InboxWriter(database: PostgresBlockingConnection(location: location, logger: logger))
     }
 
     public func makeCheckpointer() -> WALCheckpointer? { nil }

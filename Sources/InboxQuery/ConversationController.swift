@@ -25,7 +25,7 @@ public struct ConversationController<Context: AuthorizedRequestContext>: Sendabl
             FROM conversations c
             JOIN messages m ON m.id = c.last_message_id
             LEFT JOIN contacts k ON k.session_id = c.session_id AND k.whatsapp_id = c.contact
-            WHERE 1
+            WHERE true
             """)
         query.and("c.session_id = ?", ifPresent: session)
         query.scoped("c.session_id", to: scope)

@@ -116,7 +116,7 @@ public struct DeliveryController<Context: AuthorizedRequestContext>: Sendable {
             result.lastAt = counts.lastReceivedAt
             result.failedTotal = counts.byStatus[.failed, default: 0]
             result.total = counts.total
-            result.pendingAcks = try db.queryFirst("SELECT count(*) FROM pending_acks WHERE 1\(scoped)", arguments: values)?.int(0) ?? 0
+            result.pendingAcks = try db.queryFirst("SELECT count(*) FROM pending_acks WHERE true\(scoped)", arguments: values)?.int(0) ?? 0
             if scope.isEverySession {
                 result.expiredAcks = try db.queryFirst("SELECT value FROM store_state WHERE name = 'expired_pending_acks'")?.int(0) ?? 0
             }
@@ -143,7 +143,7 @@ public struct DeliveryController<Context: AuthorizedRequestContext>: Sendable {
         let page = try PageRequest(request, keyParts: 1)
         let includeBody = try request.choiceParameter("include", ["body"]) != nil
         let status = try request.choiceParameter("status", DeliveryStatus.allCases.map(\.rawValue))
-        var query = SelectQuery("FROM webhook_deliveries WHERE 1")
+        var query = SelectQuery("FROM webhook_deliveries WHERE true")
         if let status {
             // Ignored and failed deliveries are few and have their own (partial) index; the
             // literal condition is what lets SQLite use it.
@@ -169,7 +169,7 @@ struct DeliveryCounts {
     var lastReceivedAt: String?
 
     /// All gateways, or one; the sessions `scope` may see.
-    init(_ db: SQLiteConnection, provider: String? = nil, scope: SessionScope = .everySession) throws {
+    init(_ db: any SQLDatabase, provider: String? = nil, scope: SessionScope = .everySession) throws {
         let (scoped, values) = scope.restriction(on: "session_id")
         let sql = "SELECT event, status, deliveries, processing_ms_total, last_delivery_id FROM delivery_counts WHERE deliveries > 0"
             + (provider == nil ? "" : " AND provider = ?") + scoped

@@ -134,7 +134,17 @@ struct ReadModel: Sendable {
     }
 
     /// Writes the row (its columns from `start`) as one JSON object.
-    func write(_ row: SQLiteRowCursor, to json: inout JSONWriter, from start: Int = 0) {
+    func write(_ row: any RowCursor, to json: inout JSONWriter, from start: Int = 0) {
+        // SQLite's cursor by its own type: the writer below is then specialised for it, with no
+        // dynamic call per cell on the engine whose reads are the hottest.
+        if let sqlite = row as? SQLiteRowCursor {
+            write(cursor: sqlite, to: &json, from: start)
+        } else {
+            write(cursor: row, to: &json, from: start)
+        }
+    }
+
+    private func write<Row: RowCursor>(cursor row: Row, to json: inout JSONWriter, from start: Int) {
         json.beginObject()
         steps.withUnsafeBufferPointer { steps in
             members.withUnsafeBufferPointer { members in

@@ -3,31 +3,45 @@ import InboxStore
 import NIOConcurrencyHelpers
 import NIOPosix
 
-/// Read-only connections for the query side, used on NIO's blocking thread pool so SQLite never
-/// blocks Swift's cooperative threads or the event loops.
+/// Read-only connections for the query side, of either engine, used on NIO's blocking thread pool
+/// so a read never blocks Swift's cooperative threads or the event loops.
 ///
-/// Each connection is opened read-only with `query_only`, so nothing here can write. Each read has a
-/// time limit (SQLite progress handler): a runaway query is interrupted, not left to starve others.
+/// Connections cannot write (SQLite: opened read-only with `query_only`; PostgreSQL:
+/// `default_transaction_read_only`). Each read has a time limit (SQLite's progress handler,
+/// PostgreSQL's `statement_timeout`): a runaway query is interrupted, not left to starve others.
 /// At most `maxPending` reads run or wait at once; the next is refused (503 + Retry-After) rather
-/// than queued without bound behind a slow disk.
+/// than queued without bound behind a slow disk or server.
 public final class ReadPool: @unchecked Sendable {
-    private let store: StoreConfiguration
+    /// Opens one more read connection (when every open one is busy).
+    public typealias Opener = @Sendable (_ timeLimit: TimeInterval) throws -> any ReadConnection
+
+    public let engine: StoreEngine
+    private let open: Opener
     private let timeLimit: TimeInterval
     private let maxPending: Int
     private let pending = NIOLockedValueBox(0)
     private let running = NIOLockedValueBox(0)
-    private let idle = NIOLockedValueBox<[SQLiteConnection]>([])
+    private let idle = NIOLockedValueBox<[any ReadConnection]>([])
     private let threadPool: NIOThreadPool
 
-    public init(store: StoreConfiguration, timeLimit: TimeInterval = 2, maxPending: Int = 64, threadPool: NIOThreadPool = .singleton) {
-        self.store = store
+    public init(engine: StoreEngine, timeLimit: TimeInterval = 2, maxPending: Int = 64, threadPool: NIOThreadPool = .singleton,
+                open: @escaping Opener) {
+        self.engine = engine
+        self.open = open
         self.timeLimit = timeLimit
         self.maxPending = maxPending
         self.threadPool = threadPool
     }
 
+    /// SQLite's readers of `store`.
+    public convenience init(store: StoreConfiguration, timeLimit: TimeInterval = 2, maxPending: Int = 64, threadPool: NIOThreadPool = .singleton) {
+        self.init(engine: .sqlite, timeLimit: timeLimit, maxPending: maxPending, threadPool: threadPool) { _ in
+            try InboxDatabase.openReader(store)
+        }
+    }
+
     /// Runs `body` with a read-only connection; interrupted after the time limit.
-    public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any ReadConnection) throws -> T) async throws -> T {
         let admitted = pending.withLockedValue { count -> Bool in
             guard count < maxPending else { return false }
             count += 1
@@ -40,14 +54,11 @@ public final class ReadPool: @unchecked Sendable {
             defer { running.withLockedValue { $0 -= 1 } }
             let connection = try checkout()
             defer { checkin(connection) }
-            let deadline = Date().addingTimeInterval(timeLimit)
-            connection.setInterrupt { Date() > deadline }
-            defer { connection.setInterrupt(when: nil) }
             do {
-                return try body(connection)
-            } catch let error as SQLiteError where error.primaryCode == 9 /* SQLITE_INTERRUPT */ {
+                return try connection.withTimeLimit(timeLimit) { try body(connection) }
+            } catch let error as any DatabaseError where error.wasInterrupted {
                 throw QueryError.timeLimit
-            } catch let error as SQLiteError where error.isTransient {
+            } catch let error as any DatabaseError where error.isTransient {
                 throw QueryError.unavailable
             }
         }
@@ -59,16 +70,16 @@ public final class ReadPool: @unchecked Sendable {
         return (inUse, max(0, pending.withLockedValue { $0 } - inUse))
     }
 
-    private func checkout() throws -> SQLiteConnection {
+    private func checkout() throws -> any ReadConnection {
         if let connection = idle.withLockedValue({ $0.popLast() }) { return connection }
         do {
-            return try InboxDatabase.openReader(store)
+            return try open(timeLimit)
         } catch {
             throw QueryError.unavailable
         }
     }
 
-    private func checkin(_ connection: SQLiteConnection) {
+    private func checkin(_ connection: any ReadConnection) {
         idle.withLockedValue { $0.append(connection) }
     }
 }

@@ -9,7 +9,7 @@ struct SelectQuery: @unchecked Sendable {
     private var sql: String
     private var arguments: [any SQLBindable]
 
-    /// `base` is `FROM … WHERE …` (`WHERE 1` when there is nothing else to filter on).
+    /// `base` is `FROM … WHERE …` (`WHERE true` when there is nothing else to filter on).
     init(_ base: String, _ arguments: any SQLBindable...) {
         sql = base
         self.arguments = arguments

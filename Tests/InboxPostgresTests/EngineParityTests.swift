@@ -39,7 +39,7 @@ struct EngineParityTests {
             defer { owner.release() }
             try owner.migrate(Migration.load(from: PostgresTestServer.migrationsRoot))
             let sqlite = try owner.makeWriter()
-            let postgres = PostgresWriteConnection(location: location, logger: PostgresTestServer.logger)
+            let postgres = PostgresBlockingConnection(location: location, logger: PostgresTestServer.logger)
             defer { postgres.close() }
             let postgresWriter = try InboxWriter(database: postgres)
 

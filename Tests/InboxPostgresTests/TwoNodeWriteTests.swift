@@ -23,7 +23,7 @@ struct TwoNodeWriteTests {
 
     /// Runs two writer services on the database for the duration of `body`.
     static func withTwoNodes(
-        _ body: @Sendable (_ nodes: [DeliveryWriter], _ db: PostgresWriteConnection) async throws -> Void
+        _ body: @Sendable (_ nodes: [DeliveryWriter], _ db: PostgresBlockingConnection) async throws -> Void
     ) async throws {
         try await PostgresTestServer.withMigratedDatabase { location in
             let nodes = (0..<2).map { _ in
@@ -31,7 +31,7 @@ struct TwoNodeWriteTests {
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for node in nodes { group.addTask { try await node.run() } }
-                let db = PostgresWriteConnection(location: location, logger: PostgresTestServer.logger)
+                let db = PostgresBlockingConnection(location: location, logger: PostgresTestServer.logger)
                 defer { db.close() }
                 do {
                     try await body(nodes, db)

@@ -12,6 +12,9 @@ public protocol SQLDatabase: AnyObject {
     func run(_ sql: String, arguments: [any SQLBindable]) throws -> Int
     /// Runs a query and returns all of its rows.
     func query(_ sql: String, arguments: [any SQLBindable]) throws -> [SQLRow]
+    /// Runs a query and hands each row to `body` in place (the cheapest way to turn rows into a
+    /// response); the cursor is valid only during the call.
+    func forEachRow(_ sql: String, arguments: [any SQLBindable], _ body: (any RowCursor) throws -> Void) throws
     /// Runs a query and returns its first row, if any.
     func queryFirst(_ sql: String, arguments: [any SQLBindable]) throws -> SQLRow?
     /// Runs an `INSERT` of one row into a table with an `id` key; its id, or nil when a conflict
@@ -76,6 +79,10 @@ public struct SQLDialect: Sendable {
 /// else is a fault of the data or the code.
 public protocol DatabaseError: Error {
     var isTransient: Bool { get }
+    /// The statement ran past the read's time limit and was stopped.
+    var wasInterrupted: Bool { get }
 }
 
-extension SQLiteError: DatabaseError {}
+extension SQLiteError: DatabaseError {
+    public var wasInterrupted: Bool { primaryCode == 9 /* SQLITE_INTERRUPT */ }
+}

@@ -78,7 +78,12 @@ public final class SQLiteConnection: SQLDatabase {
 
     /// Runs a query and hands each row to `body` in place, without copying its values: the
     /// cheapest way to turn rows into a response. The row is valid only during the call.
-    public func forEachRow(_ sql: String, arguments: [any SQLBindable], _ body: (SQLiteRowCursor) throws -> Void) throws {
+    public func forEachRow(_ sql: String, arguments: [any SQLBindable], _ body: (any RowCursor) throws -> Void) throws {
+        try forEachSQLiteRow(sql, arguments: arguments, body)
+    }
+
+    /// `forEachRow` with SQLite's own cursor, for callers that know the engine (no dynamic calls per cell).
+    public func forEachSQLiteRow(_ sql: String, arguments: [any SQLBindable], _ body: (SQLiteRowCursor) throws -> Void) throws {
         try withStatement(sql, arguments) { statement in
             let cursor = SQLiteRowCursor(statement: statement)
             while try step(statement) {
@@ -158,6 +163,8 @@ public final class SQLiteConnection: SQLDatabase {
 
     /// Installs a progress handler that aborts any statement once `deadline` returns true; used to
     /// put a time limit on reads. Pass nil to remove it.
+    ///
+    /// (`withTimeLimit` is the query side's way to use it.)
     public func setInterrupt(every instructions: Int32 = 10_000, when deadline: (() -> Bool)?) {
         guard let deadline else {
             sqlite3_progress_handler(handle, 0, nil, nil)
@@ -276,7 +283,7 @@ public final class SQLiteConnection: SQLDatabase {
 }
 
 /// The current row of a running statement, read in place (see `SQLiteConnection.forEachRow`).
-public struct SQLiteRowCursor {
+public struct SQLiteRowCursor: RowCursor {
     let statement: OpaquePointer
 
     public func isNull(_ column: Int) -> Bool { sqlite3_column_type(statement, Int32(column)) == SQLITE_NULL }
@@ -295,5 +302,15 @@ public struct SQLiteRowCursor {
 
     public func string(_ column: Int) -> String? {
         isNull(column) ? nil : withText(column) { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+extension SQLiteConnection: ReadConnection {
+    /// SQLite's progress handler checks the deadline every 10,000 instructions.
+    public func withTimeLimit<T>(_ limit: Double, _ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(limit)
+        setInterrupt { Date() > deadline }
+        defer { setInterrupt(when: nil) }
+        return try body()
     }
 }

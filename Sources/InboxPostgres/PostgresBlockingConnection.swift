@@ -3,12 +3,14 @@ import InboxStore
 import Logging
 import PostgresNIO
 
-/// The writer's PostgreSQL connection: the calls the write side makes (`SQLDatabase`), each
-/// blocking the writer's own thread until the server answers, as SQLite's calls do.
+/// A PostgreSQL connection with the calls the write and read sides make (`SQLDatabase`,
+/// `ReadConnection`), each blocking its thread until the server answers, as SQLite's calls do.
 ///
-/// Blocking is deliberate: the event-application rules are written once, synchronously, for
-/// both engines, and the writer is one dedicated thread per node, so a wait holds no shared
-/// thread. Every transaction first takes one advisory lock (`writerLockKey`), so the writers of
+/// Blocking is deliberate: the event-application rules and the read models are written once,
+/// synchronously, for both engines; the writer is one dedicated thread per node and readers run
+/// on the blocking thread pool, so a wait holds no cooperative thread or event loop. A reader is
+/// read-only (`default_transaction_read_only`) with the read time limit as its
+/// `statement_timeout`. Every write transaction first takes one advisory lock (`writerLockKey`), so the writers of
 /// all nodes apply one transaction at a time, as SQLite's single writer does: each rule sees
 /// every committed row, and "insert if missing", "an ack before its message" and "only move a
 /// status up" hold across nodes without any rule knowing about nodes.
@@ -17,13 +19,21 @@ import PostgresNIO
 /// the gateway retries); the next transaction connects again, so a node recovers by itself when
 /// the server comes back. Inside a transaction it never reconnects: statements on a new session
 /// would commit one by one.
-public final class PostgresWriteConnection: SQLDatabase {
+public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
+    /// What the connection is for.
+    public enum Role: Sendable {
+        case writer
+        /// Read-only; each statement stopped after this many seconds.
+        case reader(timeLimit: Double)
+    }
+
     public let dialect = SQLDialect.postgresql
     /// The advisory lock the writers of all nodes take for each transaction ("inbw").
     public static let writerLockKey: Int64 = 0x696E_6277
 
     private let location: PostgresLocation
     private let logger: Logger
+    private let role: Role
     private var connection: PostgresConnection?
     private var connectionCount = 0
     private var inTransaction = false
@@ -36,8 +46,9 @@ public final class PostgresWriteConnection: SQLDatabase {
     /// The write side's SQL in PostgreSQL's parameter style, by its SQLite text.
     private var translations: [String: String] = [:]
 
-    public init(location: PostgresLocation, logger: Logger) {
+    public init(location: PostgresLocation, role: Role = .writer, logger: Logger) {
         self.location = location
+        self.role = role
         self.logger = logger
     }
 
@@ -60,6 +71,17 @@ public final class PostgresWriteConnection: SQLDatabase {
 
     public func query(_ sql: String, arguments: [any SQLBindable]) throws -> [SQLRow] {
         try execute(sql, arguments).rows.map(Self.row)
+    }
+
+    public func forEachRow(_ sql: String, arguments: [any SQLBindable], _ body: (any RowCursor) throws -> Void) throws {
+        for row in try execute(sql, arguments).rows {
+            try body(PostgresRowCursor(row: PostgresRandomAccessRow(row)))
+        }
+    }
+
+    /// The time limit is the connection's `statement_timeout`, set when it opened.
+    public func withTimeLimit<T>(_ limit: Double, _ body: () throws -> T) throws -> T {
+        try body()
     }
 
     public func queryFirst(_ sql: String, arguments: [any SQLBindable]) throws -> SQLRow? {
@@ -140,6 +162,16 @@ public final class PostgresWriteConnection: SQLDatabase {
         connectionCount += 1
         do {
             let opened = try location.connectBlocking(id: connectionCount, timeout: Self.connectTimeout, logger: logger)
+            if case .reader(let limit) = role {
+                let settings = "SET default_transaction_read_only = on; SET statement_timeout = \(Int(limit * 1000))"
+                do {
+                    _ = try opened.simpleQuery(settings).wait()
+                } catch {
+                    let closed: EventLoopFuture<Void> = opened.close()
+                    try? closed.wait()
+                    throw PostgresStoreError(sqlState: nil, message: "cannot make the connection read-only: \(error)")
+                }
+            }
             if lastConnectFailure != nil || connectionCount > 1 {
                 logger.notice("connected to the database again", metadata: ["database": "\(location)"])
             }
@@ -209,9 +241,12 @@ public struct PostgresStoreError: DatabaseError, CustomStringConvertible {
     /// Connection trouble (08), a lost serialization race or deadlock (40), the server short of
     /// resources (53), shutting down (57) or failing (58): the batch may commit later. Anything
     /// else (a constraint, a type) is the data's or the code's fault.
+    /// 57014: cancelled by `statement_timeout`.
+    public var wasInterrupted: Bool { sqlState == "57014" }
+
     public var isTransient: Bool {
         guard let sqlState else { return true }
-        return ["08", "40", "53", "57", "58"].contains(String(sqlState.prefix(2))) || sqlState == "55P03"
+        return !wasInterrupted && (["08", "40", "53", "57", "58"].contains(String(sqlState.prefix(2))) || sqlState == "55P03")
     }
 
     public var description: String {
