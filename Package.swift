@@ -106,6 +106,7 @@ let package = Package(
             name: "InboxLite",
             dependencies: [
                 "InboxStore",
+                "InboxPostgres",
                 "InboxEvents",
                 "InboxHTTP",
                 "InboxQuery",
@@ -171,6 +172,7 @@ let package = Package(
             dependencies: [
                 "InboxEvents",
                 "InboxLite",
+                "InboxPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],

@@ -1,5 +1,6 @@
 import InboxEvents
 import Foundation
+import InboxPostgres
 import InboxStore
 import Logging
 import WebhookReceiver
@@ -9,7 +10,11 @@ import WebhookReceiver
 public struct AppConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// The SQLite database, unless `postgres` is set.
     public var databasePath: String
+    /// PostgreSQL instead of SQLite (`--database-url`): the node keeps nothing on its own disk.
+    public var postgres: PostgresLocation?
+    /// SQLite's migrations; PostgreSQL's are in its `postgresql` folder.
     public var migrationsDirectory: URL
     /// The OpenAPI description served at `/openapi.yaml`.
     public var openAPIDocument: URL
@@ -158,6 +163,9 @@ public struct AppConfiguration: Sendable {
         settings.retainBodies = retainBodies
         return settings
     }
+
+    /// Which engine stores the inbox.
+    public var engine: StoreEngine { postgres == nil ? .sqlite : .postgresql }
 
     /// The database settings the store needs.
     public var store: StoreConfiguration {

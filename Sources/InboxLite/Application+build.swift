@@ -37,16 +37,11 @@ public func buildApplication(
     var logger = logger ?? Logger(label: "inboxlite")
     logger.logLevel = configuration.logLevel
 
-    let owner = try StoreOwner(configuration.store)
-    let migrations = try Migration.load(from: configuration.migrationsDirectory)
-    let applied = try owner.migrate(migrations)
-    if !applied.isEmpty {
-        logger.notice("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"])
-    }
+    let storage = try await Storage.open(configuration, logger: logger)
 
     let metrics = InboxMetrics()
     let broadcaster = EventBroadcaster(maxBufferedBytes: configuration.eventBufferBytes, maxSubscribers: configuration.maxEventStreams)
-    let writer = DeliveryWriter(host: owner, settings: configuration.writerSettings, logger: logger) { deliveries, results in
+    let writer = DeliveryWriter(host: storage.writerHost, settings: configuration.writerSettings, logger: logger) { deliveries, results in
         metrics.batch(size: deliveries.count)
         broadcaster.publish(LiveEvents.from(deliveries, results))
     }
@@ -94,7 +89,7 @@ public func buildApplication(
     // admin one, metrics (counts of every session) with an admin token of every session. A token's
     // sessions narrow everything it reads and administers. The token set at start is an admin
     // token of every session.
-    let pool = ReadPool(store: configuration.store, maxPending: configuration.maxQueuedReads)
+    let pool = storage.readPool
     let tokens = TokenRegistry(startToken: configuration.apiToken, pool: pool) { uses in
         try? await writer.recordTokenUse(uses)
     }
@@ -136,7 +131,7 @@ public func buildApplication(
         onServerRunning: { [logger] channel in
             let port = channel.localAddress?.port ?? 0
             let reachable = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
-            owner.announce(url: "http://\(reachable.contains(":") ? "[\(reachable)]" : reachable):\(port)")
+            storage.owner?.announce(url: "http://\(reachable.contains(":") ? "[\(reachable)]" : reachable):\(port)")
             logger.notice("listening", metadata: ["address": "\(host):\(port)"])
             await onServerRunning?(port)
         },

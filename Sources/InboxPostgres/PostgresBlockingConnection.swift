@@ -163,9 +163,10 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
         do {
             let opened = try location.connectBlocking(id: connectionCount, timeout: Self.connectTimeout, logger: logger)
             if case .reader(let limit) = role {
-                let settings = "SET default_transaction_read_only = on; SET statement_timeout = \(Int(limit * 1000))"
                 do {
-                    _ = try opened.simpleQuery(settings).wait()
+                    for setting in ["SET default_transaction_read_only = on", "SET statement_timeout = \(Int(limit * 1000))"] {
+                        _ = try opened.query(PostgresQuery(unsafeSQL: setting), logger: logger).wait()
+                    }
                 } catch {
                     let closed: EventLoopFuture<Void> = opened.close()
                     try? closed.wait()

@@ -35,13 +35,39 @@ struct PostgresRowCursor: RowCursor {
         let cell = row[column]
         guard let bytes = cell.bytes else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
         switch cell.dataType {
-        case .text, .varchar, .bpchar, .name, .json:
+        case .text, .varchar, .bpchar, .name:
             return try bytes.withUnsafeReadableBytes { raw in try body(raw.bindMemory(to: UInt8.self)) }
+        case .json:
+            // Built in the query (json_build_object, json_agg): written as compactly as SQLite
+            // writes it, so both engines answer the same bytes.
+            let compact = bytes.withUnsafeReadableBytes { raw in Self.compactJSON(raw.bindMemory(to: UInt8.self)) }
+            return try compact.withUnsafeBufferPointer(body)
         default:
             // A number or boolean asked for as text (rare): its decimal form.
             let text = Array(PostgresBlockingConnection.value(cell).textForm.utf8)
             return try text.withUnsafeBufferPointer(body)
         }
+    }
+
+    /// JSON without the whitespace between tokens (strings kept byte for byte).
+    static func compactJSON(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.count)
+        var inString = false
+        var escaped = false
+        for byte in text {
+            if inString {
+                output.append(byte)
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\t"), UInt8(ascii: "\r"): continue
+            case UInt8(ascii: "\""): inString = true; output.append(byte)
+            default: output.append(byte)
+            }
+        }
+        return output
     }
 
     func string(_ column: Int) -> String? {

@@ -28,8 +28,9 @@ public struct ContactController<Context: AuthorizedRequestContext>: Sendable {
             let pattern = "%" + Self.escapeLike(q) + "%"
             let digits = q.filter(\.isNumber)
             // A number typed with spaces or a + still finds the stored digits.
+            let like = pool.dialect.caseInsensitiveLike
             query.and(
-                "(display_name LIKE ? ESCAPE '\\' OR whatsapp_id LIKE ? ESCAPE '\\' OR (? <> '' AND phone_number LIKE ?))",
+                "(display_name \(like) ? ESCAPE '\\' OR whatsapp_id \(like) ? ESCAPE '\\' OR (? <> '' AND phone_number LIKE ?))",
                 pattern, pattern, digits, "%" + digits + "%"
             )
         }

@@ -104,7 +104,7 @@ public struct DeliveryController<Context: AuthorizedRequestContext>: Sendable {
             let (scoped, values) = scope.restriction(on: "session_id")
             result.pendingRetry = try db.queryFirst(
                 """
-                SELECT count(*) FROM webhook_deliveries INDEXED BY webhook_deliveries_retry_due
+                SELECT count(*) FROM webhook_deliveries \(db.dialect.indexedBy("webhook_deliveries_retry_due"))
                 WHERE status = 'failed' AND next_attempt_at IS NOT NULL\(scoped)
                 """, arguments: values
             )?.int(0) ?? 0

@@ -28,7 +28,7 @@ public struct MessageController<Context: AuthorizedRequestContext>: Sendable {
                 json.key("data")
                 try json.object { json in
                     json.key("message")  // with `data` as stored, with the gateway's own key names
-                    try db.forEachRow("SELECT \(message.selectList) FROM messages m WHERE m.message_id = ?\(scoped)",
+                    try db.forEachRow("SELECT \(message.selectList(db.dialect)) FROM messages m WHERE m.message_id = ?\(scoped)",
                                       arguments: [messageId] + values) { row in
                         guard rowId == nil else { return }
                         message.write(row, to: &json)
@@ -37,7 +37,7 @@ public struct MessageController<Context: AuthorizedRequestContext>: Sendable {
                     json.key("acks")
                     try json.array { json in
                         try db.forEachRow(
-                            "SELECT \(ReadModels.ack.selectList) FROM message_acks WHERE message_id = ? ORDER BY id", arguments: [rowId ?? -1]
+                            "SELECT \(ReadModels.ack.selectList(db.dialect)) FROM message_acks WHERE message_id = ? ORDER BY id", arguments: [rowId ?? -1]
                         ) { row in ReadModels.ack.write(row, to: &json) }
                     }
                 }
@@ -62,14 +62,25 @@ public struct MessageController<Context: AuthorizedRequestContext>: Sendable {
         guard let match = Self.ftsQuery(q) else {
             return .json(bytes: Array(#"{"data":[],"next_cursor":null}"#.utf8))
         }
-        var query = SelectQuery(
-            "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?", match
-        )
+        var query: SelectQuery
+        // SQLite pages by the full-text table's rowid (its own order, no sort); PostgreSQL by the message id.
+        let key = pool.dialect.engine == .sqlite ? "messages_fts.rowid" : "m.id"
+        if pool.dialect.engine == .sqlite {
+            query = SelectQuery("FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?", match)
+        } else {
+            // The GIN index over inbox_search_words(body); the words folded by the same function.
+            query = SelectQuery(
+                """
+                FROM (SELECT tsvector_to_array(inbox_search_words(?)) AS words) AS search, messages m
+                WHERE inbox_search_words(m.body) @@ plainto_tsquery('simple', array_to_string(search.words, ' '))
+                """, q
+            )
+        }
         query.and("m.session_id = ?", ifPresent: session)
         query.scoped("m.session_id", to: scope)
         query.and("m.contact = ?", ifPresent: contact)
-        if let after { query.and("messages_fts.rowid < ?", after) }
-        return try await query.page(pool, ReadModels.searchHit, orderBy: "messages_fts.rowid DESC", limit: page.limit, cursor: ["id"])
+        if let after { query.and("\(key) < ?", after) }
+        return try await query.page(pool, ReadModels.searchHit, orderBy: "\(key) DESC", limit: page.limit, cursor: ["id"])
     }
 
     /// `"word1" "word2"`: every word must appear (accents and case folded by the tokenizer).

@@ -36,12 +36,18 @@ struct Field: Sendable {
     }
 
     let name: StaticString
-    let sql: String
+    /// The SQL in each engine's dialect (most fields: the same column in both).
+    let sql: @Sendable (SQLDialect) -> String
     let kind: Kind
     /// `"name":`, encoded once.
     let member: [UInt8]
 
     init(_ name: StaticString, _ sql: String, _ kind: Kind) {
+        self.init(name, kind) { _ in sql }
+    }
+
+    /// A field whose SQL differs between the engines (JSON built in the query, search).
+    init(_ name: StaticString, _ kind: Kind, _ sql: @escaping @Sendable (SQLDialect) -> String) {
         self.name = name
         self.sql = sql
         self.kind = kind
@@ -59,8 +65,8 @@ struct Field: Sendable {
 /// a JSON object straight from SQLite's buffers (no intermediate values or strings).
 struct ReadModel: Sendable {
     let fields: [Field]
-    /// The SELECT list, fields in order, nested fields in place.
-    let selectList: String
+    /// The SELECT list in each engine's dialect, fields in order, nested fields in place.
+    private let selectLists: (sqlite: String, postgresql: String)
     /// How many columns `selectList` selects.
     let columnCount: Int
 
@@ -84,7 +90,7 @@ struct ReadModel: Sendable {
 
     init(_ fields: [Field]) {
         self.fields = fields
-        var columns: [String] = []
+        var columns: [Field] = []
         var steps: [Step] = []
         var members: [UInt8] = []
         func step(_ operation: Step.Operation, _ field: Field?) {
@@ -103,7 +109,7 @@ struct ReadModel: Sendable {
                     continue
                 }
                 if topLevel { topLevelColumns[field.name.description] = columns.count }
-                columns.append(field.sql)
+                columns.append(field)
                 switch field.kind {
                 case .text: step(.text, field)
                 case .optionalText: step(.optionalText, field)
@@ -121,10 +127,15 @@ struct ReadModel: Sendable {
         }
         compile(fields, topLevel: true)
         self.topLevelColumns = topLevelColumns
-        selectList = columns.joined(separator: ", ")
+        selectLists = (columns.map { $0.sql(.sqlite) }.joined(separator: ", "), columns.map { $0.sql(.postgresql) }.joined(separator: ", "))
         columnCount = columns.count
         self.steps = steps
         self.members = members
+    }
+
+    /// The SELECT list for `dialect`.
+    func selectList(_ dialect: SQLDialect) -> String {
+        dialect.engine == .sqlite ? selectLists.sqlite : selectLists.postgresql
     }
 
     /// The column index of a top-level field, for page cursors.

@@ -37,19 +37,26 @@ enum ReadModels {
         Field("updated_at", .text),
         Field("lid", .optionalText),
         // Every identifier the contact was seen with, its names by source, and the contacts merged into it.
-        Field("identities", """
-            (SELECT json_group_array(json_object('identifier', identifier, 'kind', kind, 'first_seen_at', first_seen_at))
-             FROM (SELECT * FROM contact_identities i WHERE i.contact_id = contacts.id ORDER BY i.id))
-            """, .rawJSON),
-        Field("names", """
-            (SELECT json_group_array(json_object('source', source, 'name', name, 'updated_at', updated_at))
-             FROM contact_names n WHERE n.contact_id = contacts.id)
-            """, .rawJSON),
-        Field("merges", """
-            (SELECT json_group_array(json_object('merged_whatsapp_id', merged_whatsapp_id, 'reason', reason,
-                'merged_at', merged_at, 'delivery_id', delivery_id))
-             FROM (SELECT * FROM contact_merges g WHERE g.contact_id = contacts.id ORDER BY g.id))
-            """, .rawJSON),
+        Field("identities", .rawJSON) { sql in
+            let identity = sql.jsonObject(["identifier": "identifier", "kind": "kind", "first_seen_at": "first_seen_at"])
+            return """
+                (SELECT \(sql.jsonArrayAggregate(identity))
+                 FROM (SELECT * FROM contact_identities i WHERE i.contact_id = contacts.id ORDER BY i.id) AS identities)
+                """
+        },
+        Field("names", .rawJSON) { sql in
+            let name = sql.jsonObject(["source": "source", "name": "name", "updated_at": "updated_at"])
+            return "(SELECT \(sql.jsonArrayAggregate(name)) FROM contact_names n WHERE n.contact_id = contacts.id)"
+        },
+        Field("merges", .rawJSON) { sql in
+            let merge = sql.jsonObject([
+                "merged_whatsapp_id": "merged_whatsapp_id", "reason": "reason", "merged_at": "merged_at", "delivery_id": "delivery_id",
+            ])
+            return """
+                (SELECT \(sql.jsonArrayAggregate(merge))
+                 FROM (SELECT * FROM contact_merges g WHERE g.contact_id = contacts.id ORDER BY g.id) AS merges)
+                """
+        },
     ])
 
     /// The contact an identifier names in a session (any identifier it was seen with): the one
@@ -71,11 +78,13 @@ enum ReadModels {
         Field("description", .optionalText, table: "g"),
         Field("left_at", .optionalText, table: "g"),
         Field("updated_at", .text, table: "g"),
-        Field("members", """
-            (SELECT json_group_array(json_object('member', member, 'member_alt', member_alt, 'role', role,
-                'name', COALESCE(\(contactColumn("display_name", session: "g.session_id", identifier: "gm.member")), gm.name)))
-             FROM group_members gm WHERE gm.group_id = g.id)
-            """, .rawJSON),
+        Field("members", .rawJSON) { sql in
+            let member = sql.jsonObject([
+                "member": "member", "member_alt": "member_alt", "role": "role",
+                "name": "COALESCE(\(contactColumn("display_name", session: "g.session_id", identifier: "gm.member")), gm.name)",
+            ])
+            return "(SELECT \(sql.jsonArrayAggregate(member)) FROM group_members gm WHERE gm.group_id = g.id)"
+        },
     ])
 
     static let sessionEvent = ReadModel([
@@ -111,27 +120,34 @@ enum ReadModels {
             Field("gateway_type", .optionalText, table: alias),
             Field("content", .optionalRawJSON, table: alias),
             // The file's description, null members left out (a merge patch drops them).
-            Field("media", """
-                (SELECT json_patch('{}', json_object('kind', kind, 'mime_type', mime_type, 'file_name', file_name,
-                    'size_bytes', size_bytes, 'sha256', sha256, 'gateway_media_id', gateway_media_id, 'url', url,
-                    'width', width, 'height', height, 'duration_seconds', duration_seconds,
-                    'is_animated', CASE WHEN is_animated IS NOT NULL THEN json(CASE is_animated WHEN 1 THEN 'true' ELSE 'false' END) END))
-                 FROM message_media WHERE message_id = \(alias).id)
-                """, .optionalRawJSON),
-            Field("reactions", """
-                (SELECT json_group_array(json_object('emoji', emoji, 'reactor', reactor, 'reacted_at', reacted_at))
-                 FROM message_reactions WHERE message_id = \(alias).id AND emoji IS NOT NULL)
-                """, .rawJSON),
+            Field("media", .optionalRawJSON) { sql in
+                let media = sql.jsonObject([
+                    "kind": "kind", "mime_type": "mime_type", "file_name": "file_name", "size_bytes": "size_bytes", "sha256": "sha256",
+                    "gateway_media_id": "gateway_media_id", "url": "url", "width": "width", "height": "height",
+                    "duration_seconds": "duration_seconds", "is_animated": sql.jsonBoolean("is_animated"),
+                ])
+                return "(SELECT \(sql.jsonWithoutNulls(media)) FROM message_media WHERE message_id = \(alias).id)"
+            },
+            Field("reactions", .rawJSON) { sql in
+                let reaction = sql.jsonObject(["emoji": "emoji", "reactor": "reactor", "reacted_at": "reacted_at"])
+                return """
+                    (SELECT \(sql.jsonArrayAggregate(reaction))
+                     FROM message_reactions WHERE message_id = \(alias).id AND emoji IS NOT NULL)
+                    """
+            },
             // Each group member's receipt, for a message sent to a group.
-            Field("receipts", """
-                (SELECT json_group_array(json_object('participant', participant, 'status', status, 'receipt_at', receipt_at))
-                 FROM message_receipts WHERE message_id = \(alias).id)
-                """, .rawJSON),
+            Field("receipts", .rawJSON) { sql in
+                let receipt = sql.jsonObject(["participant": "participant", "status": "status", "receipt_at": "receipt_at"])
+                return "(SELECT \(sql.jsonArrayAggregate(receipt)) FROM message_receipts WHERE message_id = \(alias).id)"
+            },
             // For a poll: each person's current vote.
-            Field("votes", """
-                CASE WHEN \(alias).type = 'poll' THEN (SELECT json_group_array(json_object('voter', voter, 'options', json(options),
-                    'voted_at', voted_at)) FROM poll_votes WHERE session_id = \(alias).session_id AND poll_key = \(alias).wa_key_id) END
-                """, .optionalRawJSON),
+            Field("votes", .optionalRawJSON) { sql in
+                let vote = sql.jsonObject(["voter": "voter", "options": sql.jsonValue("options"), "voted_at": "voted_at"])
+                return """
+                    CASE WHEN \(alias).type = 'poll' THEN (SELECT \(sql.jsonArrayAggregate(vote))
+                        FROM poll_votes WHERE session_id = \(alias).session_id AND poll_key = \(alias).wa_key_id) END
+                    """
+            },
             Field("backfilled", .boolean, table: alias),
             Field("edited", "\(alias).edited_at IS NOT NULL", .boolean),
             Field("edited_at", .optionalText, table: alias),
@@ -159,7 +175,11 @@ enum ReadModels {
 
     /// A search hit: with a highlighted excerpt.
     static let searchHit = ReadModel(messageFields("m") + [
-        Field("snippet", "snippet(messages_fts, 0, '\(Snippet.open)', '\(Snippet.close)', '…', 12)", .snippet),
+        Field("snippet", .snippet) { sql in
+            sql.engine == .sqlite
+                ? "snippet(messages_fts, 0, '\(Snippet.open)', '\(Snippet.close)', '…', 12)"
+                : "inbox_snippet(m.body, search.words, '\(Snippet.open)', '\(Snippet.close)', '…', 12)"
+        },
     ])
 
     static let conversation = ReadModel([

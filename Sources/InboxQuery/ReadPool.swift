@@ -16,6 +16,7 @@ public final class ReadPool: @unchecked Sendable {
     public typealias Opener = @Sendable (_ timeLimit: TimeInterval) throws -> any ReadConnection
 
     public let engine: StoreEngine
+    public var dialect: SQLDialect { .of(engine) }
     private let open: Opener
     private let timeLimit: TimeInterval
     private let maxPending: Int

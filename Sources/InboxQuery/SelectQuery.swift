@@ -39,7 +39,7 @@ struct SelectQuery: @unchecked Sendable {
     /// of the next page (there is one when the extra row came back).
     func page(_ pool: ReadPool, _ model: ReadModel, orderBy order: String, limit: Int, cursor: [String]) async throws -> Response {
         var final = self
-        final.sql = "SELECT \(model.selectList) " + sql + " ORDER BY \(order) LIMIT ?"
+        final.sql = "SELECT \(model.selectList(pool.dialect)) " + sql + " ORDER BY \(order) LIMIT ?"
         final.arguments.append(limit + 1)
         let keyColumns = cursor.map(model.column)
         let body = try await pool.read { [final] db -> [UInt8] in
@@ -68,7 +68,7 @@ struct SelectQuery: @unchecked Sendable {
     /// The first row (by `order`) as `{"data": {...}}`, or nil when there is none.
     func single(_ pool: ReadPool, _ model: ReadModel, orderBy order: String? = nil) async throws -> Response? {
         var final = self
-        final.sql = "SELECT \(model.selectList) " + sql + (order.map { " ORDER BY \($0)" } ?? "") + " LIMIT 1"
+        final.sql = "SELECT \(model.selectList(pool.dialect)) " + sql + (order.map { " ORDER BY \($0)" } ?? "") + " LIMIT 1"
         let body = try await pool.read { [final] db -> [UInt8]? in
             var json = JSONWriter()
             var found = false

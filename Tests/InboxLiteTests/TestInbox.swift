@@ -4,15 +4,22 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import InboxLite
+import InboxPostgres
 @testable import InboxStore
 import Logging
 import NIOCore
 import ServiceLifecycleTestKit
 import WebhookReceiver
 
-/// A real InboxLite on a real SQLite file in a fresh temp folder, plus helpers to sign webhooks
-/// the way the gateway does and to look at the resulting rows.
+/// A real InboxLite on a real SQLite file in a fresh temp folder — or, when the suite runs with
+/// `INBOXLITE_TEST_ENGINE=postgresql`, on a fresh database of the PostgreSQL server in
+/// `INBOXLITE_TEST_POSTGRES_URL` — plus helpers to sign webhooks the way the gateway does and to
+/// look at the resulting rows. `scripts/test` runs the suite once per engine.
 struct TestInbox {
+    /// The engine this run of the suite tests.
+    static let engine: StoreEngine = ProcessInfo.processInfo.environment["INBOXLITE_TEST_ENGINE"] == "postgresql" ? .postgresql : .sqlite
+    static var onSQLite: Bool { engine == .sqlite }
+
     static let secret = "test-default-secret"
     static let migrations = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -36,10 +43,14 @@ struct TestInbox {
             apiToken: "test-token", timestampTolerance: 300, maxBodyBytes: maxBodyBytes,
             logLevel: .warning
         )
+        if Self.engine == .postgresql {
+            configuration.postgres = try TestPostgres.createDatabase()
+        }
     }
 
     func remove() {
         try? FileManager.default.removeItem(at: folder)
+        if let database = configuration.postgres { TestPostgres.dropDatabase(database) }
     }
 
     /// Runs `test` against the real application, then shuts it down (draining the writer).
@@ -89,11 +100,16 @@ struct TestInbox {
 
     /// Rows from the database through a read-only connection.
     func rows(_ sql: String, _ arguments: any SQLBindable...) throws -> [SQLRow] {
+        if let database = configuration.postgres {
+            let reader = PostgresBlockingConnection(location: database, role: .reader(timeLimit: 10), logger: Logger(label: "test"))
+            defer { reader.close() }
+            return try reader.query(sql, arguments: arguments)
+        }
         let reader = try InboxDatabase.openReader(configuration.store)
         return try reader.query(sql, arguments: arguments)
     }
 
-    func count(_ table: String, where condition: String = "1") throws -> Int {
+    func count(_ table: String, where condition: String = "true") throws -> Int {
         try rows("SELECT count(*) FROM \(table) WHERE \(condition)").first?.int(0) ?? -1
     }
 }

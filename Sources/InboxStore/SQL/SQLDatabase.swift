@@ -45,35 +45,6 @@ extension SQLDatabase {
     }
 }
 
-/// Where the engines' SQL differs, named once.
-public struct SQLDialect: Sendable {
-    public let engine: StoreEngine
-    /// The larger / smaller of two values (SQLite's scalar `max`/`min`; PostgreSQL's
-    /// `GREATEST`/`LEAST`). Callers keep both arguments non-NULL: the engines differ on NULL.
-    public let greatest: String
-    public let least: String
-    /// Whether the SQLite full-text table must be fed (PostgreSQL indexes `messages.body` itself).
-    public let feedsFullTextTable: Bool
-    /// Whether writers of other processes (nodes) commit to the same database between two of
-    /// ours, so nothing remembered about rows may outlive a transaction.
-    public let hasOtherWriters: Bool
-
-    /// A column the planner must not pick an index for (SQLite: `+column`), else the column.
-    public func unindexed(_ column: String) -> String {
-        engine == .sqlite ? "+\(column)" : column
-    }
-
-    /// `INDEXED BY name` where the engine takes index hints, else nothing.
-    public func indexedBy(_ index: String) -> String {
-        engine == .sqlite ? "INDEXED BY \(index)" : ""
-    }
-
-    public static let sqlite = SQLDialect(engine: .sqlite, greatest: "max", least: "min", feedsFullTextTable: true, hasOtherWriters: false)
-    public static let postgresql = SQLDialect(
-        engine: .postgresql, greatest: "GREATEST", least: "LEAST", feedsFullTextTable: false, hasOtherWriters: true
-    )
-}
-
 /// A database failure either engine reports, classified once: transient failures (busy, full,
 /// unreachable, a lost serialization race) mean "the same batch may succeed later", everything
 /// else is a fault of the data or the code.

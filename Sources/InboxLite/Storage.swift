@@ -1,0 +1,45 @@
+import Foundation
+import InboxPostgres
+import InboxQuery
+import InboxStore
+import Logging
+
+/// The engine `buildApplication` runs on, opened and migrated: its writer host and its read
+/// pool. The only place that knows which engine is configured; everything above gets these two.
+struct Storage: Sendable {
+    let writerHost: any WriterHost
+    let readPool: ReadPool
+    /// SQLite's owner (its file lock, and where the running service announces its address).
+    let owner: StoreOwner?
+
+    static func open(_ configuration: AppConfiguration, logger: Logger) async throws -> Storage {
+        guard let location = configuration.postgres else {
+            let owner = try StoreOwner(configuration.store)
+            let applied = try owner.migrate(try Migration.load(from: configuration.migrationsDirectory))
+            noteApplied(applied, logger: logger)
+            return Storage(
+                writerHost: owner, readPool: ReadPool(store: configuration.store, maxPending: configuration.maxQueuedReads), owner: owner
+            )
+        }
+        // Several nodes may start at once: the migrator's advisory lock lets one apply, the others wait.
+        let migrations = try Migration.load(from: configuration.migrationsDirectory.appendingPathComponent("postgresql"))
+        let connection = try await location.connect(logger: logger)
+        do {
+            noteApplied(try await PostgresMigrator(migrations: migrations).migrate(connection, logger: logger), logger: logger)
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        let pool = ReadPool(engine: .postgresql, maxPending: configuration.maxQueuedReads) { timeLimit in
+            PostgresBlockingConnection(location: location, role: .reader(timeLimit: timeLimit), logger: logger)
+        }
+        return Storage(writerHost: PostgresWriterHost(location: location, logger: logger), readPool: pool, owner: nil)
+    }
+
+    private static func noteApplied(_ applied: [String], logger: Logger) {
+        if !applied.isEmpty {
+            logger.notice("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"])
+        }
+    }
+}
