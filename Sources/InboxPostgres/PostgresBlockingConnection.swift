@@ -136,7 +136,10 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
             case .null: binds.appendNull()
             case .integer(let value): binds.append(value)
             case .real(let value): binds.append(value)
-            case .text(let value): binds.append(value)
+            case .text(let value):
+                // PostgreSQL's text cannot hold NUL (a message may: `\u0000` is valid JSON):
+                // stored as U+FFFD, the replacement character, as the parser stores a lone surrogate.
+                binds.append(value.utf8.contains(0) ? value.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : value)
             case .blob(let value): binds.append(ByteBuffer(bytes: value))
             }
         }

@@ -74,16 +74,3 @@ struct PostgresRowCursor: RowCursor {
         isNull(column) ? nil : withText(column) { String(decoding: $0, as: UTF8.self) }
     }
 }
-
-extension SQLValue {
-    /// The value as SQLite would give it as text.
-    var textForm: String {
-        switch self {
-        case .null: ""
-        case .integer(let value): "\(value)"
-        case .real(let value): "\(value)"
-        case .text(let value): value
-        case .blob(let bytes): String(decoding: bytes, as: UTF8.self)
-        }
-    }
-}

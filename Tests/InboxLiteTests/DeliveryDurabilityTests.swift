@@ -28,8 +28,8 @@ struct DeliveryDurabilityTests {
             let (status, _) = try await client.post(webhook)
             #expect(status == .ok)
         }
-        // A second process start on the same file: migrations are a no-op, state is intact.
-        let again = try TestInbox(folder: inbox.folder)
+        // A second process start on the same database: migrations are a no-op, state is intact.
+        let again = inbox
         try await again.run { client in
             let (_, json) = try await client.post(webhook)
             #expect(json["duplicate"] as? Bool == true)
@@ -37,7 +37,7 @@ struct DeliveryDurabilityTests {
             #expect(status == .ok)
         }
         #expect(try again.count("messages") == 2)
-        #expect(try again.count("schema_migrations") == (try Migration.load(from: TestInbox.migrations)).count)
+        #expect(try again.count("schema_migrations") == TestInbox.migrationCount)
     }
 
     @Test func concurrentPostsEndInExactlyTheExpectedRows() async throws {
@@ -72,7 +72,8 @@ struct DeliveryDurabilityTests {
         #expect(try inbox.count("contacts") == 10)
     }
 
-    @Test func aLockedDatabaseAnswers503AndStoresNothingThenRecovers() async throws {
+    /// (SQLite's write lock held by another process; PostgreSQL's outage has its own test.)
+    @Test(.enabled(if: TestInbox.onSQLite)) func aLockedDatabaseAnswers503AndStoresNothingThenRecovers() async throws {
         var inbox = try TestInbox()
         inbox.configuration.busyTimeoutMilliseconds = 50
         defer { inbox.remove() }
@@ -100,11 +101,10 @@ struct DeliveryDurabilityTests {
             #expect(status == .ok)
         }
         // Simulate a delivery an older build could not apply: stored, marked failed, domain rows absent.
-        let owner = try StoreOwner(inbox.configuration.store)
-        try owner.execute("""
+        try inbox.execute("""
             DELETE FROM conversations; DELETE FROM message_acks; DELETE FROM messages; UPDATE webhook_deliveries SET status = 'failed', last_error = 'old build', applied_at = NULL;
             """)
-        let summary = try owner.makeWriter().replay(status: .failed)
+        let summary = try inbox.withWriter { try $0.replay(status: .failed) }
         #expect(summary.applied == 1 && summary.total == 1)
         #expect(try inbox.count("messages") == 1)
         let delivery = try #require(try inbox.rows("SELECT status, attempts, last_error FROM webhook_deliveries").first)
@@ -117,7 +117,7 @@ struct DeliveryDurabilityTests {
         try await inbox.run { client async throws in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body) == #"{"database":"ok","engine":"sqlite","status":"ok"}"#)
+                #expect(String(buffer: response.body) == #"{"database":"ok","engine":"\#(TestInbox.engine.rawValue)","status":"ok"}"#)
             }
             try await client.execute(uri: "/no/such/route", method: .get) { response in
                 #expect(response.status == .notFound)

@@ -178,7 +178,7 @@ struct GatewayTests {
         #expect(session.string(0) == "meta:420000000000002" && session.string(1) == "meta")
         #expect(session.string(2) == "Connected" && session.int(3) == 1 && session.string(4) == "15550001111")
         let messages = try inbox.rows("""
-            SELECT message_id, contact, from_me, body, type, has_media, quoted_msg_id, status, json_extract(data, '$.id')
+            SELECT message_id, contact, from_me, body, type, has_media, quoted_msg_id, status, \(TestInbox.jsonPath("data", "id"))
             FROM messages ORDER BY id
             """)
         #expect(messages.map { $0.string(0) } == ["wamid.QUFBQkJCQ0NDMTIz", "wamid.IMG1", "wamid.T1VUR09JTkcwMDE=", "wamid.FAIL"])

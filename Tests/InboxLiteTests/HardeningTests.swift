@@ -23,7 +23,9 @@ struct HardeningTests {
         }
         let row = try #require(try inbox.rows("SELECT body, data FROM messages").first)
         let body = try #require(row.string(0))
-        #expect(body == "hola\u{0}mundo \u{FFFD} 😀👍🏽 e\u{301} \u{200F}مرحبا\u{200E} end", "decoded text, NUL included")
+        // PostgreSQL's text cannot hold NUL: there it is the replacement character.
+        let nul = TestInbox.onSQLite ? "\u{0}" : "\u{FFFD}"
+        #expect(body == "hola\(nul)mundo \u{FFFD} 😀👍🏽 e\u{301} \u{200F}مرحبا\u{200E} end", "decoded text, NUL included")
         let data = try #require(row.string(1))
         #expect(data.contains(#""body":"\#(text)""#), "data keeps the exact bytes, escapes included")
         let raw = try #require(try inbox.rows("SELECT body FROM webhook_deliveries").first?.string(0))
@@ -120,7 +122,8 @@ struct HardeningTests {
 
     // MARK: - Bounded
 
-    @Test(.timeLimit(.minutes(1))) func aFullWriterQueueAnswersStoreBusyAndLosesNothingAccepted() async throws {
+    /// (The writer stalled by SQLite's write lock held elsewhere.)
+    @Test(.timeLimit(.minutes(1)), .enabled(if: TestInbox.onSQLite)) func aFullWriterQueueAnswersStoreBusyAndLosesNothingAccepted() async throws {
         var inbox = try TestInbox()
         inbox.configuration.maxQueuedDeliveries = 1
         inbox.configuration.busyTimeoutMilliseconds = 3000
@@ -180,7 +183,8 @@ struct HardeningTests {
         #expect(subscription.overflowed)
     }
 
-    @Test func readsBeyondTheQueueCapAre503() async throws {
+    /// (The pool's admission is the same code for both engines; tested on SQLite's readers.)
+    @Test(.enabled(if: TestInbox.onSQLite)) func readsBeyondTheQueueCapAre503() async throws {
         let inbox = try TestInbox()
         defer { inbox.remove() }
         try await inbox.run { _ async throws in }  // creates and migrates the database
@@ -194,7 +198,8 @@ struct HardeningTests {
 
     // MARK: - One writer
 
-    @Test func aSecondServiceOnTheSameDatabaseFailsAtStart() async throws {
+    /// (SQLite only: on PostgreSQL a second node on the same database is the point.)
+    @Test(.enabled(if: TestInbox.onSQLite)) func aSecondServiceOnTheSameDatabaseFailsAtStart() async throws {
         let inbox = try TestInbox()
         defer { inbox.remove() }
         let first = try await buildApplication(configuration: inbox.configuration)
@@ -227,9 +232,11 @@ struct HardeningTests {
             stream.send("GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-token\r\nLast-Event-ID: 1\r\n\r\n")
             _ = await stream.read(timeout: 5) { $0.contains("event: reset") }
             #expect(try await RawHTTPConnection.request(port: port, SignedWebhook(json: Payload.received(key: "R3")).rawRequest(path: "/webhooks/inbox-hub")).0 == 200)
-            let text = await stream.read(timeout: 5) { $0.contains("id: 3\n") }
+            // (Its id is 3 on SQLite; a PostgreSQL sequence also counted the duplicate's attempt.)
+            let latest = try #require(try reader.rows("SELECT max(id) FROM webhook_deliveries").first?.int(0))
+            let text = await stream.read(timeout: 5) { $0.contains("id: \(latest)\n") }
             #expect(text.contains("event: reset\ndata: "), "\(text)")
-            #expect(text.contains("id: 3\n") && !text.contains("id: 2\n"))
+            #expect(text.contains("id: \(latest)\n") && !text.contains("id: 2\n"))
         }
     }
 
@@ -259,9 +266,7 @@ struct HardeningTests {
         #expect(counted == (try inbox.count("webhook_deliveries")))
 
         // Later (the failure is older than the window), health is healthy again but keeps the totals.
-        let owner = try StoreOwner(inbox.configuration.store)
-        try owner.execute("UPDATE webhook_deliveries SET received_at = '2020-01-01T00:00:00.000Z' WHERE status = 'failed'")
-        owner.release()
+        try inbox.execute("UPDATE webhook_deliveries SET received_at = '2020-01-01T00:00:00.000Z' WHERE status = 'failed'")
         try await inbox.run { client async throws in
             let (_, _, health) = try await client.get("/api/webhooks/health")
             let report = try #require(health["data"] as? [String: Any])
@@ -277,7 +282,8 @@ struct HardeningTests {
     /// requests through Python's requests.Session against the same rules.)
     @Test(.timeLimit(.minutes(1))) func connectionsCloseOnlyInAWayAPoolingClientSurvives() async throws {
         var inbox = try TestInbox()
-        inbox.configuration.idleTimeout = .seconds(1)
+        // Two seconds: a margin over the 0.6 s pauses below that holds on a loaded machine.
+        inbox.configuration.idleTimeout = .seconds(2)
         inbox.configuration.eventHeartbeat = .milliseconds(200)
         defer { inbox.remove() }
         try await inbox.live { port, _ in
@@ -294,11 +300,11 @@ struct HardeningTests {
                 #expect(!answers.lowercased().contains("connection: close") && !kept.peerClosed, "round \(round)")
                 try await Task.sleep(for: .milliseconds(600))  // idle, but less than the timeout each time
             }
-            _ = await kept.read(timeout: 3) { _ in false }
-            #expect(kept.peerClosed, "closed after a second idle")
+            _ = await kept.read(timeout: 4) { _ in false }
+            #expect(kept.peerClosed, "closed after two seconds idle")
             let stream = try RawHTTPConnection(port: port)
             stream.send(AuthenticationTests.get("/api/events", token: "test-token").replacingOccurrences(of: "Connection: close\r\n", with: ""))
-            let streamed = await stream.read(timeout: 2.5) { _ in false }
+            let streamed = await stream.read(timeout: 4) { _ in false }
             #expect(streamed.hasPrefix("HTTP/1.1 200") && streamed.contains(": heartbeat") && !stream.peerClosed)
         }
     }

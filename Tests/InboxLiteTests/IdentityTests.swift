@@ -20,7 +20,7 @@ struct IdentityTests {
         try inbox.rows(
             """
             SELECT c.whatsapp_id, COALESCE(c.display_name, '-'),
-                   (SELECT group_concat(identifier, ' ') FROM (SELECT identifier FROM contact_identities i WHERE i.contact_id = c.id ORDER BY identifier)),
+                   (SELECT group_concat(identifier, ' ') FROM (SELECT identifier FROM contact_identities i WHERE i.contact_id = c.id ORDER BY identifier) AS identities),
                    COALESCE((SELECT message_count || '/' || unread_count FROM conversations v WHERE v.session_id = c.session_id AND v.contact = c.whatsapp_id), '-'),
                    (SELECT count(*) FROM messages m WHERE m.session_id = c.session_id AND m.contact = c.whatsapp_id)
             FROM contacts c ORDER BY c.whatsapp_id

@@ -159,7 +159,7 @@ struct RealTrafficTests {
 
         // The apikey is in no stored body.
         #expect(try inbox.count("webhook_deliveries", where: "body LIKE '%B6D711FCDE4D4FD5936544120E713976%'") == 0)
-        #expect(try inbox.count("webhook_deliveries", where: #"provider = 'evolution' AND json_extract(body, '$.apikey') = '[removed]'"#) == 5)
+        #expect(try inbox.count("webhook_deliveries", where: "provider = 'evolution' AND \(TestInbox.jsonPath("body", "apikey")) = '[removed]'") == 5)
 
         // What the API and search show.
         try await inbox.run { client in
@@ -221,14 +221,12 @@ struct RealTrafficTests {
         let edit = Self.meta(#"{"from":"5511988887777","id":"wamid.OLDE","timestamp":"1767225900","type":"edit","edit":{"original_message_id":"wamid.OLD1","message":{"type":"text","text":{"body":"texto novo"}}}}"#)
         try await GatewayTests.deliver([text, react, edit].map { GatewayWebhook(.meta, $0) }, into: inbox)
         // As an older build left them: the reaction and the edit stored as ignored, nothing applied.
-        let owner = try StoreOwner(inbox.configuration.store)
-        try owner.execute("""
+        try inbox.execute("""
             DELETE FROM message_reactions; DELETE FROM message_edits;
             UPDATE messages SET body = 'texto antigo', edited_at = NULL;
             UPDATE webhook_deliveries SET status = 'ignored' WHERE body LIKE '%wamid.OLDR%' OR body LIKE '%wamid.OLDE%';
             """)
-        let summary = try owner.makeWriter().replay(status: .ignored)
-        owner.release()
+        let summary = try inbox.withWriter { try $0.replay(status: .ignored) }
         #expect(summary.total == 2 && summary.applied == 2)
         #expect(try inbox.rows("SELECT body, edited_at IS NOT NULL FROM messages WHERE message_id = 'wamid.OLD1'").first?.string(0) == "texto novo")
         #expect(try inbox.count("message_reactions", where: "emoji = '🔥'") == 1)

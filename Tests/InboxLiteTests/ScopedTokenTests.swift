@@ -275,16 +275,16 @@ struct ScopedTokenTests {
         let inbox = try TestInbox()
         defer { inbox.remove() }
         try await inbox.run { _ in }  // creates and migrates the database
-        let owner = try StoreOwner(inbox.configuration.store)
-        let expiry = Date().addingTimeInterval(4)
-        let (_, token) = try owner.makeWriter().createToken(name: "brief", role: .read, scope: SessionScope(sessions: ["acme"]), expiresAt: expiry)
-        owner.release()
+        let expiry = Date().addingTimeInterval(10)  // room for a slow start (a new PostgreSQL database, migrations)
+        let (_, token) = try inbox.withWriter {
+            try $0.createToken(name: "brief", role: .read, scope: SessionScope(sessions: ["acme"]), expiresAt: expiry)
+        }
         try await inbox.live { port, _ in
             let stream = try RawHTTPConnection(port: port)
             stream.send(AuthenticationTests.get("/api/events", token: token))
             let opened = await stream.read(timeout: 3) { $0.contains("\r\n\r\n") }
             #expect(opened.hasPrefix("HTTP/1.1 200"), "the stream opens while the token is valid")
-            let ended = await stream.read(timeout: 8) { $0.contains("event: unauthorized") }
+            let ended = await stream.read(timeout: 14) { $0.contains("event: unauthorized") }
             #expect(ended.contains("event: unauthorized"))
             #expect(Date().timeIntervalSince(expiry) < 3, "ended within about a second of the expiry")
             let (status, body) = try await RawHTTPConnection.request(port: port, AuthenticationTests.get("/api/sessions", token: token))

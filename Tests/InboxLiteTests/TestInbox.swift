@@ -100,6 +100,7 @@ struct TestInbox {
 
     /// Rows from the database through a read-only connection.
     func rows(_ sql: String, _ arguments: any SQLBindable...) throws -> [SQLRow] {
+        let sql = Self.portable(sql)
         if let database = configuration.postgres {
             let reader = PostgresBlockingConnection(location: database, role: .reader(timeLimit: 10), logger: Logger(label: "test"))
             defer { reader.close() }
@@ -107,6 +108,49 @@ struct TestInbox {
         }
         let reader = try InboxDatabase.openReader(configuration.store)
         return try reader.query(sql, arguments: arguments)
+    }
+
+    /// A writer of the test's database, outside the service (set-up steps that stand for an older
+    /// build or a clock moving on); statements run in one transaction.
+    func withWriter<T>(_ body: (InboxWriter) throws -> T) throws -> T {
+        if let database = configuration.postgres {
+            let connection = PostgresBlockingConnection(location: database, logger: Logger(label: "test"))
+            defer { connection.close() }
+            return try body(try InboxWriter(database: connection))
+        }
+        let owner = try StoreOwner(configuration.store)
+        defer { owner.release() }
+        return try body(try owner.makeWriter())
+    }
+
+    /// Runs statements (separated by `;`) in one write transaction.
+    func execute(_ statements: String) throws {
+        try withWriter { writer in
+            try writer.db.transaction {
+                for statement in statements.split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
+                    try writer.db.run(String(statement), arguments: [])
+                }
+            }
+        }
+    }
+
+    /// How many migrations this build ships for the engine under test.
+    static var migrationCount: Int {
+        get throws {
+            try Migration.load(from: engine == .sqlite ? migrations : migrations.appendingPathComponent("postgresql")).count
+        }
+    }
+
+    /// Test SQL written for SQLite, in the engine's dialect (`group_concat` is `string_agg`).
+    static func portable(_ sql: String) -> String {
+        engine == .sqlite ? sql : sql.replacingOccurrences(of: "group_concat(", with: "string_agg(")
+    }
+
+    /// A member (at a path of keys) of a stored JSON text column, as text, in the engine's SQL.
+    static func jsonPath(_ column: String, _ keys: String...) -> String {
+        engine == .sqlite
+            ? "json_extract(\(column), '$.\(keys.joined(separator: "."))')"
+            : "(\(column)::json #>> '{\(keys.joined(separator: ","))}')"
     }
 
     func count(_ table: String, where condition: String = "true") throws -> Int {

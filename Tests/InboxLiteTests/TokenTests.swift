@@ -77,9 +77,7 @@ struct TokenTests {
         let inbox = try TestInbox()
         defer { inbox.remove() }
         try await inbox.run { _ in }  // creates and migrates the database
-        let owner = try StoreOwner(inbox.configuration.store)
-        let (_, expired) = try owner.makeWriter().createToken(name: "old", role: .read, expiresAt: Date().addingTimeInterval(-60))
-        owner.release()
+        let (_, expired) = try inbox.withWriter { try $0.createToken(name: "old", role: .read, expiresAt: Date().addingTimeInterval(-60)) }
         try await inbox.run { client in
             let (status, body) = try await Self.call(client, .get, "/api/sessions", token: expired)
             #expect(status == .unauthorized && body["error"] as? String == "token_expired")

@@ -72,3 +72,16 @@ extension Bool: SQLBindable {
 extension Optional: SQLBindable where Wrapped: SQLBindable {
     public var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }
+
+extension SQLValue {
+    /// The value as SQLite would give it as text.
+    public var textForm: String {
+        switch self {
+        case .null: ""
+        case .integer(let value): "\(value)"
+        case .real(let value): "\(value)"
+        case .text(let value): value
+        case .blob(let bytes): String(decoding: bytes, as: UTF8.self)
+        }
+    }
+}
