@@ -10,6 +10,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the webhook receiver.")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var postgres: PostgresOptions
 
     @Option(help: "Address to listen on (env INBOXLITE_HOST; default 127.0.0.1).")
     var host: String?
@@ -72,7 +73,6 @@ struct ServeCommand: AsyncParsableCommand {
     var evolutionToken: String?
 
     func run() async throws {
-        try database.requireSQLite()
         let logger = try database.bootstrapLogging()
         let configuration = try resolve(logger: logger)
         let app = try await buildApplication(configuration: configuration, logger: logger)
@@ -118,22 +118,23 @@ struct ServeCommand: AsyncParsableCommand {
         let durability = try database.resolvedDurability()
         let logLevel = try database.resolvedLogLevel()
         let fileAccess = try database.resolvedFileAccess()
+        let postgresLocation = try postgres.location()
         // Secrets are generated last, once every other setting is known to be valid.
         let dataFolder = URL(fileURLWithPath: database.databasePath).deletingLastPathComponent()
         let secret = try configuredOrGenerated(
             webhookSecret ?? environment("INBOXLITE_WEBHOOK_SECRET"),
             file: dataFolder.appendingPathComponent("webhook-secret").path,
             what: "webhook secret", hint: "paste its contents into the gateway session's \"webhookSecret\"",
-            folderMode: fileAccess.folderMode, logger: logger
+            folderMode: fileAccess.folderMode, onPostgres: postgresLocation != nil, flag: "--webhook-secret", logger: logger
         )
         let token = try configuredOrGenerated(
             apiToken ?? environment("INBOXLITE_API_TOKEN"),
             file: dataFolder.appendingPathComponent("api-token").path,
             what: "API token", hint: "send it as Authorization: Bearer <token> to the query API",
-            folderMode: fileAccess.folderMode, logger: logger
+            folderMode: fileAccess.folderMode, onPostgres: postgresLocation != nil, flag: "--api-token", logger: logger
         )
         logger.notice("starting", metadata: [
-            "database": "\(database.databasePath)", "durability": "\(durability.rawValue)",
+            "database": "\(postgresLocation.map(\.description) ?? database.databasePath)", "durability": "\(durability.rawValue)",
             "per_session_secrets": "\(sessionSecrets.count)", "writer_queue": "\(queue)",
             "max_event_streams": "\(streams)", "file_access": "\(fileAccess.rawValue)", "max_queued_reads": "\(reads)", "reader_mmap_mb": "\(mmapMegabytes)", "pending_ack_days": "\(ackDays)",
             "retain_bodies_days": "\(retainDays.map(String.init) ?? "forever")", "shutdown_grace_s": "\(grace)",
@@ -167,6 +168,7 @@ struct ServeCommand: AsyncParsableCommand {
             evolutionToken: evolutionToken ?? environment("INBOXLITE_EVOLUTION_TOKEN")
         )
         configuration.fileAccess = fileAccess
+        configuration.postgres = postgresLocation
         return configuration
     }
 
@@ -187,12 +189,18 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// The configured value, else the one kept in `file` (generated on first run). Announced
     /// through the logger (stderr, flushed per line) by path only: the value is never logged.
+    ///
+    /// On PostgreSQL nothing is generated: every node must use the same secrets, and a node keeps
+    /// nothing on its own disk.
     private func configuredOrGenerated(
-        _ value: String?, file: String, what: String, hint: String, folderMode: mode_t, logger: Logger
+        _ value: String?, file: String, what: String, hint: String, folderMode: mode_t, onPostgres: Bool, flag: String, logger: Logger
     ) throws -> String {
         if let value {
             logger.notice("\(what) from the command line or environment")
             return value
+        }
+        if onPostgres {
+            throw UsageFailure("with --database-url, give the \(what) with \(flag) (or its environment variable): every node must use the same one")
         }
         let (secret, created) = try SecretFile.loadOrCreate(at: file, folderMode: folderMode)
         logger.notice("\(created ? "generated" : "using") \(what) in \(file) (mode 0600): \(hint)")
