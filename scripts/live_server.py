@@ -6,17 +6,27 @@ from datetime import datetime, timezone
 
 
 class LiveServer:
-    def __init__(self, binary, secret, token, *extra_arguments):
+    """On SQLite in a temp folder, or on the PostgreSQL database `database_url` names (a node)."""
+    def __init__(self, binary, secret, token, *extra_arguments, database_url=None):
         self.secret, self.token = secret, token
-        work = tempfile.mkdtemp(prefix="inboxlite-script-")
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        self.base = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            [binary, "serve", "--db", f"{work}/db.sqlite", "--port", str(port), "--webhook-secret", secret,
-             "--api-token", token, "--log-level", "warning", *extra_arguments],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.port = s.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        database = (["--database-url", database_url] if database_url
+                    else ["--db", f"{tempfile.mkdtemp(prefix='inboxlite-script-')}/db.sqlite"])
+        self.command = [binary, "serve", *database, "--webhook-secret", secret, "--api-token", token,
+                        "--log-level", "warning", *extra_arguments]
+        self.start()
+
+    def start(self):
+        self.process = subprocess.Popen(self.command + ["--port", str(self.port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def kill(self):
+        """kill -9: no drain, no goodbye."""
+        self.process.kill()
+        self.process.wait(timeout=10)
 
     def wait_until_ready(self):
         for _ in range(100):

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Two `inboxlite serve` nodes on one PostgreSQL database, tried from outside as a load balancer
+would use them: the same delivery sent to both is stored once; a receipt that reaches one node
+before its message reaches the other is applied; a node killed with -9 right after answering 200
+lost nothing; a stream on one node replays what the other committed; PostgreSQL stopped means 503
+with Retry-After (never a 200), and both nodes recover by themselves when it is back.
+
+  usage: postgres_nodes_test.py INBOXLITE_BINARY
+
+Starts its own throwaway cluster (scripts/postgres-cluster.sh) and stops everything it started."""
+import http.client, json, subprocess, sys, tempfile, threading, time, urllib.error, urllib.parse, urllib.request
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent))
+from live_server import LiveServer
+
+SECRET, TOKEN = "nodes-secret", "nodes-token"
+CLUSTER = str(Path(__file__).parent / "postgres-cluster.sh")
+failures = []
+
+
+def check(condition, what):
+    print(("ok   " if condition else "FAIL ") + what)
+    if not condition:
+        failures.append(what)
+
+
+def post(node, event, data, session="nodes", signed=None):
+    body, headers = signed or node.inbox_hub_webhook(event, data, session=session)
+    request = urllib.request.Request(f"{node.base}/webhooks/inbox-hub", data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read()), answer.headers
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}"), error.headers
+
+
+def get(node, path):
+    request = urllib.request.Request(f"{node.base}{path}", headers={"Authorization": f"Bearer {TOKEN}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def read_stream(node, path, until, seconds=10):
+    """What an event stream sends until `until` appears (or `seconds` pass)."""
+    connection = http.client.HTTPConnection("127.0.0.1", node.port, timeout=seconds)
+    connection.request("GET", path, headers={"Authorization": f"Bearer {TOKEN}"})
+    response = connection.getresponse()
+    text, deadline = "", time.time() + seconds
+    while until not in text and time.time() < deadline:
+        chunk = response.fp.read1(65536)
+        if not chunk: break
+        text += chunk.decode()
+    connection.close()
+    return text
+
+
+def sent(key, chat="34600000001@c.us"):
+    return {"id": {"fromMe": True, "remote": chat, "id": key, "_serialized": f"true_{chat}_{key}"},
+            "body": f"reply {key}", "timestamp": 1790000000, "fromMe": True}
+
+
+def message_status(node, key, chat="34600000001@c.us"):
+    status, text = get(node, "/api/messages/" + urllib.parse.quote(f"true_{chat}_{key}", safe=""))
+    return json.loads(text)["data"]["message"]["status"] if status == 200 else None
+
+
+def main():
+    binary = sys.argv[1]
+    cluster = tempfile.mkdtemp(prefix="inboxlite-nodes-")
+    url = subprocess.check_output([CLUSTER, "start", cluster], text=True).strip()
+    nodes = []
+    try:
+        subprocess.run(["psql", url, "-qc", "CREATE DATABASE nodes"], check=True)
+        database = url.rsplit("/", 1)[0] + "/nodes"
+        nodes = [LiveServer(binary, SECRET, TOKEN, database_url=database) for _ in range(2)]
+        a, b = nodes
+        for node in nodes:
+            node.wait_until_ready()
+
+        # 1. The same delivery sent to both nodes at once (a gateway retry racing the original).
+        answers = {}
+        signed = {index: a.inbox_hub_webhook("message.sent", sent(f"SAME{index}"), session="nodes") for index in range(40)}
+        def send(node, index):
+            answers.setdefault(index, []).append(post(node, None, None, signed=signed[index]))
+        threads = [threading.Thread(target=send, args=(node, index)) for index in range(40) for node in nodes]
+        for thread in threads: thread.start()
+        for thread in threads: thread.join()
+        check(all(sorted(bool(answer[1].get("duplicate")) for answer in pair) == [False, True] and all(answer[0] == 200 for answer in pair)
+                  for pair in answers.values()), "the same delivery sent to both nodes at once: one stored, one duplicate")
+        counts = [json.loads(get(node, "/api/webhooks/stats?provider=inbox-hub")[1])["data"]["totalDeliveries"] for node in nodes]
+        check(counts == [40, 40], f"both nodes count 40 deliveries ({counts})")
+
+        # 2. A read receipt through node A before its message reaches node B.
+        for index in range(10):
+            post(a, "message.ack", {"messageId": f"LATE{index}", "ack": 3, "timestamp": 1790000100})
+            post(b, "message.sent", sent(f"LATE{index}"))
+        check(all(message_status(node, f"LATE{index}") == "read" for index in range(10) for node in nodes),
+              "receipts that reached node A before their messages reached node B are applied (read, on both nodes)")
+
+        # 3. kill -9 of node A right after it answered 200.
+        status, _, _ = post(a, "message.sent", sent("KILLED"))
+        a.kill()
+        check(status == 200 and message_status(b, "KILLED") == "sent", "node A killed -9 right after 200: node B reads the message")
+        a.start()
+        a.wait_until_ready()
+
+        # 4. A stream on node B resumes from the log what node A committed.
+        post(a, "message.sent", sent("STREAMED"))
+        text = read_stream(b, "/api/events?last_event_id=0", until="STREAMED")
+        check("STREAMED" in text and text.count("id: ") >= 60, "a stream on node B replays from the log what node A committed")
+
+        # 5. PostgreSQL stopped: 503 with Retry-After, never 200; back: both nodes recover by themselves.
+        subprocess.run([CLUSTER, "pause", cluster], check=True)
+        outage = [post(node, "message.sent", sent(f"DOWN{index}")) for index, node in enumerate(nodes)]
+        check(all(answer[0] == 503 and answer[2].get("Retry-After") for answer in outage), "PostgreSQL stopped: 503 with Retry-After on both nodes")
+        time.sleep(1.5)
+        health = [json.loads(urllib.request.urlopen(f"{node.base}/healthz", timeout=5).read()) for node in nodes]
+        check(all(h["database"] == "unreachable" and h["engine"] == "postgresql" for h in health), "/healthz says the database is unreachable")
+        subprocess.run([CLUSTER, "resume", cluster], check=True)
+        recovered = []
+        for index, node in enumerate(nodes):
+            for _ in range(50):
+                answer = post(node, "message.sent", sent(f"DOWN{index}"))
+                if answer[0] == 200: break
+                time.sleep(0.2)
+            recovered.append(answer[0] == 200 and not answer[1].get("duplicate"))
+        check(all(recovered), "PostgreSQL back: the refused deliveries are stored on retry, through both nodes")
+        check(all(message_status(node, "DOWN1") == "sent" for node in nodes), "and both nodes read them")
+    finally:
+        for node in nodes:
+            node.stop()
+        subprocess.run([CLUSTER, "stop", cluster])
+    print(f"{len(failures)} failed" if failures else "all passed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
