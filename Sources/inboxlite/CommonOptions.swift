@@ -74,7 +74,7 @@ struct DatabaseOptions: ParsableArguments {
     /// that work with SQLite only refuse to run while `INBOXLITE_DATABASE_URL` is set.
     func requireSQLite() throws {
         if environment(PostgresOptions.urlVariable) != nil {
-            throw UsageFailure("\(PostgresOptions.urlVariable) is set, but this command works with SQLite only so far (PostgreSQL: `inboxlite migrate`); unset it to use --db")
+            throw UsageFailure("\(PostgresOptions.urlVariable) is set, but this command works with SQLite only so far (with PostgreSQL: `serve`, `migrate`, the admin API for replay and tokens, pg_dump for backups); unset it to use --db")
         }
     }
 
