@@ -54,7 +54,7 @@ public final class SQLiteConnection: SQLDatabase {
         }
     }
 
-    public var dialect: SQLDialect { .sqlite }
+    public let dialect = SQLDialect.sqlite
 
     /// Runs a statement for its effect, ignoring any rows; returns the number of rows changed.
     @discardableResult
