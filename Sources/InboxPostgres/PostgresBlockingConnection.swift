@@ -107,19 +107,6 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
         }
     }
 
-    public func savepoint<T>(_ name: String, _ body: () throws -> T) throws -> T {
-        try run("SAVEPOINT \(name)")
-        do {
-            let result = try body()
-            try run("RELEASE \(name)")
-            return result
-        } catch {
-            _ = try? run("ROLLBACK TO \(name)")
-            _ = try? run("RELEASE \(name)")
-            throw error
-        }
-    }
-
     // MARK: - Statements
 
     private func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> PostgresQueryResult {

@@ -43,6 +43,20 @@ extension SQLDatabase {
     public func insertReturningId(_ sql: String, _ arguments: any SQLBindable...) throws -> Int64? {
         try insertReturningId(sql, arguments: arguments)
     }
+
+    /// Both engines spell savepoints alike.
+    public func savepoint<T>(_ name: String, _ body: () throws -> T) throws -> T {
+        try run("SAVEPOINT \(name)")
+        do {
+            let result = try body()
+            try run("RELEASE \(name)")
+            return result
+        } catch {
+            _ = try? run("ROLLBACK TO \(name)")
+            _ = try? run("RELEASE \(name)")
+            throw error
+        }
+    }
 }
 
 /// A database failure either engine reports, classified once: transient failures (busy, full,

@@ -126,21 +126,6 @@ public final class SQLiteConnection: SQLDatabase {
         }
     }
 
-    /// Runs `body` inside a named savepoint: its changes vanish if it throws, while the
-    /// surrounding transaction goes on.
-    public func savepoint<T>(_ name: String, _ body: () throws -> T) throws -> T {
-        try run("SAVEPOINT \(name)")
-        do {
-            let result = try body()
-            try run("RELEASE \(name)")
-            return result
-        } catch {
-            _ = try? run("ROLLBACK TO \(name)")
-            _ = try? run("RELEASE \(name)")
-            throw error
-        }
-    }
-
     /// Copies this connection's database into a new file at `path` with SQLite's online backup
     /// API, in one step: the copy is read from one snapshot. In WAL mode that read never blocks
     /// the writer; the file at `path` is created or overwritten.
