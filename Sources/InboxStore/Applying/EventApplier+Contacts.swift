@@ -93,18 +93,12 @@ extension EventApplier {
         let key = Self.contactKey(session, identifier)
         // A contact filed recently: one update by row id.
         if var contact = state.contacts.contact(key) {
-            try db.run("\(widenActivity) WHERE id = ?3", timestamp, now, contact.id)
+            try db.run(Self.widenActivityById[db.dialect], timestamp, now, contact.id)
             if let name { contact = try record(name, for: contact) }
             return contact
         }
         // Otherwise one statement for a known contact: found through its identity, updated, and returned.
-        if let row = try db.queryFirst(
-            """
-            \(widenActivity) WHERE id = (SELECT contact_id FROM contact_identities WHERE session_id = ?3 AND identifier = ?4)
-            RETURNING id, whatsapp_id, display_name, display_name_source
-            """,
-            timestamp, now, session, identifier
-        ) {
+        if let row = try db.queryFirst(Self.widenActivityByIdentity[db.dialect], timestamp, now, session, identifier) {
             var contact = ContactRecord(row)
             state.contacts.remember(contact, as: key)
             if let name { contact = try record(name, for: contact) }
@@ -116,12 +110,19 @@ extension EventApplier {
     }
 
     /// A contact's activity widened to a message at unix time `?1`, updated at `?2`.
-    private var widenActivity: String {
+    private static let widenActivity = PerEngine { sql in
         """
         UPDATE contacts SET
-            first_message_at = \(db.dialect.least)(COALESCE(first_message_at, ?1), COALESCE(?1, first_message_at)),
-            last_message_at = \(db.dialect.greatest)(COALESCE(last_message_at, ?1), COALESCE(?1, last_message_at)),
+            first_message_at = \(sql.least)(COALESCE(first_message_at, ?1), COALESCE(?1, first_message_at)),
+            last_message_at = \(sql.greatest)(COALESCE(last_message_at, ?1), COALESCE(?1, last_message_at)),
             updated_at = ?2
+        """
+    }
+    private static let widenActivityById = PerEngine { "\(widenActivity[$0]) WHERE id = ?3" }
+    private static let widenActivityByIdentity = PerEngine {
+        """
+        \(widenActivity[$0]) WHERE id = (SELECT contact_id FROM contact_identities WHERE session_id = ?3 AND identifier = ?4)
+        RETURNING id, whatsapp_id, display_name, display_name_source
         """
     }
 

@@ -450,29 +450,33 @@ struct EventApplier {
         let isNewest = timestamp >= Int64(row.int(1) ?? 0)
         let lastOutgoing = row.int(2).map(Int64.init)
         if outgoing, timestamp > (lastOutgoing ?? -1) {
-            try db.run(
-                """
-                UPDATE conversations SET message_count = message_count + 1, last_outgoing_at = ?,
-                    unread_count = (SELECT count(*) FROM messages WHERE session_id = ? AND contact = ?
-                                    AND timestamp > ? AND \(Self.countsUnreadSQL)),
-                    last_message_id = CASE WHEN ? = 1 THEN ? ELSE last_message_id END,
-                    last_activity_at = \(db.dialect.greatest)(last_activity_at, ?)
-                WHERE id = ?
-                """,
-                timestamp, session, chat, timestamp, isNewest, rowId, timestamp, id
-            )
+            try db.run(Self.countOutgoing[db.dialect], timestamp, session, chat, timestamp, isNewest, rowId, timestamp, id)
         } else {
             let unreadIncrement = unread == 1 && timestamp > (lastOutgoing ?? -1) ? 1 : 0
-            try db.run(
-                """
-                UPDATE conversations SET message_count = message_count + 1, unread_count = unread_count + ?,
-                    last_message_id = CASE WHEN ? = 1 THEN ? ELSE last_message_id END,
-                    last_activity_at = \(db.dialect.greatest)(last_activity_at, ?)
-                WHERE id = ?
-                """,
-                unreadIncrement, isNewest, rowId, timestamp, id
-            )
+            try db.run(Self.countIncoming[db.dialect], unreadIncrement, isNewest, rowId, timestamp, id)
         }
+    }
+
+    /// A new message of ours: counted, unread recounted (what came before it is answered).
+    private static let countOutgoing = PerEngine { sql in
+        """
+        UPDATE conversations SET message_count = message_count + 1, last_outgoing_at = ?,
+            unread_count = (SELECT count(*) FROM messages WHERE session_id = ? AND contact = ?
+                            AND timestamp > ? AND \(countsUnreadSQL)),
+            last_message_id = CASE WHEN ? = 1 THEN ? ELSE last_message_id END,
+            last_activity_at = \(sql.greatest)(last_activity_at, ?)
+        WHERE id = ?
+        """
+    }
+
+    /// A new message: counted, unread raised when it counts.
+    private static let countIncoming = PerEngine { sql in
+        """
+        UPDATE conversations SET message_count = message_count + 1, unread_count = unread_count + ?,
+            last_message_id = CASE WHEN ? = 1 THEN ? ELSE last_message_id END,
+            last_activity_at = \(sql.greatest)(last_activity_at, ?)
+        WHERE id = ?
+        """
     }
 
     /// Appends a receipt to the message's ack history.
@@ -538,10 +542,11 @@ struct EventApplier {
     /// The session's messages a receipt refers to, by full id or by bare key.
     func findMessages(_ messageId: String, key: String, session: String) throws -> [SQLRow] {
         // `+session_id` keeps the planner on the two id indexes: a session's messages are many.
-        try db.query(
-            "SELECT id, status FROM messages WHERE \(db.dialect.unindexed("session_id")) = ? AND (message_id = ? OR wa_key_id = ?)",
-            session, messageId, key
-        )
+        try db.query(Self.findForReceipt[db.dialect], session, messageId, key)
+    }
+
+    private static let findForReceipt = PerEngine { sql in
+        "SELECT id, status FROM messages WHERE \(sql.unindexed("session_id")) = ? AND (message_id = ? OR wa_key_id = ?)"
     }
 
     /// Moves a message's status up to the receipt's, never down.

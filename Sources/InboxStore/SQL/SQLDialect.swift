@@ -65,3 +65,19 @@ public struct SQLDialect: Sendable {
     )
 }
 
+/// A statement whose text depends on the engine, written out once per engine (a `static let`)
+/// instead of on every call: the hot ones run for most deliveries, and building the text each time
+/// cost an allocation each.
+public struct PerEngine: Sendable {
+    private let sqlite: String
+    private let postgresql: String
+
+    public init(_ text: (SQLDialect) -> String) {
+        sqlite = text(.sqlite)
+        postgresql = text(.postgresql)
+    }
+
+    public subscript(dialect: SQLDialect) -> String {
+        dialect.engine == .sqlite ? sqlite : postgresql
+    }
+}
