@@ -43,8 +43,10 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
     /// How long an attempt to connect may take, and how often one is made while the server is down.
     static let connectTimeout = TimeAmount.seconds(3)
     static let reconnectInterval = Duration.seconds(1)
-    /// The write side's SQL in PostgreSQL's parameter style, by its SQLite text.
+    /// The SQL in PostgreSQL's parameter style, by its SQLite text; bounded like SQLite's
+    /// statement cache would be (a reader sees as many texts as filter and scope combinations).
     private var translations: [String: String] = [:]
+    static let maxTranslations = 1_000
 
     public init(location: PostgresLocation, role: Role = .writer, logger: Logger) {
         self.location = location
@@ -115,6 +117,7 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
             text = known
         } else {
             text = PostgresParameters.translate(sql)
+            if translations.count >= Self.maxTranslations { translations.removeAll(keepingCapacity: true) }
             translations[sql] = text
         }
         var binds = PostgresBindings(capacity: arguments.count)

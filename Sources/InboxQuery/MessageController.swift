@@ -64,10 +64,12 @@ public struct MessageController<Context: AuthorizedRequestContext>: Sendable {
         }
         var query: SelectQuery
         // SQLite pages by the full-text table's rowid (its own order, no sort); PostgreSQL by the message id.
-        let key = pool.dialect.engine == .sqlite ? "messages_fts.rowid" : "m.id"
+        let key: String
         if pool.dialect.engine == .sqlite {
+            key = "messages_fts.rowid"
             query = SelectQuery("FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?", match)
         } else {
+            key = "m.id"
             // The GIN index over inbox_search_words(body); the words folded by the same function.
             query = SelectQuery(
                 """

@@ -66,7 +66,7 @@ struct Field: Sendable {
 struct ReadModel: Sendable {
     let fields: [Field]
     /// The SELECT list in each engine's dialect, fields in order, nested fields in place.
-    private let selectLists: (sqlite: String, postgresql: String)
+    private let selectLists: PerEngine
     /// How many columns `selectList` selects.
     let columnCount: Int
 
@@ -127,7 +127,7 @@ struct ReadModel: Sendable {
         }
         compile(fields, topLevel: true)
         self.topLevelColumns = topLevelColumns
-        selectLists = (columns.map { $0.sql(.sqlite) }.joined(separator: ", "), columns.map { $0.sql(.postgresql) }.joined(separator: ", "))
+        selectLists = PerEngine { dialect in columns.map { $0.sql(dialect) }.joined(separator: ", ") }
         columnCount = columns.count
         self.steps = steps
         self.members = members
@@ -135,7 +135,7 @@ struct ReadModel: Sendable {
 
     /// The SELECT list for `dialect`.
     func selectList(_ dialect: SQLDialect) -> String {
-        dialect.engine == .sqlite ? selectLists.sqlite : selectLists.postgresql
+        selectLists[dialect]
     }
 
     /// The column index of a top-level field, for page cursors.
