@@ -2,7 +2,8 @@
 """Two `inboxlite serve` nodes on one PostgreSQL database, tried from outside as a load balancer
 would use them: the same delivery sent to both is stored once; a receipt that reaches one node
 before its message reaches the other is applied; a node killed with -9 right after answering 200
-lost nothing; a stream on one node replays what the other committed; PostgreSQL stopped means 503
+lost nothing; a stream on one node replays what the other committed and, live, sees every node's
+events within a second, each once and in id order, as a resume on the other node does; PostgreSQL stopped means 503
 with Retry-After (never a 200), and both nodes recover by themselves when it is back.
 
   usage: postgres_nodes_test.py INBOXLITE_BINARY
@@ -55,6 +56,33 @@ def read_stream(node, path, until, seconds=10):
         text += chunk.decode()
     connection.close()
     return text
+
+
+def stream_ids(node, path, count, seconds=30):
+    """The ids of the first `count` events a stream sends, with when each arrived."""
+    connection = http.client.HTTPConnection("127.0.0.1", node.port, timeout=seconds)
+    connection.request("GET", path, headers={"Authorization": f"Bearer {TOKEN}"})
+    response = connection.getresponse()
+    ids, buffer, deadline = [], "", time.time() + seconds
+    while len(ids) < count and time.time() < deadline:
+        chunk = response.fp.read1(65536)
+        if not chunk: break
+        buffer += chunk.decode()
+        while "\n\n" in buffer:
+            frame, buffer = buffer.split("\n\n", 1)
+            for line in frame.split("\n"):
+                if line.startswith("id: "): ids.append((int(line[4:]), time.time()))
+    connection.close()
+    return ids
+
+
+class Listening(threading.Thread):
+    """A live stream held open in the background (started before the events it should see)."""
+    def __init__(self, node, path, count):
+        super().__init__()
+        self.node, self.path, self.count, self.ids = node, path, count, []
+    def run(self):
+        self.ids = stream_ids(self.node, self.path, self.count)
 
 
 def sent(key, chat="34600000001@c.us"):
@@ -112,7 +140,36 @@ def main():
         text = read_stream(b, "/api/events?last_event_id=0", until="STREAMED")
         check("STREAMED" in text and text.count("id: ") >= 60, "a stream on node B replays from the log what node A committed")
 
-        # 5. PostgreSQL stopped: 503 with Retry-After, never 200; back: both nodes recover by themselves.
+        # 5. One event stream across nodes: live streams on both nodes while both nodes commit.
+        listeners = [Listening(node, f"/api/events?max_events={2 * 60}", 2 * 60) for node in nodes]
+        for listener in listeners: listener.start()
+        time.sleep(1)
+        head = int(json.loads(get(a, "/api/webhooks/deliveries?limit=1")[1])["data"][0]["id"])
+        writers = [threading.Thread(target=lambda node=node, tag=tag: [post(node, "message.sent", sent(f"LIVE{tag}{index}")) for index in range(60)])
+                   for node, tag in zip(nodes, "AB")]
+        for thread in writers: thread.start()
+        for thread in writers: thread.join()
+        for listener in listeners: listener.join()
+        stored = [int(row["id"]) for row in json.loads(get(a, "/api/webhooks/deliveries?limit=200")[1])["data"] if int(row["id"]) > head]
+        for name, listener in zip("AB", listeners):
+            ids = [id for id, _ in listener.ids]
+            check(ids == sorted(stored), f"a live stream on node {name} got all 120 events of both nodes, each once, in id order ({len(ids)} of {len(stored)})")
+        # Latency: one event through node A, seen live on node B.
+        listener = Listening(b, "/api/events?max_events=1", 1)
+        listener.start()
+        time.sleep(1)
+        posted = time.time()
+        post(a, "message.sent", sent("LATENCY"))
+        listener.join()
+        delay = listener.ids[0][1] - posted if listener.ids else None
+        check(delay is not None and delay < 1.0, f"an event committed through node A is on node B's stream within a second ({delay and round(delay, 3)} s)")
+        # Resume on the other node from the middle: the rest, no gap, no repeat.
+        middle = sorted(stored)[59]
+        resumed = [id for id, _ in stream_ids(a, f"/api/events?last_event_id={middle}&max_events=61", 61)]
+        check(resumed == sorted(stored)[60:] + [listener.ids[0][0] if listener.ids else -1],
+              "a stream resumed on node A from an id node B sent goes on with the next event, no gap, no repeat")
+
+        # 6. PostgreSQL stopped: 503 with Retry-After, never 200; back: both nodes recover by themselves.
         subprocess.run([CLUSTER, "pause", cluster], check=True)
         outage = [post(node, "message.sent", sent(f"DOWN{index}")) for index, node in enumerate(nodes)]
         check(all(answer[0] == 503 and answer[2].get("Retry-After") for answer in outage), "PostgreSQL stopped: 503 with Retry-After on both nodes")

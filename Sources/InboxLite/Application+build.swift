@@ -41,9 +41,21 @@ public func buildApplication(
 
     let metrics = InboxMetrics()
     let broadcaster = EventBroadcaster(maxBufferedBytes: configuration.eventBufferBytes, maxSubscribers: configuration.maxEventStreams)
+    // One writer: its commits go straight to the live streams. Several nodes: every node's
+    // streams follow the delivery log, woken by commits here and notifications from the others.
+    var feed: LiveEventFeed?
+    if let listener = storage.otherNodesCommits {
+        let head = try await storage.readPool.read { try DeliveryLog.head(in: $0) }
+        feed = LiveEventFeed(pool: storage.readPool, broadcaster: broadcaster, head: head, listener: listener, logger: logger)
+    }
+    let liveFeed = feed
     let writer = DeliveryWriter(host: storage.writerHost, settings: configuration.writerSettings, logger: logger) { deliveries, results in
         metrics.batch(size: deliveries.count)
-        broadcaster.publish(LiveEvents.from(deliveries, results))
+        if let feed = liveFeed {
+            feed.wake()
+        } else {
+            broadcaster.publish(LiveEvents.from(deliveries, results))
+        }
     }
     let verifier = configuration.inboxHubVerifier
     let authenticators = configuration.gatewayAuthenticators(inboxHub: verifier)
@@ -138,6 +150,7 @@ public func buildApplication(
         logger: logger
     )
     app.addServices(writer)
+    if let liveFeed { app.addServices(liveFeed) }
     return app
 }
 

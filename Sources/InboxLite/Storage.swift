@@ -11,6 +11,8 @@ struct Storage: Sendable {
     let readPool: ReadPool
     /// SQLite's owner (its file lock, and where the running service announces its address).
     let owner: StoreOwner?
+    /// Where other nodes' commits are announced (PostgreSQL); nil when this process is the only writer.
+    let otherNodesCommits: LiveEventFeed.Listener?
 
     static func open(_ configuration: AppConfiguration, logger: Logger) async throws -> Storage {
         guard let location = configuration.postgres else {
@@ -18,7 +20,8 @@ struct Storage: Sendable {
             let applied = try owner.migrate(try Migration.load(from: configuration.migrationsDirectory))
             noteApplied(applied, logger: logger)
             return Storage(
-                writerHost: owner, readPool: ReadPool(store: configuration.store, maxPending: configuration.maxQueuedReads), owner: owner
+                writerHost: owner, readPool: ReadPool(store: configuration.store, maxPending: configuration.maxQueuedReads), owner: owner,
+                otherNodesCommits: nil
             )
         }
         // Several nodes may start at once: the migrator's advisory lock lets one apply, the others wait.
@@ -34,7 +37,11 @@ struct Storage: Sendable {
         let pool = ReadPool(engine: .postgresql, maxPending: configuration.maxQueuedReads) { timeLimit in
             PostgresBlockingConnection(location: location, role: .reader(timeLimit: timeLimit), logger: logger)
         }
-        return Storage(writerHost: PostgresWriterHost(location: location, logger: logger), readPool: pool, owner: nil)
+        let notifications = PostgresCommitNotifications(location: location, logger: logger)
+        return Storage(
+            writerHost: PostgresWriterHost(location: location, logger: logger), readPool: pool, owner: nil,
+            otherNodesCommits: { onNotification in await notifications.listen(onNotification: onNotification) }
+        )
     }
 
     private static func noteApplied(_ applied: [String], logger: Logger) {

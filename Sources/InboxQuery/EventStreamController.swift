@@ -98,7 +98,8 @@ public struct EventStreamController<Context: AuthorizedRequestContext>: Sendable
                 } else if resumeFrom != nil {
                     // 1. What the client missed, from the delivery log, in pages.
                     while sent < limit, !subscription.isShuttingDown {
-                        let page = try await Self.backlog(pool: pool, after: last, scope: scope, limit: min(500, limit - sent))
+                        let (after, size) = (last, min(500, limit - sent))
+                        let page = try await pool.read { db in try DeliveryLog.events(in: db, after: after, scope: scope, limit: size) }
                         for event in page where sent < limit {
                             try await writer.write(Self.frame(event))
                             last = event.id
@@ -158,34 +159,5 @@ public struct EventStreamController<Context: AuthorizedRequestContext>: Sendable
             text += "data: \(line.trimmingCharacters(in: CharacterSet(charactersIn: "\r")))\n"
         }
         return ByteBuffer(string: text + "\n")
-    }
-
-    static func backlog(pool: ReadPool, after: Int64, scope: SessionScope, limit: Int) async throws -> [LiveEvent] {
-        try await pool.read { db in
-            let (scoped, values) = scope.restriction(on: "session_id")
-            let sql = """
-                SELECT id, inbox_event, session_id, body FROM webhook_deliveries
-                WHERE id > ? AND status = 'applied' AND inbox_event IS NOT NULL\(scoped) ORDER BY id LIMIT ?
-                """
-            let deliveries = try db.query(sql, arguments: [after] + values + [limit]).map {
-                LiveEvent(id: Int64($0.int(0) ?? 0), event: $0.string(1) ?? "", sessionId: $0.string(2), body: $0.string(3) ?? "")
-            }
-            guard let first = deliveries.first?.id, let last = deliveries.last?.id else { return deliveries }
-            // Merges follow the event of the delivery that made them, as they did live.
-            var merges: [Int64: [LiveEvent]] = [:]
-            for row in try db.query(
-                """
-                SELECT delivery_id, session_id, contact_id, whatsapp_id, merged_whatsapp_id, reason FROM contact_merges
-                WHERE delivery_id BETWEEN ? AND ? ORDER BY id
-                """,
-                first, last
-            ) {
-                let deliveryId = Int64(row.int(0) ?? 0)
-                let merge = ContactMerge(sessionId: row.string(1) ?? "", contactId: Int64(row.int(2) ?? 0), whatsappId: row.string(3) ?? "",
-                                         mergedWhatsappId: row.string(4) ?? "", reason: row.string(5) ?? "")
-                merges[deliveryId, default: []].append(LiveEvent.contactMerged(merge, deliveryId: deliveryId))
-            }
-            return deliveries.flatMap { [$0] + (merges[$0.id] ?? []) }
-        }
     }
 }

@@ -11,6 +11,16 @@ public struct SQLDialect: Sendable {
     /// ours, so nothing remembered about rows may outlive a transaction.
     public let hasOtherWriters: Bool
 
+    /// The channel on which a transaction that stored deliveries tells the other nodes so (they
+    /// read the delivery log for their live streams).
+    public static let deliveriesCommittedChannel = "inboxlite_deliveries"
+
+    /// The statement that tells the other nodes, at commit, that deliveries were stored; nil where
+    /// no other node can be writing.
+    public var announceDeliveries: String? {
+        hasOtherWriters ? "NOTIFY \(Self.deliveriesCommittedChannel)" : nil
+    }
+
     /// A column the planner must not pick an index for (SQLite: `+column`), else the column.
     public func unindexed(_ column: String) -> String {
         engine == .sqlite ? "+\(column)" : column

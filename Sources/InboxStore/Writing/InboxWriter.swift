@@ -114,6 +114,9 @@ public final class InboxWriter {
             }
             results.append(.stored(id: id, status: status, merges: applier.state.merges))
         }
+        if let announce = db.dialect.announceDeliveries, results.contains(where: { $0 != .duplicate }) {
+            try db.run(announce)
+        }
         return results
     }
 
