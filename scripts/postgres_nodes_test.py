@@ -3,7 +3,8 @@
 would use them: the same delivery sent to both is stored once; a receipt that reaches one node
 before its message reaches the other is applied; a node killed with -9 right after answering 200
 lost nothing; a stream on one node replays what the other committed and, live, sees every node's
-events within a second, each once and in id order, as a resume on the other node does; PostgreSQL stopped means 503
+events within a second, each once and in id order, as a resume on the other node does; migrate, token,
+replay and backup work on the shared database while the nodes run; PostgreSQL stopped means 503
 with Retry-After (never a 200), and both nodes recover by themselves when it is back.
 
   usage: postgres_nodes_test.py INBOXLITE_BINARY
@@ -169,7 +170,40 @@ def main():
         check(resumed == sorted(stored)[60:] + [listener.ids[0][0] if listener.ids else -1],
               "a stream resumed on node A from an id node B sent goes on with the next event, no gap, no repeat")
 
-        # 6. PostgreSQL stopped: 503 with Retry-After, never 200; back: both nodes recover by themselves.
+        # 6. The commands, on PostgreSQL, while both nodes run (one more writer taking turns).
+        def command(*arguments):
+            return subprocess.run([binary, *arguments, "--database-url", database], capture_output=True, text=True, timeout=60)
+        migrated = command("migrate")
+        check(migrated.returncode == 0 and "up to date" in migrated.stdout, f"migrate: the database is up to date ({migrated.stdout.strip()})")
+        created = command("token", "create", "--name", "cli-reader", "--session", "nodes")
+        secret = created.stdout.strip().splitlines()[-1] if created.returncode == 0 else ""
+        def with_token(node, path, token):
+            request = urllib.request.Request(f"{node.base}{path}", headers={"Authorization": f"Bearer {token}"})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer: return answer.status
+            except urllib.error.HTTPError as error: return error.code
+        time.sleep(1.2)
+        check(secret.startswith("il_") and all(with_token(node, "/api/conversations?session=nodes", secret) == 200 for node in nodes),
+              "token create on PostgreSQL: both nodes accept the new token")
+        listed = command("token", "list")
+        check("cli-reader" in listed.stdout and secret not in listed.stdout, "token list shows it (never the token itself)")
+        revoked = command("token", "revoke", "cli-reader")
+        time.sleep(1.2)
+        check(revoked.returncode == 0 and all(with_token(node, "/api/conversations", secret) == 401 for node in nodes),
+              "token revoke on PostgreSQL: both nodes refuse it within a second")
+        for index, node in enumerate(nodes):
+            post(node, "conversation.created", {"id": f"unknown{index}"})
+        replayed = command("replay", "--status", "ignored")
+        check(replayed.returncode == 0 and replayed.stdout.startswith("replayed 2 ignored deliveries: 0 applied, 2 ignored"),
+              f"replay on PostgreSQL re-applies the ignored deliveries both nodes stored ({replayed.stdout.strip()})")
+        dump = Path(cluster) / "backup.dump"
+        backed = command("backup", "--to", str(dump))
+        check(backed.returncode == 0 and dump.stat().st_size > 0 and "password" not in backed.stdout + backed.stderr,
+              f"backup on PostgreSQL: pg_dump, custom format ({backed.stdout.strip() or backed.stderr.strip()})")
+        restored = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True)
+        check("webhook_deliveries" in restored.stdout, "the dump holds the tables (pg_restore --list)")
+
+        # 7. PostgreSQL stopped: 503 with Retry-After, never 200; back: both nodes recover by themselves.
         subprocess.run([CLUSTER, "pause", cluster], check=True)
         outage = [post(node, "message.sent", sent(f"DOWN{index}")) for index, node in enumerate(nodes)]
         check(all(answer[0] == 503 and answer[2].get("Retry-After") for answer in outage), "PostgreSQL stopped: 503 with Retry-After on both nodes")

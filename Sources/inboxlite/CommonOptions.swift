@@ -70,16 +70,10 @@ struct DatabaseOptions: ParsableArguments {
         return value
     }
 
-    /// A user who chose PostgreSQL must never be served from a SQLite file by surprise: commands
-    /// that work with SQLite only refuse to run while `INBOXLITE_DATABASE_URL` is set.
-    func requireSQLite() throws {
-        if environment(PostgresOptions.urlVariable) != nil {
-            throw UsageFailure("\(PostgresOptions.urlVariable) is set, but this command works with SQLite only so far (with PostgreSQL: `serve`, `migrate`, the admin API for replay and tokens, pg_dump for backups); unset it to use --db")
-        }
-    }
-
+    /// The SQLite file's settings. Every command that opens the database also takes
+    /// `PostgresOptions` and asks it first, so a user who chose PostgreSQL (`INBOXLITE_DATABASE_URL`)
+    /// is never served from a SQLite file by surprise.
     func store() throws -> StoreConfiguration {
-        try requireSQLite()
         return StoreConfiguration(path: databasePath, durability: try resolvedDurability(), fileAccess: try resolvedFileAccess())
     }
 

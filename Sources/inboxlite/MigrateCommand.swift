@@ -1,8 +1,6 @@
 import ArgumentParser
 import InboxPostgres
 import InboxStore
-import Logging
-import PostgresNIO
 
 /// `inboxlite migrate`: bring the database schema up to date and exit — the SQLite file, or the
 /// PostgreSQL database `--database-url` names (its migrations are `Migrations/postgresql/`; several
@@ -10,13 +8,15 @@ import PostgresNIO
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply pending migrations and exit.")
 
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var postgres: PostgresOptions
+    @OptionGroup var access: WriterAccess
+    private var database: DatabaseOptions { access.database }
 
     func run() async throws {
         do {
-            if let location = try postgres.location() {
-                try await migrate(location)
+            if let location = try access.postgres.location() {
+                let applied = try await access.migrate(location, logger: try database.bootstrapLogging())
+                let version = try Migration.load(from: try database.migrationsDirectory().appendingPathComponent("postgresql")).last?.version ?? 0
+                print(applied.isEmpty ? "\(location) is up to date (schema version \(version))" : "applied \(applied.joined(separator: ", ")) to \(location)")
                 return
             }
             let migrations = try Migration.load(from: try database.migrationsDirectory())
@@ -27,27 +27,5 @@ struct MigrateCommand: AsyncParsableCommand {
         } catch let error as MigrationError {
             throw UsageFailure("\(error)")
         }
-    }
-
-    private func migrate(_ location: PostgresLocation) async throws {
-        let migrations = try Migration.load(from: try database.migrationsDirectory().appendingPathComponent("postgresql"))
-        let logger = try database.bootstrapLogging()
-        let connection: PostgresConnection
-        do {
-            connection = try await location.connect(logger: logger)
-        } catch let error as PostgresLocation.Unreachable {
-            throw UsageFailure(error.description)
-        }
-        let applied: [String]
-        do {
-            applied = try await PostgresMigrator(migrations: migrations).migrate(connection, logger: logger)
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try? await connection.close()
-        print(applied.isEmpty
-            ? "\(location) is up to date (schema version \(migrations.last?.version ?? 0))"
-            : "applied \(applied.joined(separator: ", ")) to \(location)")
     }
 }

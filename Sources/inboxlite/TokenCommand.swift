@@ -3,7 +3,8 @@ import Foundation
 import InboxStore
 
 /// `inboxlite token create|list|revoke`: API tokens with a role and sessions. While a service holds the
-/// database they go through it (`/api/admin/tokens`, with an admin token), so there is one writer.
+/// SQLite file they go through it (`/api/admin/tokens`, with an admin token), so there is one
+/// writer; on PostgreSQL they are written directly (every node sees a new or revoked token within a second).
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token", abstract: "Create, list and revoke API tokens.",
@@ -12,23 +13,12 @@ struct TokenCommand: AsyncParsableCommand {
 
     /// Options every token command shares.
     struct Common: ParsableArguments {
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var access: WriterAccess
 
-        @Option(help: "Admin token of the running service (env INBOXLITE_API_TOKEN; default: the api-token file next to the database).")
-        var apiToken: String?
-
-        /// Runs `local` on this process's own writer, or `remote` through the service holding the database.
+        /// Runs `local` on this process's own writer, or `remote` through the service holding the SQLite file.
         func run<T>(local: (InboxWriter) throws -> T, remote: (ServiceClient) async throws -> T) async throws -> T {
-            let owner: StoreOwner
             do {
-                owner = try StoreOwner(try database.store())
-            } catch StoreOwnerError.held(_, let service) {
-                return try await remote(try ServiceClient(service: service, database: database, apiToken: apiToken, what: "manage tokens"))
-            }
-            defer { owner.release() }
-            try owner.migrate(try Migration.load(from: try database.migrationsDirectory()))
-            do {
-                return try local(try owner.makeWriter())
+                return try await access.run("manage tokens", local: local, remote: remote)
             } catch let error as TokenError {
                 throw UsageFailure(error.description)
             }
