@@ -9,7 +9,11 @@
 # BENCH_CEILING=1 (the default) then sends the first run's stream to `inboxlite-bench
 # http-ceiling`: the same webhook route, verifier and parser in front of a store that keeps
 # nothing, for what HTTP + verification + decoding alone allow on this machine.
+# BENCH_ENGINE=postgresql runs on a throwaway PostgreSQL cluster with its durable defaults (fsync
+# and synchronous_commit on; a fresh database per run), and BENCH_NODES=2 on two nodes sharing it,
+# the stream dealt out to them alternately (as a round-robin balancer would), each at C/2 connections.
 #   usage: [BENCH_RUNS=3] [BENCH_SEED=42] [BENCH_DB=filled.sqlite] [BENCH_PERF=0] [BENCH_CEILING=0] [BENCH_BIN=path]
+#          [BENCH_ENGINE=sqlite|postgresql] [BENCH_NODES=1|2]
 #          scripts/bench-ingest.sh [N=100000] [C=64] [extra serve flags, e.g. --durability full]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,20 +30,59 @@ CEILING=${BENCH_CEILING:-1}
 [ "$CEILING" = 1 ] && { swift build -c release --product inboxlite-bench 2>&1 | grep -E "error|Compiling|Build" | tail -3 >&2; }
 BIN=${BENCH_BIN:-.build/release/inboxlite}
 ALL=$(mktemp -d /tmp/inboxlite-bench.XXXXXX)
-SERVER=
-trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$ALL"' EXIT
+ENGINE=${BENCH_ENGINE:-sqlite}; NODES=${BENCH_NODES:-1}
+SERVER=; SERVERS=; PG_URL=
+trap '[ -n "$SERVER$SERVERS" ] && kill $SERVER $SERVERS 2>/dev/null; [ -n "$PG_URL" ] && scripts/postgres-cluster.sh stop "$ALL/pg";
+      [ -n "${BENCH_KEEP:-}" ] || rm -rf "$ALL"' EXIT
+if [ "$ENGINE" = postgresql ]; then
+  chmod 755 "$ALL"
+  PG_URL=$(PG_DURABLE=1 scripts/postgres-cluster.sh start "$ALL/pg")
+fi
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 200); do curl -fs "http://127.0.0.1:$1/healthz" >/dev/null && break; sleep 0.1; done; }
 # Sends $1/requests.bin once over C connections to port $2; returns (wrk still running, in $WRK)
 # when every request has been answered, so the caller can read the server's counters first.
 fire_stream() {
-  BENCH_REQUESTS="$1/requests.bin" BENCH_DONE="$1/done" wrk -t1 -c"$C" -d600s --timeout 10s \
-    -s scripts/bench_ingest.lua "http://127.0.0.1:$2" >"$1/wrk.txt" 2>&1 &
-  WRK=$!
-  while [ ! -s "$1/done" ] && kill -0 $WRK 2>/dev/null; do sleep 0.05; done
+  if [ "$#" -eq 2 ]; then
+    BENCH_REQUESTS="$1/requests.bin" BENCH_DONE="$1/done" wrk -t1 -c"$C" -d600s --timeout 10s \
+      -s scripts/bench_ingest.lua "http://127.0.0.1:$2" >"$1/wrk.txt" 2>&1 &
+    WRK=$!
+    while [ ! -s "$1/done" ] && kill -0 $WRK 2>/dev/null; do sleep 0.05; done
+    return
+  fi
+  # Several nodes: request i goes to node i mod n, each node's share over C/n connections.
+  local work=$1; shift; local n=$#
+  python3 - "$work" "$n" <<'PY'
+import sys
+work, n = sys.argv[1], int(sys.argv[2])
+data, pos, shares = open(f"{work}/requests.bin", "rb").read(), 0, [bytearray() for _ in range(n)]
+index = 0
+while pos < len(data):
+    newline = data.index(b"\n", pos)
+    end = newline + 1 + int(data[pos:newline])
+    shares[index % n] += data[pos:end]
+    pos, index = end, index + 1
+for node, share in enumerate(shares):
+    open(f"{work}/requests{node}.bin", "wb").write(share)
+PY
+  WRK=; local node=0
+  for port in "$@"; do
+    BENCH_REQUESTS="$work/requests$node.bin" BENCH_DONE="$work/done$node" wrk -t1 -c"$((C / n))" -d600s --timeout 10s \
+      -s scripts/bench_ingest.lua "http://127.0.0.1:$port" >"$work/wrk$node.txt" 2>&1 &
+    WRK="$WRK $!"; node=$((node + 1))
+  done
+  while true; do
+    local finished=0
+    for node in $(seq 0 $((n - 1))); do [ -s "$work/done$node" ] && finished=$((finished + 1)); done
+    [ "$finished" -eq "$n" ] && break
+    for pid in $WRK; do kill -0 "$pid" 2>/dev/null || break 2; done
+    sleep 0.05
+  done
+  # The stream took as long as its slowest share.
+  sort -g "$work"/done[0-9]* | tail -1 >"$work/done"
 }
-stop_stream() { kill -INT $WRK 2>/dev/null || true; wait $WRK || true; }
+stop_stream() { for pid in $WRK; do kill -INT "$pid" 2>/dev/null || true; wait "$pid" || true; done; }
 # The same process, the same connection count, the cheapest request it serves.
 healthz_rate() { wrk -t1 -c"$C" -d5s "http://127.0.0.1:$2/healthz" >"$1/healthz.txt" 2>&1; }
 
@@ -57,18 +100,36 @@ for run in $(seq "$RUNS"); do
   fi
   python3 scripts/bench_ingest_gen.py "$N" "$SECRET" "$WORK/requests.bin" "127.0.0.1:$PORT" "$((SEED + run - 1))" \
     >"$WORK/expected.json"
-  $BIN serve --db "$WORK/inbox.sqlite" --port "$PORT" --webhook-secret "$SECRET" --waha-hmac-key "$SECRET" --api-token bench \
+  DATABASE=(--db "$WORK/inbox.sqlite")
+  if [ "$ENGINE" = postgresql ]; then
+    psql "$PG_URL" -qc "CREATE DATABASE run$run"
+    DATABASE=(--database-url "${PG_URL%/*}/run$run?sslmode=disable")
+    echo "${PG_URL%/*}/run$run" >"$WORK/postgres-url"
+  fi
+  $BIN serve "${DATABASE[@]}" --port "$PORT" --webhook-secret "$SECRET" --waha-hmac-key "$SECRET" --api-token bench \
     --log-level warning "$@" >"$WORK/server.log" 2>&1 &
   SERVER=$!; SERVER_PID=$SERVER
   wait_up "$PORT"
-  sqlite3 "file:$WORK/inbox.sqlite?mode=ro" "select count(*) from messages; select count(*) from webhook_deliveries;
-    select count(*) from messages_fts where messages_fts match 'mensaje';
-    select count(*) from messages_fts where messages_fts match 'respuesta';" \
-    >"$WORK/before.txt"
+  PORTS=$PORT; SERVERS=
+  for node in $(seq 2 "$NODES"); do
+    NODE_PORT=$(free_port)
+    $BIN serve "${DATABASE[@]}" --port "$NODE_PORT" --webhook-secret "$SECRET" --waha-hmac-key "$SECRET" --api-token bench \
+      --log-level warning "$@" >"$WORK/server$node.log" 2>&1 &
+    SERVERS="$SERVERS $!"; PORTS="$PORTS $NODE_PORT"
+    wait_up "$NODE_PORT"
+  done
+  if [ "$ENGINE" = postgresql ]; then
+    echo "0 0 0 0" >"$WORK/before.txt"
+  else
+    sqlite3 "file:$WORK/inbox.sqlite?mode=ro" "select count(*) from messages; select count(*) from webhook_deliveries;
+      select count(*) from messages_fts where messages_fts match 'mensaje';
+      select count(*) from messages_fts where messages_fts match 'respuesta';" \
+      >"$WORK/before.txt"
+  fi
 
   [ "$PERF" = 1 ] && { perf record -F ${BENCH_PERF_HZ:-499} -g -a -o "$WORK/perf.data" >/dev/null 2>&1 & PERFPID=$!; sleep 0.5; }
   CPU0=$(cpu_ticks "$SERVER"); IO0=$(awk '/^write_bytes/ {print $2}' "/proc/$SERVER/io")
-  fire_stream "$WORK" "$PORT"
+  if [ "$NODES" -gt 1 ]; then fire_stream "$WORK" $PORTS; else fire_stream "$WORK" "$PORT"; fi
   CPU1=$(cpu_ticks "$SERVER"); IO1=$(awk '/^write_bytes/ {print $2}' "/proc/$SERVER/io")
   stop_stream
   [ "$PERF" = 1 ] && { kill -INT $PERFPID; wait $PERFPID || true; }
@@ -76,7 +137,7 @@ for run in $(seq "$RUNS"); do
 
   healthz_rate "$WORK" "$PORT"
   awk '/VmHWM/ {print $2}' /proc/$SERVER/status >"$WORK/rss_kb"
-  kill -TERM $SERVER; wait $SERVER || true; SERVER=
+  kill -TERM $SERVER $SERVERS; wait $SERVER $SERVERS || true; SERVER=; SERVERS=
 
   if [ "$PERF" = 1 ]; then
     perf script -i "$WORK/perf.data" --pid "$SERVER_PID" -F comm,tid,ip,sym,dso 2>/dev/null | python3 scripts/bench_stages.py >"$WORK/stages.json"

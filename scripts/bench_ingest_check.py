@@ -5,25 +5,63 @@ records the run's figures; with --summary, prints the table of medians and range
   bench_ingest_check.py RUN_DIR CONNECTIONS RUN_NUMBER
   bench_ingest_check.py --summary BENCH_DIR RUNS
 """
-import json, os, re, sqlite3, statistics, sys
+import glob, json, os, re, sqlite3, statistics, subprocess, sys
 
 def parse_kv(text, prefixes):
     lines = " ".join(l for l in text.splitlines() if l.startswith(prefixes))
     return dict(re.findall(r"(\w+)=([\d.]+)", lines))
 
+def wrk_figures(work):
+    """The answers' counts and latencies; with several nodes, their wrk outputs added up (counts)
+    and the worst of them (latencies)."""
+    vals = parse_kv(open(f"{work}/wrk.txt").read(), ("BENCH", "duration_s"))
+    shares = [parse_kv(open(path).read(), ("BENCH",)) for path in sorted(glob.glob(f"{work}/wrk[0-9]*.txt"))]
+    for key in ("ok", "non200", "duplicates", "answered"):
+        if shares: vals[key] = str(sum(int(share[key]) for share in shares))
+    for key in ("p50_ms", "p99_ms", "max_ms"):
+        if shares: vals[key] = str(max(float(share[key]) for share in shares))
+    return vals
+
+
+class PostgresQueries:
+    """The checks' SQL on PostgreSQL, through psql (`:ours` and `:hub` as literals); SQLite's
+    full-text table becomes the same search the API runs (`inbox_search_words`)."""
+    def __init__(self, url, params):
+        self.url, self.params = url, params
+
+    def translate(self, sql):
+        for name, value in self.params.items():
+            sql = sql.replace(f":{name}", "'" + value.replace("'", "''") + "'")
+        return re.sub(r"from messages_fts where messages_fts match '(\w+)'",
+                      r"from messages where inbox_search_words(body) @@ plainto_tsquery('simple', '\1')", sql)
+
+    def execute(self, sql, _params=None):
+        out = subprocess.run(["psql", self.url, "-AtF", "\t", "-c", self.translate(sql)], check=True, capture_output=True, text=True).stdout
+        return Rows([tuple(int(cell) if re.fullmatch(r"-?\d+", cell) else cell for cell in line.split("\t")) for line in out.splitlines()])
+
+
+class Rows(list):
+    def fetchone(self): return self[0] if self else None
+    def fetchall(self): return list(self)
+
+
 def check_run(work, conns, run):
     expected = json.load(open(f"{work}/expected.json"))
-    vals = parse_kv(open(f"{work}/wrk.txt").read(), ("BENCH", "duration_s"))
+    vals = wrk_figures(work)
     health = open(f"{work}/healthz.txt").read()
     healthz = float(re.search(r"Requests/sec:\s+([\d.]+)", health).group(1))
     before_messages, before_deliveries, before_fts_received, before_fts_sent = (
         int(x) for x in open(f"{work}/before.txt").read().split())
-    db = sqlite3.connect(f"file:{work}/inbox.sqlite?mode=ro", uri=True)
     # This run's sessions (Inbox Hub bench<seed>_<n>, WAHA waha:bench<seed>_w<n>), for `like :ours escape '\'`.
     ours = {"ours": f"%bench{expected['seed']}\\_%", "hub": f"bench{expected['seed']}\\_%"}
+    if os.path.exists(f"{work}/postgres-url"):
+        db = PostgresQueries(open(f"{work}/postgres-url").read().strip(), ours)
+        tables = {row[0] for row in db.execute("select table_name from information_schema.tables where table_schema = 'public'")}
+    else:
+        db = sqlite3.connect(f"file:{work}/inbox.sqlite?mode=ro", uri=True)
+        tables = {row[0] for row in db.execute("select name from sqlite_master where type = 'table'")}
     q = lambda sql: db.execute(sql, ours).fetchone()[0]
     statuses = dict(db.execute("select session_id, status from sessions where session_id like :hub escape '\\'", ours).fetchall())
-    tables = {row[0] for row in db.execute("select name from sqlite_master where type = 'table'")}
     # Builds before reactions, edits and deletions were applied stored them as ignored (for comparisons with them).
     applies_changes = "message_reactions" in tables
     changes = expected.get("reactions", 0) + expected.get("edits", 0) + expected.get("deletions", 0)

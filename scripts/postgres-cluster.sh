@@ -15,9 +15,13 @@ as_owner() {
 }
 
 # Small and fast: a test cluster holds nothing that must survive a crash of the machine.
+# PG_DURABLE=1 (benchmarks) keeps PostgreSQL's defaults instead: fsync, full-page writes and
+# synchronous_commit on, as a production server runs.
 run_server() {
+  local fast="-c fsync=off -c full_page_writes=off"
+  [ "$(cat "$dir/durable" 2>/dev/null)" = 1 ] && fast="-c synchronous_commit=on"
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
-    "-c listen_addresses=127.0.0.1 -c port=$1 -c unix_socket_directories=$dir -c max_connections=200 -c fsync=off -c full_page_writes=off" >/dev/null
+    "-c listen_addresses=127.0.0.1 -c port=$1 -c unix_socket_directories=$dir -c max_connections=200 $fast" >/dev/null
 }
 
 case $command in
@@ -32,6 +36,7 @@ start)
     --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   echo "$port" > "$dir/port"
+  echo "${PG_DURABLE:-0}" > "$dir/durable"
   run_server "$port"
   echo "postgres://inboxlite:$password@127.0.0.1:$port/postgres"
   ;;
