@@ -136,6 +136,7 @@ let package = Package(
             dependencies: [
                 "InboxEvents",
                 "InboxStore",
+                "InboxPostgres",
                 "InboxHTTP",
                 "WebhookReceiver",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -6,6 +6,7 @@
 #   usage: scripts/bench-query.sh [DELIVERIES=1125000] [CONNECTIONS=16] [SECONDS=10]
 #   BENCH_DB=path reuses (or keeps) a filled database; BENCH_RUNS (3) runs of each set at 4 and
 #   CONNECTIONS connections (BENCH_CONNECTIONS overrides); BENCH_SETS picks the request sets.
+#   BENCH_ENGINE=postgresql fills and serves a database of a throwaway PostgreSQL cluster instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DELIVERIES=${1:-1125000}; C=${2:-16}; SECONDS_EACH=${3:-10}
@@ -13,23 +14,43 @@ command -v wrk >/dev/null || { sudo_cmd=$(command -v sudo || true); $sudo_cmd ap
 swift build -c release 2>&1 | grep -E 'error' >&2 || true
 WORK=$(mktemp -d /tmp/inboxlite-qbench.XXXXXX)
 DB=${BENCH_DB:-$WORK/inbox.sqlite}
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+PG_URL=
+trap 'kill $SERVER 2>/dev/null || true; [ -n "$PG_URL" ] && scripts/postgres-cluster.sh stop "$WORK/pg"; rm -rf "$WORK"' EXIT
 SERVER=""
-if [ ! -f "$DB" ]; then
-  .build/release/inboxlite-bench fill --db "$DB" --deliveries "$DELIVERIES" --conversations 20000
+if [ "${BENCH_ENGINE:-sqlite}" = postgresql ]; then
+  chmod 755 "$WORK"
+  PG_URL=$(PG_DURABLE=1 scripts/postgres-cluster.sh start "$WORK/pg")
+  psql "$PG_URL" -qc "CREATE DATABASE bench"
+  DB="${PG_URL%/*}/bench"
+  .build/release/inboxlite-bench fill --database-url "$DB?sslmode=disable" --deliveries "$DELIVERIES" --conversations 20000
+  psql "$DB" -qc "VACUUM ANALYZE"
+  DATABASE=(--database-url "$DB?sslmode=disable")
+else
+  if [ ! -f "$DB" ]; then
+    .build/release/inboxlite-bench fill --db "$DB" --deliveries "$DELIVERIES" --conversations 20000
+  fi
+  # Measure the query path, not the disk: read the file once so it sits in the OS page cache.
+  cat "$DB" >/dev/null
+  DATABASE=(--db "$DB")
 fi
-# Measure the query path, not the disk: read the file once so it sits in the OS page cache.
-cat "$DB" >/dev/null
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-.build/release/inboxlite serve --db "$DB" --port "$PORT" --webhook-secret bench --api-token bench --log-level warning \
+.build/release/inboxlite serve "${DATABASE[@]}" --port "$PORT" --webhook-secret bench --api-token bench --log-level warning \
   >"$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 
 python3 - "$DB" "$WORK" <<'PY'
-import random, sqlite3, sys, urllib.parse
-db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+import random, sqlite3, subprocess, sys, urllib.parse
 work = sys.argv[2]
+class Psql:
+    """The same queries through psql, for a PostgreSQL database."""
+    def __init__(self, url): self.url = url
+    def execute(self, sql):
+        out = subprocess.run(["psql", self.url, "-AtF", "\t", "-c", sql], check=True,
+                             capture_output=True, text=True).stdout
+        rows = [tuple(line.split("\t")) for line in out.splitlines()]
+        return type("Rows", (list,), {"fetchall": lambda self: list(self), "fetchone": lambda self: self[0]})(rows)
+db = Psql(sys.argv[1]) if sys.argv[1].startswith("postgres") else sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
 rng = random.Random(1)
 q = urllib.parse.quote
 convs = db.execute("SELECT session_id, contact FROM conversations ORDER BY random() LIMIT 2000").fetchall()

@@ -39,7 +39,7 @@ public func buildApplication(
 
     let storage = try await Storage.open(configuration, logger: logger)
 
-    let metrics = InboxMetrics()
+    let metrics = InboxMetrics(engine: storage.readPool.engine)
     let broadcaster = EventBroadcaster(maxBufferedBytes: configuration.eventBufferBytes, maxSubscribers: configuration.maxEventStreams)
     // One writer: its commits go straight to the live streams. Several nodes: every node's
     // streams follow the delivery log, woken by commits here and notifications from the others.

@@ -350,7 +350,9 @@ struct QueryAPITests {
                 #expect(text.contains("inboxlite_writer_batch_size_count"))
                 #expect(text.contains("inboxlite_writer_queue_depth 0"))
                 #expect(text.contains("inboxlite_sse_clients 0"))
-                #expect(text.contains(#"inboxlite_db_pool_in_use{engine="sqlite"} 0"#) && text.contains(#"inboxlite_db_pool_waiting{engine="sqlite"} 0"#))
+                // Labelled with the engine under test (the PostgreSQL run of this suite says postgresql).
+                let engine = TestInbox.engine.rawValue
+                #expect(text.contains(#"inboxlite_db_pool_in_use{engine="\#(engine)"} 0"#) && text.contains(#"inboxlite_db_pool_waiting{engine="\#(engine)"} 0"#))
             }
         }
     }
