@@ -21,7 +21,7 @@ run_server() {
   local fast="-c fsync=off -c full_page_writes=off"
   [ "$(cat "$dir/durable" 2>/dev/null)" = 1 ] && fast="-c synchronous_commit=on"
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
-    "-c listen_addresses=127.0.0.1 -c port=$1 -c unix_socket_directories=$dir -c max_connections=200 $fast" >/dev/null
+    "-c listen_addresses=127.0.0.1 -c port=$1 -c unix_socket_directories=$dir -c max_connections=500 $fast" >/dev/null
 }
 
 case $command in

@@ -194,6 +194,8 @@ struct ScopedTokenTests {
         try await inbox.live { port, _ in
             let stream = try RawHTTPConnection(port: port)
             stream.send(AuthenticationTests.get("/api/events?last_event_id=0&session=beta", token: acme))
+            // The head may be slow under load (a parallel suite on PostgreSQL); then 1.5 s for an event.
+            _ = await stream.read(timeout: 10) { $0.contains("\r\n\r\n") }
             let seen = await stream.read(timeout: 1.5) { $0.contains("id: ") }
             #expect(seen.hasPrefix("HTTP/1.1 200") && !seen.contains("id: "), "\(seen)")
         }
