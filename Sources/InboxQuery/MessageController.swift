@@ -69,12 +69,7 @@ public struct MessageController<Context: AuthorizedRequestContext>: Sendable {
             key = "messages_fts.rowid"
             query = SelectQuery("FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?", match)
         } else {
-            // Ordered by `m.id + 0`, not `m.id`: the planner takes folding a text for cheap (it is
-            // ~100 µs), so for a word of middling frequency it walked messages newest first,
-            // folding every body until 20 matched (25 ms for 237 rows of 27,000; a rarer word could
-            // reach the time limit). Hiding the key's order leaves it the GIN index, then a top-N
-            // sort of the hits: a cost in proportion to the hits (~3 µs each), never a fold per row.
-            key = "(m.id + 0)"
+            key = "m.id"
             // The GIN index over inbox_search_words(body); the words folded by the same function.
             query = SelectQuery(
                 """
