@@ -34,7 +34,11 @@ struct ShutdownTests {
         }
         #expect(stream.contains("event: shutdown\ndata: "), "a reading client is told the service is stopping")
         #expect(idleStream.contains("event: shutdown"), "so is a client that was not reading")
-        #expect(stopTook < .seconds(5), "stopped in \(stopTook)")
+        // Open streams never hold a stop up; what it waits for is the in-flight webhooks' commits.
+        // Alone this test stops in ~0.5 s on either engine; in the PostgreSQL run of the suite, 110
+        // tests share the server and 2 cores, and those commits took up to 7.8 s (CI, 2026-12-06).
+        let bound: Duration = TestInbox.onSQLite ? .seconds(5) : .seconds(15)
+        #expect(stopTook < bound, "stopped in \(stopTook)")
         // Every webhook either got its 200 after commit, or was refused before anything was
         // stored (the gateway retries); none was left half-done.
         let accepted = statuses.filter { $0 == 200 }.count

@@ -93,4 +93,50 @@ struct TwoNodeWriteTests {
             #expect(try db.queryFirst("SELECT count(*) FROM messages WHERE ack = 3")?.int(0) == count)
         }
     }
+
+    @Test("housekeeping on two nodes at once touches each row once: failed deliveries retried once, receipts expired once")
+    func housekeepingOnceAcrossNodes() async throws {
+        try await PostgresTestServer.withMigratedDatabase { location in
+            let count = 120
+            let old = Date().addingTimeInterval(-30 * 86_400)
+            // Receipts of messages that never came, received a month ago: all waiting in pending_acks.
+            let setup = PostgresBlockingConnection(location: location, logger: PostgresTestServer.logger)
+            defer { setup.close() }
+            let writer = try InboxWriter(database: setup)
+            let acks = try (0..<count).map { try #require(EngineParityTests.delivery(Array(Self.ack(10_000 + $0, 3).utf8), provider: .inboxHub, at: old)) }
+            // And messages whose deliveries stand for ones that failed once and are due for a retry now.
+            let messages = try (0..<count / 2).map { try #require(EngineParityTests.delivery(Array(Self.sent($0).utf8), provider: .inboxHub, at: old)) }
+            _ = try writer.commit(acks + messages, now: old)
+            try setup.run("UPDATE webhook_deliveries SET status = 'failed', attempts = 1, next_attempt_at = '2000-01-01T00:00:00.000Z' WHERE event = 'message.sent'")
+            #expect(try setup.queryFirst("SELECT count(*) FROM pending_acks")?.int(0) == count)
+
+            // Two nodes' writers run every housekeeping step at the same time, in small steps, until done.
+            let totals = try await withThrowingTaskGroup(of: (retried: Int, expired: Int).self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        let connection = PostgresBlockingConnection(location: location, logger: PostgresTestServer.logger)
+                        defer { connection.close() }
+                        let node = try InboxWriter(database: connection)
+                        var (retried, expired) = (0, 0)
+                        while true {
+                            let (tried, moved) = (try node.retryDueFailures(limit: 7),
+                                                  try node.expirePendingAcks(receivedBefore: Date().addingTimeInterval(-7 * 86_400), limit: 7))
+                            retried += tried
+                            expired += moved
+                            if tried == 0, moved == 0 { return (retried, expired) }
+                        }
+                    }
+                }
+                return try await group.reduce(into: (retried: 0, expired: 0)) { $0.retried += $1.retried; $0.expired += $1.expired }
+            }
+            #expect(totals.retried == count / 2, "each due failure retried by one node only")
+            #expect(totals.expired == count, "each receipt expired by one node only")
+            #expect(try setup.query("SELECT attempts, count(*) FROM webhook_deliveries GROUP BY attempts ORDER BY attempts").map { "\($0.int(0) ?? 0)x\($0.int(1) ?? 0)" }
+                    == ["1x\(count)", "2x\(count / 2)"])
+            #expect(try setup.queryFirst("SELECT count(*) FROM webhook_deliveries WHERE status <> 'applied'")?.int(0) == 0)
+            #expect(try setup.queryFirst("SELECT count(*) FROM expired_pending_acks")?.int(0) == count)
+            #expect(try setup.queryFirst("SELECT count(*) FROM pending_acks")?.int(0) == 0)
+            #expect(try setup.queryFirst("SELECT value FROM store_state WHERE name = 'expired_pending_acks'")?.int(0) == count)
+        }
+    }
 }
