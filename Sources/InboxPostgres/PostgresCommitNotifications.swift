@@ -45,8 +45,10 @@ public struct PostgresCommitNotifications: Sendable {
             } catch {
                 if Task.isCancelled { return }
                 if !failing {
+                    // PSQLError's own description hides everything; ours names the server's reason, never a value.
+                    let reason = (error as? PSQLError).map { "\(PostgresStoreError($0))" } ?? "\(error)"
                     logger.warning("cannot listen for other nodes' commits; their live events come within a second anyway",
-                                   metadata: ["error": "\(error)"])
+                                   metadata: ["error": "\(reason)"])
                 }
                 failing = true
             }

@@ -59,6 +59,8 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
     private var stopping = false
     private var unavailable = false
     private var lastCommitFailed = false
+    /// Housekeeping found the database unreachable (writer thread only): said once, not each second.
+    private var housekeepingUnreachable = false
     private var finished: CheckedContinuation<Void, Never>?
 
     /// - Parameter onCommit: called on the writer thread after each commit, with what it stored.
@@ -240,8 +242,17 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
         do {
             let retried = try writer.retryDueFailures(now: now)
             noteCommit(failed: false)
+            if housekeepingUnreachable { logger.notice("housekeeping reaches the database again") }
+            housekeepingUnreachable = false
             if retried > 0 { logger.info("retried failed deliveries", metadata: ["count": "\(retried)"]) }
             more = more || retried >= 100
+        } catch let error as any DatabaseError where error.isTransient {
+            // Unreachable or busy: nothing else can commit either. Said once, not every second,
+            // until the database answers again; the next round tries again.
+            noteCommit(failed: true)
+            if !housekeepingUnreachable { logger.warning("housekeeping waits for the database", metadata: ["error": "\(error)"]) }
+            housekeepingUnreachable = true
+            return false
         } catch {
             noteCommit(failed: true)
             logger.warning("retrying failed deliveries did not commit", metadata: ["error": "\(error)"])
