@@ -50,6 +50,9 @@ public final class StoreOwner: @unchecked Sendable {
         guard !isReleased else { return }
         isReleased = true
         _ = ftruncate(descriptor, 0)
+        // Unlock before closing: a child process forked in this instant (a test or a command
+        // spawning a program) shares the descriptor until it execs, and would keep the lock.
+        _ = flock(descriptor, LOCK_UN)
         close(descriptor)
     }
 
