@@ -200,6 +200,7 @@ def main():
         backed = command("backup", "--to", str(dump))
         check(backed.returncode == 0 and dump.stat().st_size > 0 and "password" not in backed.stdout + backed.stderr,
               f"backup on PostgreSQL: pg_dump, custom format ({backed.stdout.strip() or backed.stderr.strip()})")
+        check(dump.exists() and oct(dump.stat().st_mode & 0o777) == "0o600", f"the dump is readable by its owner only ({oct(dump.stat().st_mode & 0o777) if dump.exists() else '-'})")
         restored = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True)
         check("webhook_deliveries" in restored.stdout, "the dump holds the tables (pg_restore --list)")
 

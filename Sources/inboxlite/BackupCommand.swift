@@ -61,6 +61,10 @@ struct BackupCommand: AsyncParsableCommand {
         environment["PGSSLMODE"] = location.tlsMode.rawValue
         environment["PGSSLROOTCERT"] = location.rootCertificatePath
         process.environment = environment
+        // The dump holds every message: created 0600 (0640 with --file-access group) like a
+        // SQLite backup, by the umask pg_dump inherits, never readable by others for an instant.
+        let previous = umask(0o777 & ~(try database.resolvedFileAccess().fileMode))
+        defer { umask(previous) }
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
