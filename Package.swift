@@ -159,6 +159,7 @@ let package = Package(
             name: "InboxPostgresTests",
             dependencies: [
                 "InboxPostgres",
+                "InboxQuery",
                 "InboxStore",
                 "InboxEvents",
                 "WebhookReceiver",
