@@ -1,7 +1,7 @@
 """A live `inboxlite serve` for the scripted tests (console_test.py, pooling_client_test.py): a
 fresh database in a temp folder, a free port, fixed secrets, and webhooks signed as Inbox Hub signs
 them."""
-import hashlib, hmac, json, socket, subprocess, tempfile, time, urllib.request
+import hashlib, hmac, json, shutil, socket, subprocess, tempfile, time, urllib.request
 from datetime import datetime, timezone
 
 
@@ -13,8 +13,8 @@ class LiveServer:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
-        database = (["--database-url", database_url] if database_url
-                    else ["--db", f"{tempfile.mkdtemp(prefix='inboxlite-script-')}/db.sqlite"])
+        self.folder = None if database_url else tempfile.mkdtemp(prefix="inboxlite-script-")
+        database = ["--database-url", database_url] if database_url else ["--db", f"{self.folder}/db.sqlite"]
         self.command = [binary, "serve", *database, "--webhook-secret", secret, "--api-token", token,
                         "--log-level", "warning", *extra_arguments]
         self.start()
@@ -37,8 +37,11 @@ class LiveServer:
                 time.sleep(0.1)
 
     def stop(self):
+        """SIGTERM, then the temp folder goes (the database in it with it)."""
         self.process.terminate()
         self.process.wait(timeout=10)
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def inbox_hub_webhook(self, event, data, session="crm"):
         """The body and headers of a signed Inbox Hub webhook."""

@@ -22,10 +22,10 @@ final class RawHTTPConnection: @unchecked Sendable {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard result == 0 else {
-            close(descriptor)
-            throw POSIXError(.ECONNREFUSED)
-        }
+        // No close here: every stored property is set, so a throw still runs deinit, which closes
+        // it. Closing here too closed the number twice — by then perhaps a socket another thread
+        // had just opened (NIO then crashed on EBADF in getsockname, or a test hung).
+        guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
     }
 
     deinit { close(descriptor) }

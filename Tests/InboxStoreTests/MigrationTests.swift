@@ -3,13 +3,18 @@ import Foundation
 import Testing
 
 @Suite("Migrations")
-struct MigrationTests {
+final class MigrationTests {
+    /// The temp folders this test made, removed when it ends (a suite instance lives for one test).
+    private var folders: [URL] = []
+    deinit { for folder in folders { try? FileManager.default.removeItem(at: folder) } }
+
     static let shipped = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Migrations")
 
     private func temporaryStore() -> StoreConfiguration {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboxlite-mig-\(UUID().uuidString)")
+        folders.append(folder)
         return StoreConfiguration(path: folder.appendingPathComponent("nested/inbox.sqlite").path)
     }
 
