@@ -55,7 +55,10 @@ public struct EventStreamController<Context: AuthorizedRequestContext>: Sendable
         } catch {
             throw QueryError.tooManyStreams(broadcaster.maxSubscribers)
         }
-        // Decided before the 200 goes out: whether the id can still be resumed from the log.
+        // Decided before the 200 goes out: whether the id can still be resumed from the log, and
+        // for a client that does not resume, where the live head is. It starts after the head, read
+        // after subscribing: with several nodes the live feed may still publish what committed
+        // just before, and that is not this client's to see.
         var reset = false
         if let resumeAfter {
             let horizon = try await pool.read { db in
@@ -63,6 +66,7 @@ public struct EventStreamController<Context: AuthorizedRequestContext>: Sendable
             }
             reset = resumeAfter < horizon
         }
+        let liveHead = resumeAfter == nil || reset ? try await pool.read { try DeliveryLog.head(in: $0) } : 0
         let (pool, interval, limit, resetNeeded, resumeFrom) = (self.pool, heartbeatInterval, maxEvents, reset, resumeAfter)
         let (tokens, authorization) = (self.tokens, request.headers[.authorization])
         let body = ResponseBody { writer in
@@ -112,7 +116,7 @@ public struct EventStreamController<Context: AuthorizedRequestContext>: Sendable
                 if sent < limit, !subscription.isShuttingDown {
                     // Everything up to here came from the log, with its merges; a live event with the
                     // same id as the one just sent (a delivery's `contact.merged`) is new.
-                    let covered = last
+                    let covered = max(last, liveHead)
                     for await item in subscription.stream {
                         switch item {
                         case .heartbeat:
