@@ -43,12 +43,12 @@ public func buildApplication(
     let broadcaster = EventBroadcaster(maxBufferedBytes: configuration.eventBufferBytes, maxSubscribers: configuration.maxEventStreams)
     // One writer: its commits go straight to the live streams. Several nodes: every node's
     // streams follow the delivery log, woken by commits here and notifications from the others.
-    var feed: LiveEventFeed?
-    if let listener = storage.otherNodesCommits {
-        let head = try await storage.readPool.read { try DeliveryLog.head(in: $0) }
-        feed = LiveEventFeed(pool: storage.readPool, broadcaster: broadcaster, head: head, listener: listener, logger: logger)
+    let liveFeed: LiveEventFeed? = if let listener = storage.otherNodesCommits {
+        LiveEventFeed(pool: storage.readPool, broadcaster: broadcaster, head: try await storage.readPool.read { try DeliveryLog.head(in: $0) },
+                      listener: listener, logger: logger)
+    } else {
+        nil
     }
-    let liveFeed = feed
     let writer = DeliveryWriter(host: storage.writerHost, settings: configuration.writerSettings, logger: logger) { deliveries, results in
         metrics.batch(size: deliveries.count)
         if let feed = liveFeed {

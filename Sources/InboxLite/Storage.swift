@@ -26,14 +26,7 @@ struct Storage: Sendable {
         }
         // Several nodes may start at once: the migrator's advisory lock lets one apply, the others wait.
         let migrations = try Migration.load(from: configuration.migrationsDirectory.appendingPathComponent("postgresql"))
-        let connection = try await location.connect(logger: logger)
-        do {
-            noteApplied(try await PostgresMigrator(migrations: migrations).migrate(connection, logger: logger), logger: logger)
-            try await connection.close()
-        } catch {
-            try? await connection.close()
-            throw error
-        }
+        noteApplied(try await PostgresMigrator(migrations: migrations).migrate(location, logger: logger), logger: logger)
         let pool = ReadPool(engine: .postgresql, maxPending: configuration.maxQueuedReads) { timeLimit in
             PostgresBlockingConnection(location: location, role: .reader(timeLimit: timeLimit), logger: logger)
         }

@@ -22,6 +22,21 @@ public struct PostgresMigrator: Sendable {
         try await client.withConnection { connection in try await migrate(connection, logger: logger) }
     }
 
+    /// Connects once, applies what the database lacks, and closes the connection whatever happened
+    /// (a starting node, a command).
+    @discardableResult
+    public func migrate(_ location: PostgresLocation, logger: Logger) async throws -> [String] {
+        let connection = try await location.connect(logger: logger)
+        do {
+            let applied = try await migrate(connection, logger: logger)
+            try? await connection.close()
+            return applied
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
     /// Applies what the database lacks, holding the advisory lock on `connection` meanwhile.
     @discardableResult
     public func migrate(_ connection: PostgresConnection, logger: Logger) async throws -> [String] {

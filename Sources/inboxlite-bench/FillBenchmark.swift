@@ -36,10 +36,8 @@ struct FillBenchmark: AsyncParsableCommand {
 
     private func fillPostgres(_ location: PostgresLocation) async throws {
         let logger = Logger(label: "fill")
-        let connection = try await location.connect(logger: logger)
-        _ = try await PostgresMigrator(migrations: try Migration.load(from: URL(fileURLWithPath: migrations).appendingPathComponent("postgresql")))
-            .migrate(connection, logger: logger)
-        try await connection.close()
+        try await PostgresMigrator(migrations: try Migration.load(from: URL(fileURLWithPath: migrations).appendingPathComponent("postgresql")))
+            .migrate(location, logger: logger)
         let writing = PostgresBlockingConnection(location: location, logger: logger)
         let reading = PostgresBlockingConnection(location: location, role: .reader(timeLimit: 60), logger: logger)
         defer { writing.close(); reading.close() }

@@ -8,14 +8,13 @@ import InboxStore
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply pending migrations and exit.")
 
-    @OptionGroup var access: WriterAccess
-    private var database: DatabaseOptions { access.database }
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var postgres: PostgresOptions
 
     func run() async throws {
         do {
-            if let location = try access.postgres.location() {
-                let applied = try await access.migrate(location, logger: try database.bootstrapLogging())
-                let version = try Migration.load(from: try database.migrationsDirectory().appendingPathComponent("postgresql")).last?.version ?? 0
+            if let location = try postgres.location() {
+                let (applied, version) = try await migratePostgres(location, migrationsFrom: database, logger: try database.bootstrapLogging())
                 print(applied.isEmpty ? "\(location) is up to date (schema version \(version))" : "applied \(applied.joined(separator: ", ")) to \(location)")
                 return
             }

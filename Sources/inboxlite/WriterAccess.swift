@@ -3,7 +3,6 @@ import Foundation
 import InboxPostgres
 import InboxStore
 import Logging
-import PostgresNIO
 
 /// How a command that writes reaches the database, whichever engine: SQLite has one writer, so
 /// while a service holds the file the command asks that service (its admin API); a free file is
@@ -21,7 +20,7 @@ struct WriterAccess: ParsableArguments {
     func run<T>(_ what: String, local: (InboxWriter) throws -> T, remote: (ServiceClient) async throws -> T) async throws -> T {
         if let location = try postgres.location() {
             let logger = Logger(label: "inboxlite")
-            try await migrate(location, logger: logger)
+            try await migratePostgres(location, migrationsFrom: database, logger: logger)
             let connection = PostgresBlockingConnection(location: location, logger: logger)
             defer { connection.close() }
             do {
@@ -40,25 +39,17 @@ struct WriterAccess: ParsableArguments {
         try owner.migrate(try Migration.load(from: try database.migrationsDirectory()))
         return try local(try owner.makeWriter())
     }
+}
 
-    /// Brings the PostgreSQL schema up to date (under the migrator's lock, as a starting node
-    /// does); the names of the migrations applied.
-    @discardableResult
-    func migrate(_ location: PostgresLocation, logger: Logger) async throws -> [String] {
-        let migrations = try Migration.load(from: try database.migrationsDirectory().appendingPathComponent("postgresql"))
-        let connection: PostgresConnection
-        do {
-            connection = try await location.connect(logger: logger)
-        } catch let error as PostgresLocation.Unreachable {
-            throw UsageFailure(error.description)
-        }
-        do {
-            let applied = try await PostgresMigrator(migrations: migrations).migrate(connection, logger: logger)
-            try? await connection.close()
-            return applied
-        } catch {
-            try? await connection.close()
-            throw error
-        }
+/// Brings a PostgreSQL schema up to date (under the migrator's lock, as a starting node does): the
+/// migrations applied, and the schema version now.
+@discardableResult
+func migratePostgres(_ location: PostgresLocation, migrationsFrom database: DatabaseOptions, logger: Logger) async throws
+    -> (applied: [String], version: Int) {
+    let migrations = try Migration.load(from: try database.migrationsDirectory().appendingPathComponent("postgresql"))
+    do {
+        return (try await PostgresMigrator(migrations: migrations).migrate(location, logger: logger), migrations.last?.version ?? 0)
+    } catch let error as PostgresLocation.Unreachable {
+        throw UsageFailure(error.description)
     }
 }
