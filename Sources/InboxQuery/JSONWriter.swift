@@ -33,6 +33,20 @@ public struct JSONWriter: ~Copyable {
         Array(UnsafeBufferPointer(start: storage, count: count))
     }
 
+    /// How many bytes have been written: where the next value starts.
+    var byteCount: Int { count }
+
+    /// The next value starts a document of its own: no comma before it.
+    mutating func startDocument() {
+        precondition(depth == 0, "a document starts outside every container")
+        hasMember = 0
+    }
+
+    /// Bytes written in `range`.
+    func bytes(_ range: Range<Int>) -> [UInt8] {
+        Array(UnsafeBufferPointer(start: storage + range.lowerBound, count: range.count))
+    }
+
     private mutating func reserve(_ extra: Int) {
         guard count + extra > capacity else { return }
         let grown = max(capacity * 2, count + extra)
@@ -128,6 +142,17 @@ public struct JSONWriter: ~Copyable {
     public mutating func raw(_ json: UnsafeBufferPointer<UInt8>) {
         separate()
         if json.isEmpty { appendNull() } else { append(json) }
+    }
+
+    /// The members of a stored JSON object (`{"a":1,"b":2}`) as members of the object being
+    /// written; nothing for `{}` or text that is not an object.
+    mutating func members(_ object: UnsafeBufferPointer<UInt8>) {
+        var start = 0, end = object.count
+        while start < end, object[start] != UInt8(ascii: "{") { start += 1 }
+        while end > start, object[end - 1] != UInt8(ascii: "}") { end -= 1 }
+        guard end - start > 2 else { return }
+        separate()
+        append(UnsafeBufferPointer(rebasing: object[(start + 1)..<(end - 1)]))
     }
 
     /// UTF-8 text as the inside of a JSON string: runs that need no escape are copied whole.

@@ -33,6 +33,11 @@ struct Field: Sendable {
         case hidden
         /// A nested object of these fields.
         case object([Field])
+        /// A nested object of these fields, left out when its first field is NULL (a LEFT JOIN
+        /// that found no row).
+        case optionalObject([Field])
+        /// Stored JSON object whose members become members of this object; nothing when NULL.
+        case members
     }
 
     let name: StaticString
@@ -80,12 +85,14 @@ struct ReadModel: Sendable {
     private struct Step {
         enum Operation: UInt8 {
             case text, optionalText, integer, optionalInteger, unixTime, boolean, optionalNumber, snippet, rawJSON, optionalRawJSON
-            case beginObject, endObject
+            case members, beginObject, beginOptionalObject, endObject
         }
         let operation: Operation
         let column: Int32
         let memberStart: Int32
         let memberCount: Int32
+        /// `beginOptionalObject`: the index of the step after its `endObject`.
+        var skipTo: Int32 = 0
     }
 
     init(_ fields: [Field]) {
@@ -108,6 +115,17 @@ struct ReadModel: Sendable {
                     step(.endObject, nil)
                     continue
                 }
+                if case .optionalObject(let nested) = field.kind {
+                    // Checked: the first nested field's column, the next one selected.
+                    let begin = steps.count
+                    step(.beginOptionalObject, field)
+                    steps[begin] = Step(operation: .beginOptionalObject, column: Int32(columns.count), memberStart: steps[begin].memberStart,
+                                        memberCount: steps[begin].memberCount)
+                    compile(nested, topLevel: false)
+                    step(.endObject, nil)
+                    steps[begin].skipTo = Int32(steps.count)
+                    continue
+                }
                 if topLevel { topLevelColumns[field.name.description] = columns.count }
                 columns.append(field)
                 switch field.kind {
@@ -121,7 +139,8 @@ struct ReadModel: Sendable {
                 case .snippet: step(.snippet, field)
                 case .rawJSON: step(.rawJSON, field)
                 case .optionalRawJSON: step(.optionalRawJSON, field)
-                case .hidden, .object: break
+                case .members: step(.members, field)
+                case .hidden, .object, .optionalObject: break
                 }
             }
         }
@@ -159,7 +178,10 @@ struct ReadModel: Sendable {
         json.beginObject()
         steps.withUnsafeBufferPointer { steps in
             members.withUnsafeBufferPointer { members in
-                for step in steps {
+                var index = 0
+                while index < steps.count {
+                    let step = steps[index]
+                    index += 1
                     let column = start + Int(step.column)
                     let member = UnsafeBufferPointer(rebasing: members[Int(step.memberStart)..<Int(step.memberStart + step.memberCount)])
                     switch step.operation {
@@ -198,6 +220,16 @@ struct ReadModel: Sendable {
                         guard !row.isNull(column) else { continue }
                         json.key(encoded: member)
                         row.withText(column) { json.raw($0) }
+                    case .members:
+                        guard !row.isNull(column) else { continue }
+                        row.withText(column) { json.members($0) }
+                    case .beginOptionalObject:
+                        guard !row.isNull(column) else {
+                            index = Int(step.skipTo)
+                            continue
+                        }
+                        json.key(encoded: member)
+                        json.beginObject()
                     case .beginObject:
                         json.key(encoded: member)
                         json.beginObject()

@@ -115,13 +115,13 @@ extension EventApplier {
         case .edit:
             try edit(rowId: rowId, body: change.value, at: change.eventTime, deliveryId: deliveryId, now: now)
         case .delete:
-            try delete(rowId: rowId, at: change.eventTime, now: now)
+            try delete(rowId: rowId, at: change.eventTime, deliveryId: deliveryId, now: now)
         }
     }
 
     /// One reaction per person per message; the newer event wins, so a late older one changes nothing.
     private func react(rowId: Int64, reactor: String, emoji: String?, at time: String, deliveryId: Int64, now: String) throws {
-        try db.run(
+        let changed = try db.run(
             """
             INSERT INTO message_reactions (message_id, reactor, emoji, reacted_at, delivery_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (message_id, reactor) DO UPDATE SET emoji = excluded.emoji, reacted_at = excluded.reacted_at,
@@ -130,6 +130,10 @@ extension EventApplier {
             """,
             rowId, reactor, emoji, time, deliveryId, now
         )
+        guard changed > 0 else { return }
+        try logMessageEvent(.messageReaction, message: rowId, occurredAt: time, deliveryId: deliveryId, now: now, detail: [
+            ("reaction", .object([("reactor", .string(reactor)), ("emoji", .text(emoji)), ("reacted_at", .string(time))])),
+        ])
     }
 
     /// The message takes the newest edit's text; each edit's previous text goes to `message_edits`.
@@ -150,6 +154,9 @@ extension EventApplier {
         try db.run(
             "UPDATE messages SET body = COALESCE(?, body), edited_at = ?, updated_at = ? WHERE id = ?", body, time, now, rowId
         )
+        try logMessageEvent(.messageEdited, message: rowId, occurredAt: time, deliveryId: deliveryId, now: now, detail: [
+            ("edit", .object([("previous_body", .text(previous)), ("edited_at", .string(time))])),
+        ])
         if let body, rowId <= state.fullTextWatermark {
             try reindexBody(rowId: rowId, old: previous, new: body)
         }
@@ -157,7 +164,7 @@ extension EventApplier {
 
     /// Deleted for everyone: the row stays as a tombstone; its text, content, file and edit
     /// history are not kept, and it leaves search.
-    private func delete(rowId: Int64, at time: String, now: String) throws {
+    private func delete(rowId: Int64, at time: String, deliveryId: Int64, now: String) throws {
         guard let current = try db.queryFirst("SELECT body, deleted_at FROM messages WHERE id = ?", rowId),
               current.string(1) == nil else { return }
         try db.run(
@@ -166,6 +173,8 @@ extension EventApplier {
         )
         try db.run("DELETE FROM message_media WHERE message_id = ?", rowId)
         try db.run("UPDATE message_edits SET previous_body = NULL, new_body = NULL WHERE message_id = ?", rowId)
+        try logMessageEvent(.messageDeleted, message: rowId, occurredAt: time, deliveryId: deliveryId, now: now,
+                            detail: [("deletion", .object([("deleted_at", .string(time))]))])
         if let old = current.string(0), rowId <= state.fullTextWatermark, db.dialect.feedsFullTextTable {
             try db.run("INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?, ?)", rowId, old)
         }

@@ -302,6 +302,14 @@ extension EventApplier {
         )
         state.merges.append(ContactMerge(sessionId: session, contactId: kept, whatsappId: whatsappId,
                                          mergedWhatsappId: mergedWhatsappId, reason: reason.rawValue))
+        // Merged by traffic (a merge on upgrade belongs to no delivery and is no news).
+        if let deliveryId = origin.deliveryId {
+            try logEvent(.contactMerged, session: session, chat: whatsappId, deliveryId: deliveryId, occurredAt: origin.now, now: origin.now,
+                         detail: [("merge", .object([
+                             ("contact_id", .integer(kept)), ("whatsapp_id", .string(whatsappId)),
+                             ("merged_whatsapp_id", .string(mergedWhatsappId)), ("reason", .string(reason.rawValue)),
+                         ]))])
+        }
     }
 
     // MARK: - Names

@@ -49,6 +49,17 @@ extension EventApplier {
                 }
             }
         }
+        var detail: [(String, JSONValue)] = [("group_id", .string(chat.whatsappId))]
+        if let subject = group.subject, !subject.isEmpty { detail.append(("subject", .string(subject))) }
+        if let description = group.description { detail.append(("description", .string(description))) }
+        if group.left { detail.append(("left", .bool(true))) }
+        if let members = group.members { detail.append(("members", .integer(Int64(members.count)))) }
+        if let (change, members) = group.change {
+            detail.append(("change", .string(change.rawValue)))
+            detail.append(("participants", .array(members.map { .string($0.id) })))
+        }
+        try logEvent(.groupUpdated, session: session, chat: chat.whatsappId, deliveryId: delivery.id, occurredAt: eventTime,
+                     now: delivery.now, detail: [("group", .object(detail))])
     }
 
     /// A member's row (`role`: admin or superadmin, anything else a member); their other
@@ -108,6 +119,9 @@ extension EventApplier {
             """,
             session, delivery.id, delivery.envelope.event, time, delivery.data, delivery.receivedAtText, notice.summary
         )
+        try logEvent(.sessionNotice, session: session, chat: nil, deliveryId: delivery.id, occurredAt: time, now: delivery.now, detail: [
+            ("notice", .object([("event", .string(delivery.envelope.event)), ("summary", .text(notice.summary))])),
+        ])
     }
 
     /// An account-wide event (Meta's WABA fields): an event of each session of the account; the

@@ -261,6 +261,25 @@ struct EventApplier {
         default:
             return
         }
+        var shown: [(String, JSONValue)]
+        switch event {
+        case .sessionQR(let qr):
+            shown = [("status", .string("QR Code")), ("qr_code", .text(qr.qrCode)), ("qr_expires_at", .text(qr.expiresAt.map(Timestamps.iso)))]
+        case .sessionConnected(let connected):
+            shown = [("status", .string("Connected")), ("phone_number", .text(connected.phoneNumber))]
+        case .sessionDisconnected(let disconnected):
+            shown = [("status", .string("Disconnected")), ("disconnect_reason", .string(disconnected.reason ?? "unknown"))]
+        default:
+            shown = [("status", .string("Pending"))]
+        }
+        shown.append(("summary", .text(Self.summary(of: event))))
+        if case .sessionQR = event {
+            try logEvent(.sessionQR, session: session, chat: nil, deliveryId: delivery.id, occurredAt: changedAt, now: delivery.now,
+                         detail: [("session", .object(shown))])
+        } else {
+            try logEvent(.sessionStatus, session: session, chat: nil, deliveryId: delivery.id, occurredAt: changedAt, now: delivery.now,
+                         detail: [("session", .object(shown))])
+        }
     }
 
     /// The readable line of a session status event.
@@ -325,6 +344,8 @@ struct EventApplier {
         if let insertedId {
             status = baseStatus
             rowId = insertedId
+            try logMessageEvent(outgoing ? .messageSent : .messageReceived, message: rowId,
+                                occurredAt: Timestamps.iso(unixSeconds: timestamp), deliveryId: delivery.id, now: delivery.now)
             if !isStatus {
                 try countInConversation(rowId: rowId, session: session, chat: chat, outgoing: outgoing, timestamp: timestamp,
                                         countsUnread: !outgoing && !isStatus && !message.backfilled && kind != MessageKind.system.rawValue)
@@ -358,6 +379,12 @@ struct EventApplier {
             if !textSettled, let body = message.body, rowId <= state.fullTextWatermark {
                 try reindexBody(rowId: rowId, old: existing.string(2), new: body)
             }
+            // A copy that only repeats the message is no news; new text or a file's description is.
+            let textChanged = !textSettled && message.body != nil && message.body != existing.string(2)
+            if textChanged || message.media != nil {
+                try logMessageEvent(.messageUpdated, message: rowId, occurredAt: delivery.eventTimeText, deliveryId: delivery.id,
+                                    now: delivery.now)
+            }
         }
         if let media = message.media {
             try upsertMedia(media, messageRow: rowId, now: delivery.now)
@@ -366,7 +393,7 @@ struct EventApplier {
         // Receipts: one carried on the message itself, and any that arrived before it.
         var best: Receipt?
         if let code = message.ack, let ack = AckCode(rawValue: Int(code)) {
-            best = Receipt(ack: ack, time: delivery.receivedAtText, receivedAt: delivery.receivedAtText)
+            best = Receipt(ack: ack, time: delivery.receivedAtText, receivedAt: delivery.receivedAtText, deliveryId: delivery.id)
         }
         let shortId = message.waKeyId ?? message.messageId
         // Sorted here rather than by ORDER BY, which opened a temporary sorter for every message
@@ -382,9 +409,9 @@ struct EventApplier {
             for row in pending {
                 guard let ack = row.int(0).flatMap(AckCode.init(rawValue:)) else { continue }
                 let receivedAt = row.string(2) ?? delivery.now
-                var receipt = Receipt(ack: ack, time: row.string(3) ?? receivedAt, receivedAt: receivedAt)
+                var receipt = Receipt(ack: ack, time: row.string(3) ?? receivedAt, receivedAt: receivedAt, deliveryId: Int64(row.int(1) ?? 0))
                 receipt.participant = row.string(5)
-                try recordAck(receipt, messageRow: rowId, deliveryId: Int64(row.int(1) ?? 0))
+                try recordAck(receipt, messageRow: rowId, deliveryId: receipt.deliveryId)
                 if best.map({ receipt.ack.status.rank > $0.ack.status.rank }) ?? true { best = receipt }
             }
             try db.run(
@@ -415,6 +442,8 @@ struct EventApplier {
         let ack: AckCode
         let time: String
         let receivedAt: String
+        /// The delivery that carried it.
+        let deliveryId: Int64
         var errorCode: Int64? = nil
         var errorTitle: String? = nil
         /// The group member it is from, for a member's own receipt.
@@ -512,7 +541,7 @@ struct EventApplier {
         var targets = try findMessages(ack.messageId, key: key, session: session)
         let receipt = Receipt(
             ack: ack.ack, time: ack.time.map(Timestamps.iso) ?? delivery.receivedAtText, receivedAt: delivery.receivedAtText,
-            errorCode: ack.errorCode, errorTitle: ack.errorTitle, participant: ack.participant
+            deliveryId: delivery.id, errorCode: ack.errorCode, errorTitle: ack.errorTitle, participant: ack.participant
         )
         if targets.isEmpty, let chat = ack.createsOutgoingMessageTo {
             // Meta never sends the outgoing message itself: its first status creates the row.
@@ -549,12 +578,18 @@ struct EventApplier {
         "SELECT id, status FROM messages WHERE \(sql.unindexed("session_id")) = ? AND (message_id = ? OR wa_key_id = ?)"
     }
 
-    /// Moves a message's status up to the receipt's, never down.
+    /// Moves a message's status up to the receipt's, never down: a `message.ack` event when it moves.
     private func raise(rowId: Int64, from current: MessageStatus, to receipt: Receipt, now: String) throws {
         guard receipt.ack.status.rank > current.rank else { return }
         try db.run(
             "UPDATE messages SET status = ?, ack = ?, ack_at = ?, ack_received_at = ?, updated_at = ? WHERE id = ?",
             receipt.ack.status.rawValue, receipt.ack.rawValue, receipt.time, receipt.receivedAt, now, rowId
         )
+        var ack: [(String, JSONValue)] = [("status", .string(receipt.ack.status.rawValue)), ("ack", .integer(Int64(receipt.ack.rawValue))),
+                                          ("at", .string(receipt.time))]
+        if let code = receipt.errorCode { ack.append(("error_code", .integer(code))) }
+        if let title = receipt.errorTitle { ack.append(("error_title", .string(title))) }
+        try logMessageEvent(.messageAck, message: rowId, occurredAt: receipt.time, deliveryId: receipt.deliveryId, now: now,
+                            detail: [("ack", .object(ack))])
     }
 }

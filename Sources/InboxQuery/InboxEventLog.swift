@@ -1,0 +1,80 @@
+import InboxStore
+
+/// One event of the inbox's log as forwarding sends it and the normalised stream shows it.
+public struct InboxEventRecord: Sendable {
+    public let seq: Int64
+    public let type: String
+    /// "" for an event without a session.
+    public let sessionId: String
+    /// The chat's JID; "" for a session-wide event. Events of one (session, chat) stay in order.
+    public let chat: String
+    /// The event as JSON: `{"id","seq","type","occurred_at",…,"message":{…}}`.
+    public let json: [UInt8]
+}
+
+/// The inbox's event log (`inbox_events`), read into the JSON every consumer gets: one model, so
+/// a forwarded event and a streamed one are the same bytes.
+///
+/// A message event carries the message as `GET /api/messages/{id}` shows it (without the
+/// gateway's own `data`), read when the event is read: a late reader sees the message's current
+/// text and status, and what this event changed is in its own member (`ack`, `reaction`, `edit`,
+/// `deletion`).
+public enum InboxEventLog {
+    static let model = ReadModel([
+        // evt_<event_log_id>_<seq>: stable for the event, different in another database.
+        Field("id", "'evt_' || (SELECT value FROM store_state WHERE name = 'event_log_id') || '_' || e.seq", .text),
+        Field("seq", .integer, table: "e"),
+        Field("type", .text, table: "e"),
+        Field("occurred_at", .text, table: "e"),
+        Field("recorded_at", .text, table: "e"),
+        Field("session_id", .optionalText, table: "e"),
+        Field("chat", .optionalText, table: "e"),
+        Field("delivery_id", .integer, table: "e"),
+        Field("detail", "e.detail", .members),
+        Field("message", .optionalObject(ReadModels.messageFields("m"))) { _ in "" },
+    ])
+
+    /// Events after `after`, oldest first, at most `limit`, of the sessions `scope` allows and of
+    /// `types` (nil: all). `scannedThrough` is the last seq looked at: a reader that continues
+    /// from there skips only events that were filtered out.
+    public static func read(in db: any ReadConnection, after: Int64, limit: Int, scope: SessionScope = .everySession,
+                            types: Set<String>? = nil) throws -> (events: [InboxEventRecord], scannedThrough: Int64) {
+        // Up to the head read first: on PostgreSQL seqs become visible in order (taken under the
+        // writer's lock), so nothing at or below it can still appear.
+        let head = try self.head(in: db)
+        guard head > after else { return ([], after) }
+        let (scoped, values) = scope.restriction(on: "e.session_id")
+        var typed = ""
+        var typeValues: [any SQLBindable] = []
+        if let types {
+            let sorted = types.sorted()
+            typed = sorted.isEmpty ? " AND e.type IS NULL" : " AND e.type IN (\(sorted.map { _ in "?" }.joined(separator: ", ")))"
+            typeValues = sorted
+        }
+        let sql = """
+            SELECT \(model.selectList(db.dialect)) FROM inbox_events e LEFT JOIN messages m ON m.id = e.message_id
+            WHERE e.seq > ? AND e.seq <= ?\(scoped)\(typed) ORDER BY e.seq LIMIT ?
+            """
+        var json = JSONWriter()
+        var spans: [(seq: Int64, type: String, session: String, chat: String, range: Range<Int>)] = []
+        let (seqColumn, typeColumn) = (model.column("seq"), model.column("type"))
+        let (sessionColumn, chatColumn) = (model.column("session_id"), model.column("chat"))
+        try db.forEachRow(sql, arguments: [after, head] + values + typeValues + [limit]) { row in
+            json.startDocument()
+            let start = json.byteCount
+            model.write(row, to: &json)
+            spans.append((row.int64(seqColumn), row.string(typeColumn) ?? "", row.string(sessionColumn) ?? "", row.string(chatColumn) ?? "",
+                          start..<json.byteCount))
+        }
+        let events = spans.map {
+            InboxEventRecord(seq: $0.seq, type: $0.type, sessionId: $0.session, chat: $0.chat, json: json.bytes($0.range))
+        }
+        let scannedThrough = events.count == limit ? events[events.count - 1].seq : head
+        return (events, scannedThrough)
+    }
+
+    /// The newest event's seq (0 for none).
+    public static func head(in db: any ReadConnection) throws -> Int64 {
+        Int64(try db.queryFirst("SELECT max(seq) FROM inbox_events", arguments: [])?.int(0) ?? 0)
+    }
+}

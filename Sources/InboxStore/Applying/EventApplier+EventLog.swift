@@ -1,0 +1,62 @@
+import Foundation
+import InboxEvents
+
+/// The kinds of change the inbox records in `inbox_events`: what forwarding sends and the
+/// normalised event stream shows, the same whatever gateway the change came from.
+public enum InboxEventType: String, Sendable, CaseIterable {
+    case messageReceived = "message.received"
+    case messageSent = "message.sent"
+    /// A stored message learned more: its text or its file's description.
+    case messageUpdated = "message.updated"
+    case messageEdited = "message.edited"
+    case messageDeleted = "message.deleted"
+    /// A message's status moved up (sent → delivered → read → played, or error).
+    case messageAck = "message.ack"
+    /// A reaction was set, changed or removed (`emoji` null).
+    case messageReaction = "message.reaction"
+    case sessionStatus = "session.status"
+    case sessionQR = "session.qr"
+    /// A gateway's notice about the session or its account (Meta's account and template updates).
+    case sessionNotice = "session.notice"
+    /// Two contacts were found to be one person, or a contact was refiled under a better id.
+    case contactMerged = "contact.merged"
+    /// A group's subject, description or members changed.
+    case groupUpdated = "group.updated"
+}
+
+/// Writing `inbox_events`: one row per change, inside the transaction (and savepoint) that
+/// applies it, so an event exists exactly when its change committed.
+extension EventApplier {
+    /// An event about a stored message: its session and chat are the message's.
+    func logMessageEvent(_ type: InboxEventType, message rowId: Int64, occurredAt: String, deliveryId: Int64, now: String,
+                         detail: [(String, JSONValue)]? = nil) throws {
+        try db.run(
+            """
+            INSERT INTO inbox_events (type, session_id, chat, message_id, delivery_id, occurred_at, recorded_at, detail)
+            SELECT ?, session_id, contact, id, ?, ?, ?, ? FROM messages WHERE id = ?
+            """,
+            type.rawValue, deliveryId, occurredAt, now, Self.detailJSON(detail), rowId
+        )
+    }
+
+    /// An event about a session, a contact or a group.
+    func logEvent(_ type: InboxEventType, session: String?, chat: String?, deliveryId: Int64, occurredAt: String, now: String,
+                  detail: [(String, JSONValue)]) throws {
+        try db.run(
+            """
+            INSERT INTO inbox_events (type, session_id, chat, delivery_id, occurred_at, recorded_at, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            type.rawValue, session, chat, deliveryId, occurredAt, now, Self.detailJSON(detail)
+        )
+    }
+
+    private static func detailJSON(_ members: [(String, JSONValue)]?) -> String? {
+        members.map { String(decoding: JSONValue.object($0).serialized, as: UTF8.self) }
+    }
+}
+
+extension JSONValue {
+    /// A string, or null for nil.
+    static func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+}
