@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
     ],
     targets: [
         /// The system SQLite library (Debian: libsqlite3-dev).
@@ -101,6 +102,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// Forwarding the event log to CRMs: Standard Webhooks signing, per-chat order, retries,
+        /// dead letters, and the routes that show them.
+        .target(
+            name: "InboxForwarding",
+            dependencies: [
+                "InboxStore",
+                "InboxEvents",
+                "InboxQuery",
+                "InboxHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         /// Configuration and `buildApplication`, shared by the command line and the tests.
         .target(
             name: "InboxLite",
@@ -110,6 +128,7 @@ let package = Package(
                 "InboxEvents",
                 "InboxHTTP",
                 "InboxQuery",
+                "InboxForwarding",
                 "WebhookReceiver",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -122,6 +141,7 @@ let package = Package(
             name: "inboxlite",
             dependencies: [
                 "InboxEvents",
+                "InboxForwarding",
                 "InboxLite",
                 "InboxPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -173,6 +193,7 @@ let package = Package(
             name: "InboxLiteTests",
             dependencies: [
                 "InboxEvents",
+                "InboxForwarding",
                 "InboxLite",
                 "InboxPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -16,6 +16,10 @@ public final class InboxMetrics: Sendable {
     private let deliveryCounters = SeriesCache<DeliveryKey, Counter>()
     private let rejectionCounters = SeriesCache<String, Counter>()
     private let queryHistograms = SeriesCache<QueryKey, DurationHistogram>()
+    private let forwardingAttempts = SeriesCache<ForwardingKey, Counter>()
+    private let forwardingLatency = SeriesCache<String, DurationHistogram>()
+    private let forwardingDead = SeriesCache<String, Counter>()
+    private let forwardingBacklog = SeriesCache<String, Gauge>()
 
     /// Values sampled when /metrics is scraped.
     public struct Samples: Sendable {
@@ -23,11 +27,14 @@ public final class InboxMetrics: Sendable {
         public var sseClients: @Sendable () -> Int
         /// The database's connection pool: queries running on a connection, and waiting for one.
         public var databasePool: @Sendable () -> (inUse: Int, waiting: Int)
+        /// Each forwarding target's backlog (events not delivered yet), read for this scrape.
+        public var forwardingBacklog: [String: Int]
         public init(writerQueueDepth: @escaping @Sendable () -> Int, sseClients: @escaping @Sendable () -> Int,
-                    databasePool: @escaping @Sendable () -> (inUse: Int, waiting: Int)) {
+                    databasePool: @escaping @Sendable () -> (inUse: Int, waiting: Int), forwardingBacklog: [String: Int] = [:]) {
             self.writerQueueDepth = writerQueueDepth
             self.sseClients = sseClients
             self.databasePool = databasePool
+            self.forwardingBacklog = forwardingBacklog
         }
     }
 
@@ -107,6 +114,38 @@ public final class InboxMetrics: Sendable {
         let status: Int
     }
 
+    /// One attempt to forward an event to a target (its name is from configuration: bounded).
+    public func forwardingAttempt(target: String, delivered: Bool, duration: Duration) {
+        let outcome = delivered ? "delivered" : "failed"
+        forwardingAttempts.series(ForwardingKey(target: target, outcome: outcome)) {
+            registry.makeCounter(
+                descriptor: .inbox("forwarding_attempts", unit: "total", help: "Attempts to forward an event, by target and outcome."),
+                labels: [("outcome", outcome), ("target", target)]
+            )
+        }.increment()
+        forwardingLatency.series(target) {
+            registry.makeDurationHistogram(
+                descriptor: .inbox("forwarding_attempt", unit: "seconds", help: "Time from sending a forwarded event to its answer."),
+                labels: [("target", target)], buckets: Self.latencyBuckets
+            )
+        }.record(duration)
+    }
+
+    /// An event given up on after its retries.
+    public func forwardingDeadLetter(target: String) {
+        forwardingDead.series(target) {
+            registry.makeCounter(
+                descriptor: .inbox("forwarding_dead_letters", unit: "total", help: "Forwarded events given up on, by target."),
+                labels: [("target", target)]
+            )
+        }.increment()
+    }
+
+    private struct ForwardingKey: Hashable {
+        let target: String
+        let outcome: String
+    }
+
     /// The Prometheus text exposition, with sampled gauges refreshed.
     public func render(_ samples: Samples) -> [UInt8] {
         queueDepthGauge.set(Double(samples.writerQueueDepth()))
@@ -114,6 +153,14 @@ public final class InboxMetrics: Sendable {
         let pool = samples.databasePool()
         poolInUseGauge.set(Double(pool.inUse))
         poolWaitingGauge.set(Double(pool.waiting))
+        for (target, backlog) in samples.forwardingBacklog {
+            forwardingBacklog.series(target) {
+                registry.makeGauge(
+                    descriptor: .inbox("forwarding_backlog", unit: "", help: "Events not yet delivered to a forwarding target."),
+                    labels: [("target", target)]
+                )
+            }.set(Double(backlog))
+        }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer

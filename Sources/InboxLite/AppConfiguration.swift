@@ -1,5 +1,6 @@
 import InboxEvents
 import Foundation
+import InboxForwarding
 import InboxPostgres
 import InboxStore
 import Logging
@@ -70,6 +71,8 @@ public struct AppConfiguration: Sendable {
     public var metaVerifyToken: String?
     public var wahaHMACKey: String?
     public var evolutionToken: String?
+    /// Where the inbox's events are forwarded (`--forward-url`, `--forward-config`); none: off.
+    public var forwardTargets: [ForwardTarget] = []
 
     public init(
         host: String = "127.0.0.1",

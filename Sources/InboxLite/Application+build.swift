@@ -1,5 +1,6 @@
 import InboxEvents
 import Foundation
+import InboxForwarding
 import Hummingbird
 import InboxHTTP
 import InboxQuery
@@ -7,6 +8,7 @@ import InboxStore
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import WebhookReceiver
 
 /// The request context every route uses: Hummingbird's core, plus what the request's API token
@@ -49,13 +51,22 @@ public func buildApplication(
     } else {
         nil
     }
+    // Made after the writer (its ledger), woken by the writer's commits.
+    let forwarding = ForwarderSlot()
     let writer = DeliveryWriter(host: storage.writerHost, settings: configuration.writerSettings, logger: logger) { deliveries, results in
         metrics.batch(size: deliveries.count)
+        forwarding.wake()
         if let feed = liveFeed {
             feed.wake()
         } else {
             broadcaster.publish(LiveEvents.from(deliveries, results))
         }
+    }
+    let forwarder = configuration.forwardTargets.isEmpty ? nil
+        : Forwarder(targets: configuration.forwardTargets, pool: storage.readPool, ledger: writer, observer: metrics, logger: logger)
+    forwarding.set(forwarder)
+    if !configuration.forwardTargets.isEmpty {
+        logger.notice("forwarding", metadata: ["targets": "\(configuration.forwardTargets.map { "\($0.name) → \($0.shownURL)" }.joined(separator: ", "))"])
     }
     let verifier = configuration.inboxHubVerifier
     let authenticators = configuration.gatewayAuthenticators(inboxHub: verifier)
@@ -113,9 +124,16 @@ public func buildApplication(
     let (protected, admin, operatorOnly) = (tokenGroup(.read), tokenGroup(.admin), tokenGroup(.adminOfEverySession))
     WebhookTestController(verifier: verifier, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(open: router, protected: protected)
+    let forwardingTargets = configuration.forwardTargets.map {
+        ForwardingTargetView(name: $0.name, url: $0.shownURL, scope: $0.scope, types: $0.types)
+    }
     operatorOnly.get("/metrics") { _, _ in
+        // Each target's backlog is counted for the scrape (a database read; none without targets).
+        let backlogs = forwardingTargets.isEmpty ? [:] : Dictionary(
+            uniqueKeysWithValues: try await ForwardingController<AppRequestContext>.statuses(of: forwardingTargets, pool: pool).map { ($0.name, $0.backlog) }
+        )
         let text = metrics.render(.init(writerQueueDepth: { writer.backlog }, sseClients: { broadcaster.subscriberCount },
-                                        databasePool: { pool.usage }))
+                                        databasePool: { pool.usage }, forwardingBacklog: backlogs))
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: text))
@@ -131,6 +149,10 @@ public func buildApplication(
     EventStreamController(pool: pool, broadcaster: broadcaster, tokens: tokens, heartbeatInterval: configuration.eventHeartbeat)
         .addRoutes(to: protected)
     AdminController(store: writer).addRoutes(to: admin)
+    // Forwarding's standing spans every session: for admin tokens of every session.
+    ForwardingController(pool: pool, targets: forwardingTargets).addRoutes(to: operatorOnly)
+    ForwardingAdminController(ledger: writer, targets: forwardingTargets.map(\.name), wake: { forwarding.wake() })
+        .addRoutes(to: operatorOnly)
 
     let host = configuration.host
     var app = Application(
@@ -151,6 +173,8 @@ public func buildApplication(
     )
     app.addServices(writer)
     if let liveFeed { app.addServices(liveFeed) }
+    // After the writer: stopped before it, so its last progress still goes through the writer.
+    if let forwarder { app.addServices(forwarder) }
     return app
 }
 
@@ -183,4 +207,36 @@ enum LiveEvents {
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// The forwarder once it exists: the writer's commit observer is made before it.
+final class ForwarderSlot: Sendable {
+    private let forwarder = Mutex<Forwarder?>(nil)
+
+    func set(_ value: Forwarder?) {
+        forwarder.withLock { $0 = value }
+    }
+
+    func wake() {
+        forwarder.withLock { $0 }?.wake()
+    }
+}
+
+/// The forwarding ledger is written through the one writer.
+extension DeliveryWriter: ForwardingLedger {
+    public func claimForwarding(target: String, url: String, holder: String, lease: TimeInterval) async throws -> ForwardingClaim? {
+        try await perform { try $0.claimForwarding(target: target, url: url, holder: holder, lease: lease) }
+    }
+
+    public func saveForwarding(_ changes: ForwardingChanges, target: String, holder: String, lease: TimeInterval) async throws -> Bool {
+        try await perform { try $0.saveForwarding(changes, target: target, holder: holder, lease: lease) }
+    }
+
+    public func releaseForwarding(target: String, holder: String) async throws {
+        try await perform { try $0.releaseForwarding(target: target, holder: holder) }
+    }
+
+    public func resendDeadForwarding(target: String?, seq: Int64?) async throws -> Int {
+        try await perform { try $0.resendDeadForwarding(target: target, seq: seq) }
+    }
 }

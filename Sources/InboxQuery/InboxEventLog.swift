@@ -51,26 +51,40 @@ public enum InboxEventLog {
             typed = sorted.isEmpty ? " AND e.type IS NULL" : " AND e.type IN (\(sorted.map { _ in "?" }.joined(separator: ", ")))"
             typeValues = sorted
         }
+        let events = try records(
+            in: db, where: "e.seq > ? AND e.seq <= ?\(scoped)\(typed)", arguments: [after, head] + values + typeValues, limit: limit
+        )
+        let scannedThrough = events.count == limit ? events[events.count - 1].seq : head
+        return (events, scannedThrough)
+    }
+
+    /// The events with these seqs, in seq order (a seq that is not in the log is left out).
+    public static func read(in db: any ReadConnection, seqs: [Int64]) throws -> [InboxEventRecord] {
+        guard !seqs.isEmpty else { return [] }
+        return try records(in: db, where: "e.seq IN (\(seqs.map { _ in "?" }.joined(separator: ", ")))", arguments: seqs, limit: seqs.count)
+    }
+
+    private static func records(in db: any ReadConnection, where condition: String, arguments: [any SQLBindable], limit: Int) throws
+        -> [InboxEventRecord]
+    {
         let sql = """
             SELECT \(model.selectList(db.dialect)) FROM inbox_events e LEFT JOIN messages m ON m.id = e.message_id
-            WHERE e.seq > ? AND e.seq <= ?\(scoped)\(typed) ORDER BY e.seq LIMIT ?
+            WHERE \(condition) ORDER BY e.seq LIMIT ?
             """
         var json = JSONWriter()
         var spans: [(seq: Int64, type: String, session: String, chat: String, range: Range<Int>)] = []
         let (seqColumn, typeColumn) = (model.column("seq"), model.column("type"))
         let (sessionColumn, chatColumn) = (model.column("session_id"), model.column("chat"))
-        try db.forEachRow(sql, arguments: [after, head] + values + typeValues + [limit]) { row in
+        try db.forEachRow(sql, arguments: arguments + [limit]) { row in
             json.startDocument()
             let start = json.byteCount
             model.write(row, to: &json)
             spans.append((row.int64(seqColumn), row.string(typeColumn) ?? "", row.string(sessionColumn) ?? "", row.string(chatColumn) ?? "",
                           start..<json.byteCount))
         }
-        let events = spans.map {
+        return spans.map {
             InboxEventRecord(seq: $0.seq, type: $0.type, sessionId: $0.session, chat: $0.chat, json: json.bytes($0.range))
         }
-        let scannedThrough = events.count == limit ? events[events.count - 1].seq : head
-        return (events, scannedThrough)
     }
 
     /// The newest event's seq (0 for none).

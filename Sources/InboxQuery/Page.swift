@@ -65,7 +65,7 @@ public enum Cursor {
 extension Request {
     /// The one value of a query parameter, nil when absent. A parameter given twice is a 400: which
     /// of them counts would otherwise be the server's guess (`?include=&include=body`).
-    func queryValue(_ name: String) throws -> String? {
+    public func queryValue(_ name: String) throws -> String? {
         let values = uri.queryParameters.getAll(name)
         guard values.count <= 1 else { throw QueryError.badParameter(name, "is given more than once") }
         return values.first.map { String($0) }
@@ -73,7 +73,7 @@ extension Request {
 
     /// An optional, non-empty query parameter, at most `maxLength` characters (Unicode code
     /// points, as the OpenAPI document's `maxLength` counts them).
-    func parameter(_ name: String, maxLength: Int = 200) throws -> String? {
+    public func parameter(_ name: String, maxLength: Int = 200) throws -> String? {
         guard let value = try queryValue(name), !value.isEmpty else { return nil }
         guard value.unicodeScalars.count <= maxLength else {
             throw QueryError.badParameter(name, "is longer than \(maxLength) characters")

@@ -239,4 +239,20 @@ enum ReadModels {
     private static let deliveryWithBody = ReadModel(
         deliveryFields + [Field("body", "CASE WHEN body_removed_at IS NULL THEN body END", .optionalText)]
     )
+
+    /// A forwarded event given up on.
+    static let forwardingDeadLetter = ReadModel([
+        Field("seq", .integer, table: "r"),
+        Field("target", .text, table: "r"),
+        Field("type", .text, table: "e"),
+        Field("session_id", .optionalText, table: "e"),
+        Field("chat", .optionalText, table: "e"),
+        Field("occurred_at", .text, table: "e"),
+        Field("delivery_id", .integer, table: "e"),
+        Field("attempts", .integer, table: "r"),
+        Field("last_error", .optionalText, table: "r"),
+        Field("last_status", .optionalInteger, table: "r"),
+        Field("first_failed_at", .optionalText, table: "r"),
+        Field("dead_at", "r.updated_at", .text),
+    ])
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import InboxForwarding
 import InboxLite
 import Logging
 import WebhookReceiver
@@ -71,6 +72,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Evolution API token: turns on /webhooks/evolution (env INBOXLITE_EVOLUTION_TOKEN).")
     var evolutionToken: String?
+
+    @Option(help: "Forward every inbox event, signed the Standard Webhooks way, to this URL (env INBOXLITE_FORWARD_URL; needs --forward-secret).")
+    var forwardUrl: String?
+
+    @Option(help: "Forwarding secret, whsec_<base64> (env INBOXLITE_FORWARD_SECRET, or a file named by INBOXLITE_FORWARD_SECRET_FILE).")
+    var forwardSecret: String?
+
+    @Option(help: "JSON file of forwarding targets: {\"targets\": [{\"name\", \"url\", \"secret_file\" or \"secret\", \"sessions\", \"events\"}]} (env INBOXLITE_FORWARD_CONFIG).")
+    var forwardConfig: String?
 
     func run() async throws {
         let logger = try database.bootstrapLogging()
@@ -169,7 +179,46 @@ struct ServeCommand: AsyncParsableCommand {
         )
         configuration.fileAccess = fileAccess
         configuration.postgres = postgresLocation
+        configuration.forwardTargets = try forwardTargets(logger: logger)
         return configuration
+    }
+
+    /// `--forward-url` with its secret (target `default`), and the targets of `--forward-config`.
+    private func forwardTargets(logger: Logger) throws -> [ForwardTarget] {
+        let readSecret = { (path: String) throws -> String in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw UsageFailure("cannot read the forwarding secret file \(path)")
+            }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        do {
+            var targets: [ForwardTarget] = []
+            if let url = forwardUrl ?? environment("INBOXLITE_FORWARD_URL") {
+                let secret = try forwardSecret ?? environment("INBOXLITE_FORWARD_SECRET")
+                    ?? environment("INBOXLITE_FORWARD_SECRET_FILE").map(readSecret)
+                guard let secret else {
+                    throw UsageFailure("--forward-url needs --forward-secret (or INBOXLITE_FORWARD_SECRET / _FILE): whsec_ and base64")
+                }
+                targets.append(try ForwardTarget(name: "default", url: url, secret: secret))
+            } else if forwardSecret != nil {
+                throw UsageFailure("--forward-secret is given without --forward-url")
+            }
+            if let path = forwardConfig ?? environment("INBOXLITE_FORWARD_CONFIG") {
+                if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+                    logger.warning("the forwarding config may be read by other users; if it holds secrets, chmod 600 it",
+                                   metadata: ["file": "\(path)"])
+                }
+                for target in try ForwardTarget.targets(configFile: path, readSecret: readSecret) {
+                    guard !targets.contains(where: { $0.name == target.name }) else {
+                        throw UsageFailure("forwarding target \(target.name) is configured twice")
+                    }
+                    targets.append(target)
+                }
+            }
+            return targets
+        } catch let error as ForwardingConfigurationError {
+            throw UsageFailure(error.description)
+        }
     }
 
     /// A whole number above zero from the flag or the environment; nil when neither is set.
