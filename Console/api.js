@@ -23,6 +23,15 @@ export async function get(path) {
   return body;
 }
 
+/** POST to an admin endpoint (no body); returns the JSON answer, throws as `get` does. */
+export async function post(path) {
+  const response = await fetch(path, { method: "POST", headers: headers(), cache: "no-store" });
+  if (response.status === 401) throw new Unauthorized("unauthorized");
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.message ?? `HTTP ${response.status}`);
+  return body;
+}
+
 /** An image endpoint as an object URL (an <img> cannot send the Authorization header). */
 export async function imageURL(path) {
   const response = await fetch(path, { headers: headers(), cache: "no-store" });

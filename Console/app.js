@@ -1,9 +1,10 @@
 // InboxLite operator console: built only on the public query API and its event stream. Every
 // piece of message, contact and session text is inserted with textContent, never as HTML.
-import { get, imageURL, liveEvents, token, Unauthorized } from "./api.js";
+import { get, imageURL, liveEvents, post, token, Unauthorized } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { view: "inbox", open: null, conversationsCursor: null, olderCursor: null, deliveriesCursor: null, stopLive: null };
+const state = { view: "inbox", open: null, conversationsCursor: null, olderCursor: null, deliveriesCursor: null, stopLive: null,
+                deadTarget: null, deadCursor: null };
 
 /** An element with text content only (never innerHTML). */
 function el(tag, text, className) {
@@ -62,6 +63,7 @@ function show(view) {
   if (view === "inbox") loadConversations().catch(failed);
   if (view === "sessions") loadSessions().catch(failed);
   if (view === "deliveries") loadDeliveries().catch(failed);
+  if (view === "forwarding") loadForwarding().catch(failed);
 }
 
 async function loadConversations(more = false) {
@@ -261,6 +263,73 @@ async function loadDeliveries(more = false) {
   $("more-deliveries").hidden = !page.next_cursor;
 }
 
+// MARK: - Forwarding: each target's backlog and errors, its dead letters, and re-sending them.
+
+const seconds = (value) => (value === null ? "—" : value < 120 ? `${Math.round(value)} s` : value < 7200 ? `${Math.round(value / 60)} min` : `${Math.round(value / 3600)} h`);
+
+async function loadForwarding() {
+  let page;
+  try {
+    page = await get("/api/forwarding");
+  } catch (error) {
+    if (error instanceof Unauthorized) throw error;
+    $("forwarding-note").textContent = `Forwarding needs an admin token of every session (${error.message}).`;
+    $("target-list").replaceChildren();
+    return;
+  }
+  $("forwarding-note").textContent = page.data.length ? "" : "No target is configured: start with --forward-url and --forward-secret, or --forward-config.";
+  const list = $("target-list");
+  list.replaceChildren();
+  for (const t of page.data) {
+    const card = el("li");
+    card.append(el("h3", t.name), el("p", t.url, "muted"));
+    const facts = el("dl");
+    for (const [term, value] of [["Waiting", `${t.backlog} (${t.not_sent_yet} not sent yet, ${t.waiting_for_retry} for a retry)`],
+                                 ["Oldest waiting", seconds(t.oldest_pending_age_seconds)], ["Delivered", t.delivered],
+                                 ["Failed attempts", t.failed_attempts], ["Dead letters", t.dead_letters],
+                                 ["Last delivered", t.last_delivered_at ? new Date(t.last_delivered_at).toLocaleString() : "—"]]) {
+      facts.append(el("dt", term), el("dd", value));
+    }
+    card.append(facts);
+    if (t.last_error) card.append(el("p", `Last error (${new Date(t.last_error_at).toLocaleString()}): ${t.last_error}`, "error"));
+    const show = el("button", "Dead letters");
+    show.type = "button";
+    show.addEventListener("click", () => loadDeadLetters(t.name).catch(failed));
+    card.append(show);
+    if (t.dead_letters > 0) {
+      const resend = el("button", `Re-send ${t.dead_letters}`);
+      resend.type = "button";
+      resend.addEventListener("click", async () => {
+        resend.disabled = true;
+        try {
+          const answer = await post(`/api/admin/forwarding/retry?target=${enc(t.name)}`);
+          $("forwarding-note").textContent = `${answer.data.resent} dead letters of ${t.name} go out again.`;
+        } catch (error) {
+          $("forwarding-note").textContent = `Not re-sent: ${error.message}`;
+        }
+        await loadForwarding();
+      });
+      card.append(resend);
+    }
+    list.append(card);
+  }
+}
+
+async function loadDeadLetters(target, more = false) {
+  state.deadTarget = target;
+  const page = await get(`/api/forwarding/dead-letters?target=${enc(target)}&limit=50${more && state.deadCursor ? `&cursor=${enc(state.deadCursor)}` : ""}`);
+  const list = $("dead-list");
+  if (!more) list.replaceChildren();
+  $("dead-title").hidden = false;
+  $("dead-title").textContent = `Dead letters of ${target}`;
+  for (const d of page.data) {
+    list.append(el("li", `#${d.seq} ${d.type} · ${d.session_id ?? ""} ${d.chat ?? ""} · ${d.attempts} attempts · ${d.last_error ?? ""}`));
+  }
+  if (!page.data.length && !more) list.append(el("li", "None.", "muted"));
+  state.deadCursor = page.next_cursor;
+  $("more-dead").hidden = !page.next_cursor;
+}
+
 // MARK: - Live updates: re-read what an event changed, a few times a second at most.
 
 let pending = new Set(), timer = null;
@@ -295,4 +364,5 @@ $("older").addEventListener("click", () => loadThread(true).catch(failed));
 $("search-form").addEventListener("submit", (event) => { event.preventDefault(); search($("q").value).catch(failed); });
 $("delivery-filters").addEventListener("submit", (event) => { event.preventDefault(); loadDeliveries().catch(failed); });
 $("more-deliveries").addEventListener("click", () => loadDeliveries(true).catch(failed));
+$("more-dead").addEventListener("click", () => loadDeadLetters(state.deadTarget, true).catch(failed));
 if (token.get()) signIn(token.get());

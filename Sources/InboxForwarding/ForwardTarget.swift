@@ -22,6 +22,9 @@ public struct ForwardTarget: Sendable {
     public let timeout: Duration
     /// How long an event is retried before it becomes a dead letter.
     public let retryFor: Duration
+    /// The pause before the first retry; each next one doubles (with jitter), up to an hour.
+    /// (Tests shorten it.)
+    public var firstRetryPause: Duration = .seconds(2)
 
     public static let defaultConcurrency = 8
     public static let defaultTimeout = Duration.seconds(10)

@@ -13,11 +13,14 @@ import ServiceLifecycle
 public final class Forwarder: Service, Sendable {
     private let forwarders: [TargetForwarder]
 
-    public init(targets: [ForwardTarget], pool: ReadPool, ledger: any ForwardingLedger, observer: any ForwardingObserver, logger: Logger) {
+    /// - Parameter startAfter: where a target seen for the first time starts (the log's head when
+    ///   the process started).
+    public init(targets: [ForwardTarget], startAfter: Int64, pool: ReadPool, ledger: any ForwardingLedger, observer: any ForwardingObserver,
+                logger: Logger) {
         // One name per process on leases: host, process and a random part (a restarted process is another holder).
         let holder = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UInt32.random(in: 0...UInt32.max))"
         forwarders = targets.map {
-            TargetForwarder(target: $0, pool: pool, ledger: ledger, holder: holder, observer: observer, logger: logger)
+            TargetForwarder(target: $0, startAfter: startAfter, pool: pool, ledger: ledger, holder: holder, observer: observer, logger: logger)
         }
     }
 

@@ -37,25 +37,25 @@ enum RetryPolicy {
     /// The next step after `attempts` attempts, the last of which gave `result`; `firstFailedAt`
     /// starts the retry time. Nil: give up (dead letter).
     static func nextAttempt(after result: AttemptResult, attempts: Int, firstFailedAt: Date, retryFor: TimeInterval, now: Date,
-                            jitter: Double = Double.random(in: 0.5...1.0)) -> Date? {
+                            firstPause: TimeInterval = 2, jitter: Double = Double.random(in: 0.5...1.0)) -> Date? {
         switch result {
         case .delivered:
             return nil
         case .refused:
             guard attempts < refusedAttempts else { return nil }
-            return now.addingTimeInterval(backoff(attempts: attempts, jitter: jitter))
+            return now.addingTimeInterval(backoff(attempts: attempts, firstPause: firstPause, jitter: jitter))
         case .transient(_, _, let retryAfter):
-            let pause = retryAfter.map { min(maxPause, max(1, $0)) } ?? backoff(attempts: attempts, jitter: jitter)
+            let pause = retryAfter.map { min(maxPause, max(1, $0)) } ?? backoff(attempts: attempts, firstPause: firstPause, jitter: jitter)
             let next = now.addingTimeInterval(pause)
             // The last attempt may be at the end of the retry time, not past it.
             return now < firstFailedAt.addingTimeInterval(retryFor) ? min(next, max(now, firstFailedAt.addingTimeInterval(retryFor))) : nil
         }
     }
 
-    /// Exponential with jitter: ~2 s, 4 s, 8 s … an hour, each scaled by `jitter` (0.5–1), so
-    /// a target that comes back is not hit by every held chat at the same instant.
-    static func backoff(attempts: Int, jitter: Double) -> TimeInterval {
-        min(maxPause, pow(2, Double(min(max(attempts, 1), 12)))) * jitter
+    /// Exponential with jitter: 2 s, 4 s, 8 s … an hour (from a first pause of 2 s), each scaled
+    /// by `jitter` (0.5–1), so a target that comes back is not hit by every held chat at once.
+    static func backoff(attempts: Int, firstPause: TimeInterval, jitter: Double) -> TimeInterval {
+        min(maxPause, firstPause * pow(2, Double(min(max(attempts, 1), 20) - 1))) * jitter
     }
 
     /// `Retry-After` as seconds or an HTTP date; nil when absent or unreadable.

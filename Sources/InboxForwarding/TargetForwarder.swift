@@ -14,6 +14,11 @@ import Logging
 /// others wait. The position moves past an event once it is delivered or held, in the same
 /// transaction that stores the holds, so after a crash everything after the saved position is
 /// simply sent again (at least once).
+///
+/// A target that fails three fresh events in a row without answering (connection errors,
+/// timeouts, 408, 429, 5xx) is *down*: the log is no longer read for it (its backlog stays where
+/// it is, costing no writes) and one event at a time probes it, every `probeInterval`; the first
+/// answer brings it back up and the backlog drains at full speed.
 final class TargetForwarder: @unchecked Sendable {
     struct Settings: Sendable {
         /// How long a node's claim on the target lasts without renewal (several nodes).
@@ -36,12 +41,18 @@ final class TargetForwarder: @unchecked Sendable {
     private let logger: Logger
     /// This process's name on leases.
     private let holder: String
+    /// Where the target starts if it is new.
+    private let startAfter: Int64
     let wake = WakeSignal()
     private let stopping = StopFlag()
 
-    init(target: ForwardTarget, settings: Settings = Settings(), pool: ReadPool, ledger: any ForwardingLedger, holder: String,
-         observer: any ForwardingObserver, logger: Logger) {
+    init(target: ForwardTarget, settings: Settings = Settings(), startAfter: Int64, pool: ReadPool, ledger: any ForwardingLedger,
+         holder: String, observer: any ForwardingObserver, logger: Logger) {
         self.target = target
+        self.startAfter = startAfter
+        var settings = settings
+        // Retries are looked for at least as often as the shortest pause.
+        settings.idlePoll = min(settings.idlePoll, target.firstRetryPause)
         self.settings = settings
         self.pool = pool
         self.ledger = ledger
@@ -62,7 +73,8 @@ final class TargetForwarder: @unchecked Sendable {
         while !stopping.isSet {
             let claim: ForwardingClaim?
             do {
-                claim = try await ledger.claimForwarding(target: target.name, url: target.shownURL, holder: holder, lease: settings.lease)
+                claim = try await ledger.claimForwarding(target: target.name, url: target.shownURL, startAfter: startAfter, holder: holder,
+                                                         lease: settings.lease)
                 if claimFailed { logger.notice("forwarding reaches the database again", metadata: ["target": "\(target.name)"]) }
                 claimFailed = false
             } catch {
@@ -102,6 +114,12 @@ final class TargetForwarder: @unchecked Sendable {
         /// Chats whose retried event was delivered: still held until the ledger shows none left.
         var mayBeClear = Set<ForwardingChat>()
         var inFlight = 0
+        /// Fresh events in flight, fresh events failed in a row without an answer, and whether the
+        /// target is down (only probes go out).
+        var liveInFlight = 0
+        var unanswered = 0
+        var down = false
+        var nextProbe = ContinuousClock.now
         var changes = ForwardingChanges()
         var lastSave = ContinuousClock.now
         var nextRetryPoll = ContinuousClock.now
@@ -220,7 +238,7 @@ final class TargetForwarder: @unchecked Sendable {
 
     /// Reads the log after what was read, while the window has room.
     private func readMore(_ run: inout Run) async {
-        guard run.unfinished.count < settings.window else { return }
+        guard run.unfinished.count < settings.window, !run.down else { return }
         let (after, limit, scope, types) = (run.readThrough, settings.pageSize, target.scope, target.types)
         let page: (events: [InboxEventRecord], scannedThrough: Int64)
         do {
@@ -248,7 +266,7 @@ final class TargetForwarder: @unchecked Sendable {
 
     /// Starts the due retries: the first held event of each chat not being retried already.
     private func pollRetries(_ run: inout Run, group: inout TaskGroup<Completion>) async {
-        run.nextRetryPoll = ContinuousClock.now + .seconds(1)
+        run.nextRetryPoll = ContinuousClock.now + settings.idlePoll
         let room = target.concurrency - run.inFlight
         guard room > 0 else { return }
         let exclude = run.retrying
@@ -275,10 +293,18 @@ final class TargetForwarder: @unchecked Sendable {
 
     /// Starts the next event of each ready chat, up to the concurrency limit.
     private func dispatch(_ run: inout Run, group: inout TaskGroup<Completion>) {
-        while run.inFlight < target.concurrency, let chat = run.ready.popFirst() {
+        var limit = target.concurrency
+        if run.down {
+            // One probe at a time, every probeInterval.
+            guard run.liveInFlight == 0, ContinuousClock.now >= run.nextProbe else { return }
+            limit = run.inFlight + 1
+            run.nextProbe = ContinuousClock.now + probeInterval
+        }
+        while run.inFlight < limit, let chat = run.ready.popFirst() {
             guard let event = run.queues[chat]?.popFirst() else { continue }
             run.busy.insert(chat)
             run.inFlight += 1
+            run.liveInFlight += 1
             let sender = sender
             group.addTask {
                 let started = ContinuousClock.now
@@ -291,6 +317,7 @@ final class TargetForwarder: @unchecked Sendable {
     private func finishLive(_ event: InboxEventRecord, _ result: AttemptResult, _ took: Duration, _ run: inout Run) {
         guard !stopping.isSet else { return }
         run.inFlight -= 1
+        run.liveInFlight -= 1
         let chat = ForwardingChat(session: event.sessionId, chat: event.chat)
         run.busy.remove(chat)
         run.finished.insert(event.seq)
@@ -305,7 +332,20 @@ final class TargetForwarder: @unchecked Sendable {
         // Held: this event (attempted once) and everything queued behind it in its chat.
         let now = Date()
         noteFailure(result, &run)
-        let next = RetryPolicy.nextAttempt(after: result, attempts: 1, firstFailedAt: now, retryFor: target.retryFor.seconds, now: now)
+        if case .transient(_, _, let retryAfter) = result {
+            run.unanswered += 1
+            if run.unanswered >= 3, !run.down {
+                run.down = true
+                logger.warning("the target seems down: its backlog waits, one event probes it", metadata: [
+                    "target": "\(target.name)", "probe_every_s": "\(probeInterval.seconds)",
+                ])
+            }
+            if run.down { run.nextProbe = ContinuousClock.now + max(probeInterval, .seconds(retryAfter ?? 0)) }
+        } else {
+            run.unanswered = 0  // it answered: up, refusing this one
+        }
+        let next = RetryPolicy.nextAttempt(after: result, attempts: 1, firstFailedAt: now, retryFor: target.retryFor.seconds, now: now,
+                                           firstPause: target.firstRetryPause.seconds)
         run.changes.held.append(HeldForwardingEvent(seq: event.seq, chat: chat, attempts: 1, nextAttemptAt: next ?? now,
                                                     error: result.error, status: result.status))
         for queued in run.queues[chat]?.removeAll() ?? [] {
@@ -333,7 +373,7 @@ final class TargetForwarder: @unchecked Sendable {
         noteFailure(result, &run)
         let now = Date()
         if let next = RetryPolicy.nextAttempt(after: result, attempts: attempts, firstFailedAt: due.firstFailedAt ?? now,
-                                              retryFor: target.retryFor.seconds, now: now) {
+                                              retryFor: target.retryFor.seconds, now: now, firstPause: target.firstRetryPause.seconds) {
             run.changes.retried.append((due.event.seq, .retry(attempts: attempts, at: next, error: result.error, status: result.status)))
         } else {
             run.changes.retried.append((due.event.seq, .dead(attempts: attempts, error: result.error, status: result.status)))
@@ -361,6 +401,14 @@ final class TargetForwarder: @unchecked Sendable {
     private func noteHealthy(_ run: inout Run) {
         if run.failing { logger.notice("forwarding delivers again", metadata: ["target": "\(target.name)"]) }
         run.failing = false
+        run.unanswered = 0
+        if run.down { wake.signal() }  // the backlog is read again at once
+        run.down = false
+    }
+
+    /// How often a target that is down is probed: 10 s (shorter when its retries start sooner).
+    private var probeInterval: Duration {
+        min(.seconds(10), target.firstRetryPause * 5)
     }
 
     /// The event's id: `webhook-id`, the same on every attempt.

@@ -45,25 +45,41 @@ public func buildApplication(
     let broadcaster = EventBroadcaster(maxBufferedBytes: configuration.eventBufferBytes, maxSubscribers: configuration.maxEventStreams)
     // One writer: its commits go straight to the live streams. Several nodes: every node's
     // streams follow the delivery log, woken by commits here and notifications from the others.
+    // The normalised stream (/api/inbox-events) always follows the inbox's event log, on either
+    // engine: its events are read (messages rendered) once per wake-up for every subscriber.
+    let inboxBroadcaster = EventBroadcaster(maxBufferedBytes: configuration.eventBufferBytes, maxSubscribers: configuration.maxEventStreams)
+    let inboxFeed = LiveEventFeed(pool: storage.readPool, source: InboxEventSource(), broadcaster: inboxBroadcaster,
+                                  head: try await storage.readPool.read { try InboxEventLog.head(in: $0) }, listener: nil, logger: logger)
+    // Made after the writer (its ledger), woken by the writer's commits.
+    let forwarding = ForwarderSlot()
     let liveFeed: LiveEventFeed? = if let listener = storage.otherNodesCommits {
+        // Another node's commit wakes this node's followers of both logs, and its forwarder.
         LiveEventFeed(pool: storage.readPool, broadcaster: broadcaster, head: try await storage.readPool.read { try DeliveryLog.head(in: $0) },
-                      listener: listener, logger: logger)
+                      listener: { onNotification in
+                          await listener {
+                              onNotification()
+                              inboxFeed.wake()
+                              forwarding.wake()
+                          }
+                      }, logger: logger)
     } else {
         nil
     }
-    // Made after the writer (its ledger), woken by the writer's commits.
-    let forwarding = ForwarderSlot()
     let writer = DeliveryWriter(host: storage.writerHost, settings: configuration.writerSettings, logger: logger) { deliveries, results in
         metrics.batch(size: deliveries.count)
         forwarding.wake()
+        inboxFeed.wake()
         if let feed = liveFeed {
             feed.wake()
         } else {
             broadcaster.publish(LiveEvents.from(deliveries, results))
         }
     }
+    // A target seen for the first time gets the events from this process's start on: the head is
+    // read before the server takes any webhook.
     let forwarder = configuration.forwardTargets.isEmpty ? nil
-        : Forwarder(targets: configuration.forwardTargets, pool: storage.readPool, ledger: writer, observer: metrics, logger: logger)
+        : Forwarder(targets: configuration.forwardTargets, startAfter: try await storage.readPool.read { try InboxEventLog.head(in: $0) },
+                    pool: storage.readPool, ledger: writer, observer: metrics, logger: logger)
     forwarding.set(forwarder)
     if !configuration.forwardTargets.isEmpty {
         logger.notice("forwarding", metadata: ["targets": "\(configuration.forwardTargets.map { "\($0.name) → \($0.shownURL)" }.joined(separator: ", "))"])
@@ -132,7 +148,8 @@ public func buildApplication(
         let backlogs = forwardingTargets.isEmpty ? [:] : Dictionary(
             uniqueKeysWithValues: try await ForwardingController<AppRequestContext>.statuses(of: forwardingTargets, pool: pool).map { ($0.name, $0.backlog) }
         )
-        let text = metrics.render(.init(writerQueueDepth: { writer.backlog }, sseClients: { broadcaster.subscriberCount },
+        let text = metrics.render(.init(writerQueueDepth: { writer.backlog },
+                                        sseClients: { broadcaster.subscriberCount + inboxBroadcaster.subscriberCount },
                                         databasePool: { pool.usage }, forwardingBacklog: backlogs))
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -148,6 +165,8 @@ public func buildApplication(
         .addRoutes(to: protected)
     EventStreamController(pool: pool, broadcaster: broadcaster, tokens: tokens, heartbeatInterval: configuration.eventHeartbeat)
         .addRoutes(to: protected)
+    EventStreamController(pool: pool, path: "/api/inbox-events", source: InboxEventSource(), broadcaster: inboxBroadcaster, tokens: tokens,
+                          heartbeatInterval: configuration.eventHeartbeat).addRoutes(to: protected)
     AdminController(store: writer).addRoutes(to: admin)
     // Forwarding's standing spans every session: for admin tokens of every session.
     ForwardingController(pool: pool, targets: forwardingTargets).addRoutes(to: operatorOnly)
@@ -173,6 +192,7 @@ public func buildApplication(
     )
     app.addServices(writer)
     if let liveFeed { app.addServices(liveFeed) }
+    app.addServices(inboxFeed)
     // After the writer: stopped before it, so its last progress still goes through the writer.
     if let forwarder { app.addServices(forwarder) }
     return app
@@ -224,8 +244,10 @@ final class ForwarderSlot: Sendable {
 
 /// The forwarding ledger is written through the one writer.
 extension DeliveryWriter: ForwardingLedger {
-    public func claimForwarding(target: String, url: String, holder: String, lease: TimeInterval) async throws -> ForwardingClaim? {
-        try await perform { try $0.claimForwarding(target: target, url: url, holder: holder, lease: lease) }
+    public func claimForwarding(target: String, url: String, startAfter: Int64, holder: String, lease: TimeInterval) async throws
+        -> ForwardingClaim?
+    {
+        try await perform { try $0.claimForwarding(target: target, url: url, startAfter: startAfter, holder: holder, lease: lease) }
     }
 
     public func saveForwarding(_ changes: ForwardingChanges, target: String, holder: String, lease: TimeInterval) async throws -> Bool {

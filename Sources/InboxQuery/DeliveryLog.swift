@@ -1,9 +1,33 @@
 import InboxStore
 
+/// A log a live stream follows: its events in id order after a position, and its head.
+/// `/api/events` follows the delivery log, `/api/inbox-events` the inbox's event log.
+public protocol EventLogSource: Sendable {
+    func events(in db: any ReadConnection, after: Int64, scope: SessionScope, limit: Int) throws -> [LiveEvent]
+    func head(in db: any ReadConnection) throws -> Int64
+    /// The lowest id a client may resume after (older ones are gone): 0 when all are kept.
+    func horizon(in db: any ReadConnection) throws -> Int64
+}
+
 /// The delivery log read as the live stream's events: the stream's backlog (`Last-Event-ID`) and,
 /// with several nodes, every node's live events come from here, so what a client sees never
 /// depends on which node it asked.
-public enum DeliveryLog {
+public struct DeliveryLog: EventLogSource {
+    public init() {}
+
+    public func events(in db: any ReadConnection, after: Int64, scope: SessionScope, limit: Int) throws -> [LiveEvent] {
+        try Self.events(in: db, after: after, scope: scope, limit: limit)
+    }
+
+    public func head(in db: any ReadConnection) throws -> Int64 {
+        try Self.head(in: db)
+    }
+
+    /// Retention empties old bodies: a stream cannot resume before them.
+    public func horizon(in db: any ReadConnection) throws -> Int64 {
+        Int64(try db.queryFirst("SELECT value FROM store_state WHERE name = 'bodies_removed_through_id'", arguments: [])?.int(0) ?? 0)
+    }
+
     /// Applied deliveries of streamed events after `after`, oldest first, at most `limit`, each
     /// followed by the contact merges it caused (as they were sent live).
     public static func events(in db: any ReadConnection, after: Int64, scope: SessionScope, limit: Int) throws -> [LiveEvent] {

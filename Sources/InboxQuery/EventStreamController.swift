@@ -16,21 +16,27 @@ import ServiceLifecycle
 /// held up by an open stream. `max_events` makes the stream finite (for scripts and tests).
 public struct EventStreamController<Context: AuthorizedRequestContext>: Sendable {
     let pool: ReadPool
+    /// Where the stream is served and which log it follows.
+    let path: String
+    let source: any EventLogSource
     let broadcaster: EventBroadcaster
     /// Asked every second whether the stream's token still holds: a revoked or expired token's
     /// stream ends within a second.
     let tokens: TokenRegistry
     let heartbeatInterval: Duration
 
-    public init(pool: ReadPool, broadcaster: EventBroadcaster, tokens: TokenRegistry, heartbeatInterval: Duration = .seconds(15)) {
+    public init(pool: ReadPool, path: String = "/api/events", source: any EventLogSource = DeliveryLog(), broadcaster: EventBroadcaster,
+                tokens: TokenRegistry, heartbeatInterval: Duration = .seconds(15)) {
         self.pool = pool
+        self.path = path
+        self.source = source
         self.broadcaster = broadcaster
         self.tokens = tokens
         self.heartbeatInterval = heartbeatInterval
     }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
-        router.get("/api/events") { request, context in try await stream(request, scope: context.sessionScope()) }
+        router.get(RouterPath(path)) { request, context in try await stream(request, scope: context.sessionScope()) }
     }
 
     /// Events of the sessions the token may see (narrowed to `?session=` if asked: another
@@ -40,7 +46,7 @@ public struct EventStreamController<Context: AuthorizedRequestContext>: Sendable
         var resumeAfter: Int64?
         if let header = try request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.queryValue("last_event_id") {
             guard let value = Int64(header), value >= 0 else {
-                throw QueryError.badParameter("Last-Event-ID", "must be a delivery id this stream sent")
+                throw QueryError.badParameter("Last-Event-ID", "must be an id this stream sent")
             }
             resumeAfter = value
         }
@@ -61,13 +67,11 @@ public struct EventStreamController<Context: AuthorizedRequestContext>: Sendable
         // just before, and that is not this client's to see.
         var reset = false
         if let resumeAfter {
-            let horizon = try await pool.read { db in
-                Int64(try db.queryFirst("SELECT value FROM store_state WHERE name = 'bodies_removed_through_id'")?.int(0) ?? 0)
-            }
+            let horizon = try await pool.read { [source] db in try source.horizon(in: db) }
             reset = resumeAfter < horizon
         }
-        let liveHead = resumeAfter == nil || reset ? try await pool.read { try DeliveryLog.head(in: $0) } : 0
-        let (pool, interval, limit, resetNeeded, resumeFrom) = (self.pool, heartbeatInterval, maxEvents, reset, resumeAfter)
+        let liveHead = resumeAfter == nil || reset ? try await pool.read { [source] in try source.head(in: $0) } : 0
+        let (pool, source, interval, limit, resetNeeded, resumeFrom) = (self.pool, self.source, heartbeatInterval, maxEvents, reset, resumeAfter)
         let (tokens, authorization) = (self.tokens, request.headers[.authorization])
         let body = ResponseBody { writer in
             let heartbeats = Task {
@@ -103,7 +107,7 @@ public struct EventStreamController<Context: AuthorizedRequestContext>: Sendable
                     // 1. What the client missed, from the delivery log, in pages.
                     while sent < limit, !subscription.isShuttingDown {
                         let (after, size) = (last, min(500, limit - sent))
-                        let page = try await pool.read { db in try DeliveryLog.events(in: db, after: after, scope: scope, limit: size) }
+                        let page = try await pool.read { db in try source.events(in: db, after: after, scope: scope, limit: size) }
                         for event in page where sent < limit {
                             try await writer.write(Self.frame(event))
                             last = event.id

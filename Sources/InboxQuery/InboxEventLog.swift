@@ -92,3 +92,23 @@ public enum InboxEventLog {
         Int64(try db.queryFirst("SELECT max(seq) FROM inbox_events", arguments: [])?.int(0) ?? 0)
     }
 }
+
+/// The inbox's event log as a live stream's source (`/api/inbox-events`): id = seq, event = type,
+/// data = the event's JSON, exactly what forwarding sends.
+public struct InboxEventSource: EventLogSource {
+    public init() {}
+
+    public func events(in db: any ReadConnection, after: Int64, scope: SessionScope, limit: Int) throws -> [LiveEvent] {
+        // The filters are in the query: a page shorter than `limit` reached the head.
+        try InboxEventLog.read(in: db, after: after, limit: limit, scope: scope).events.map {
+            LiveEvent(id: $0.seq, event: $0.type, sessionId: $0.sessionId.isEmpty ? nil : $0.sessionId,
+                      body: String(decoding: $0.json, as: UTF8.self))
+        }
+    }
+
+    public func head(in db: any ReadConnection) throws -> Int64 {
+        try InboxEventLog.head(in: db)
+    }
+
+    public func horizon(in db: any ReadConnection) throws -> Int64 { 0 }
+}

@@ -17,6 +17,7 @@ import ServiceLifecycle
 /// moves its position to the head of the log, reading no bodies.
 public final class LiveEventFeed: Service, Sendable {
     private let pool: ReadPool
+    private let source: any EventLogSource
     private let broadcaster: EventBroadcaster
     private let position: NIOLockedValueBox<Int64>
     private let wakeups: AsyncStream<Void>
@@ -28,9 +29,10 @@ public final class LiveEventFeed: Service, Sendable {
     private let listener: Listener?
 
     /// Starts after `head` (the log's newest id when the service starts: a new stream starts live).
-    public init(pool: ReadPool, broadcaster: EventBroadcaster, head: Int64, listener: Listener?,
+    public init(pool: ReadPool, source: any EventLogSource = DeliveryLog(), broadcaster: EventBroadcaster, head: Int64, listener: Listener?,
                 fallbackInterval: Duration = .seconds(1), logger: Logger) {
         self.pool = pool
+        self.source = source
         self.broadcaster = broadcaster
         position = NIOLockedValueBox(head)
         (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -60,10 +62,10 @@ public final class LiveEventFeed: Service, Sendable {
                 for await _ in wakeups.cancelOnGracefulShutdown() {
                     do {
                         try await catchUp()
-                        if failing { logger.notice("the live stream reads the delivery log again") }
+                        if failing { logger.notice("the live stream reads its log again") }
                         failing = false
                     } catch {
-                        if !failing { logger.warning("the live stream cannot read the delivery log", metadata: ["error": "\(error)"]) }
+                        if !failing { logger.warning("the live stream cannot read its log", metadata: ["error": "\(error)"]) }
                         failing = true
                     }
                 }
@@ -78,12 +80,12 @@ public final class LiveEventFeed: Service, Sendable {
     private func catchUp() async throws {
         var after = position.withLockedValue { $0 }
         if broadcaster.subscriberCount == 0 {
-            let head = try await pool.read { db in try DeliveryLog.head(in: db) }
+            let head = try await pool.read { [source] db in try source.head(in: db) }
             position.withLockedValue { $0 = max($0, head) }
             return
         }
         while true {
-            let page = try await pool.read { [after] db in try DeliveryLog.events(in: db, after: after, scope: .everySession, limit: 500) }
+            let page = try await pool.read { [after, source] db in try source.events(in: db, after: after, scope: .everySession, limit: 500) }
             guard let last = page.last?.id else { return }
             broadcaster.publish(page)
             after = last

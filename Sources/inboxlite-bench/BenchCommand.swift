@@ -6,6 +6,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inboxlite-bench",
         abstract: "InboxLite benchmarks (run in release mode).",
-        subcommands: [WriterBenchmark.self, FillBenchmark.self, HTTPCeilingBenchmark.self]
+        subcommands: [WriterBenchmark.self, FillBenchmark.self, HTTPCeilingBenchmark.self, ReceiverBenchmark.self]
     )
 }

@@ -7,7 +7,7 @@ struct InboxLiteCommand: AsyncParsableCommand {
         commandName: "inboxlite",
         abstract: "Self-hosted WhatsApp inbox backend: verified webhook receiver over SQLite.",
         subcommands: [ServeCommand.self, MigrateCommand.self, SignCommand.self, SendTestCommand.self, ReplayCommand.self, BackupCommand.self,
-                      TokenCommand.self],
+                      TokenCommand.self, ForwardingCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

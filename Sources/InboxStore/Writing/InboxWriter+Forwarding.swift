@@ -73,20 +73,20 @@ extension InboxWriter {
     /// Thrown inside a save whose lease another node has taken: the save rolls back.
     private struct LeaseLost: Error {}
 
-    /// Registers the target (a new one starts at the log's head: it gets events from now on) and
-    /// takes its lease if it is free, expired or already ours. Nil: another node forwards it.
-    public func claimForwarding(target: String, url: String, holder: String, lease: TimeInterval, now: Date = Date()) throws
+    /// Registers the target (a new one starts after `startAfter`, the log's head when this process
+    /// started: it gets the events from then on) and takes its lease if it is free, expired or
+    /// already ours. Nil: another node forwards it.
+    public func claimForwarding(target: String, url: String, startAfter: Int64, holder: String, lease: TimeInterval, now: Date = Date()) throws
         -> ForwardingClaim?
     {
         let nowText = Timestamps.iso(now)
         return try db.transaction {
             try db.run(
                 """
-                INSERT INTO forwarding_targets (name, url, forwarded_through, created_at, updated_at)
-                VALUES (?, ?, (SELECT COALESCE(max(seq), 0) FROM inbox_events), ?, ?)
+                INSERT INTO forwarding_targets (name, url, forwarded_through, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET url = excluded.url
                 """,
-                target, url, nowText, nowText
+                target, url, startAfter, nowText, nowText
             )
             // One process owns a SQLite file: its lease is always its own (a restart need not wait).
             let free = db.dialect.hasOtherWriters ? " AND (lease_holder IS NULL OR lease_holder = ? OR lease_expires_at < ?)" : ""
