@@ -120,6 +120,9 @@ final class TargetForwarder: @unchecked Sendable {
         var unanswered = 0
         var down = false
         var nextProbe = ContinuousClock.now
+        /// The log may hold more than was read: set by a wake-up (a commit) or a full page, so a
+        /// loop turn after each answer does not query the log for nothing.
+        var mayHaveMore = true
         var changes = ForwardingChanges()
         var lastSave = ContinuousClock.now
         var nextRetryPoll = ContinuousClock.now
@@ -165,6 +168,7 @@ final class TargetForwarder: @unchecked Sendable {
                 guard let completion = await group.next() else { break }
                 switch completion {
                 case .tick:
+                    run.mayHaveMore = true
                     if !stopping.isSet {
                         group.addTask { [wake, settings] in
                             await wake.wait(timeout: settings.idlePoll)
@@ -238,7 +242,7 @@ final class TargetForwarder: @unchecked Sendable {
 
     /// Reads the log after what was read, while the window has room.
     private func readMore(_ run: inout Run) async {
-        guard run.unfinished.count < settings.window, !run.down else { return }
+        guard run.mayHaveMore, run.unfinished.count < settings.window, !run.down else { return }
         let (after, limit, scope, types) = (run.readThrough, settings.pageSize, target.scope, target.types)
         let page: (events: [InboxEventRecord], scannedThrough: Int64)
         do {
@@ -261,7 +265,7 @@ final class TargetForwarder: @unchecked Sendable {
             run.queues[chat]!.append(event)
         }
         run.readThrough = page.scannedThrough
-        if page.events.count == limit { wake.signal() }  // more to read: no pause
+        run.mayHaveMore = page.events.count == limit
     }
 
     /// Starts the due retries: the first held event of each chat not being retried already.

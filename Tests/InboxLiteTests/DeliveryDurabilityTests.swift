@@ -109,7 +109,7 @@ struct DeliveryDurabilityTests {
         }
         // Simulate a delivery an older build could not apply: stored, marked failed, domain rows absent.
         try inbox.execute("""
-            DELETE FROM conversations; DELETE FROM message_acks; DELETE FROM messages; UPDATE webhook_deliveries SET status = 'failed', last_error = 'old build', applied_at = NULL;
+            DELETE FROM inbox_events; DELETE FROM conversations; DELETE FROM message_acks; DELETE FROM messages; UPDATE webhook_deliveries SET status = 'failed', last_error = 'old build', applied_at = NULL;
             """)
         let summary = try inbox.withWriter { try $0.replay(status: .failed) }
         #expect(summary.applied == 1 && summary.total == 1)

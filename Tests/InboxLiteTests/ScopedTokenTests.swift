@@ -103,7 +103,8 @@ struct ScopedTokenTests {
             ]
             // The stream, admin routes and metrics have their own tests below; the signature check
             // (a POST) is tried after this loop.
-            let elsewhere: Set<String> = ["/api/events", "/api/admin/replay", "/api/admin/tokens", "/api/admin/tokens/{token}", "/metrics"]
+            let elsewhere: Set<String> = ["/api/events", "/api/inbox-events", "/api/admin/replay", "/api/admin/tokens", "/api/admin/tokens/{token}",
+                                          "/metrics", "/api/forwarding", "/api/forwarding/dead-letters", "/api/admin/forwarding/retry"]
             for operation in try Self.documentedOperations() where operation.method == "get" {
                 guard !elsewhere.contains(operation.path), try await !Self.isOpen(client, operation.path) else { continue }
                 let uris = try #require(cases[operation.path], "no scoping case for GET \(operation.path): add one")
@@ -188,6 +189,13 @@ struct ScopedTokenTests {
             let ids = body.split(separator: "\n").compactMap { $0.hasPrefix("id: ") ? Int($0.dropFirst(4)) : nil }
             #expect(ids == acmeEvents + [liveId])
             for marker in Self.betaMarkers { #expect(!body.contains(marker), "\(marker) in acme's stream") }
+
+            // The normalised stream, the same way: acme's events only, every one of them.
+            let acmeSeqs = try inbox.rows("SELECT seq FROM inbox_events WHERE session_id = 'acme' ORDER BY seq").compactMap { $0.int(0) }
+            let (inboxStatus, inboxBody) = try await Self.get(client, "/api/inbox-events?last_event_id=0&max_events=\(acmeSeqs.count)", token: acme)
+            #expect(inboxStatus == .ok && !acmeSeqs.isEmpty)
+            #expect(inboxBody.split(separator: "\n").compactMap { $0.hasPrefix("id: ") ? Int($0.dropFirst(4)) : nil } == acmeSeqs)
+            for marker in Self.betaMarkers { #expect(!inboxBody.contains(marker), "\(marker) in acme's normalised stream") }
             return acme
         }
         // Asking for beta's session on acme's token is a stream with nothing in it, replay included.
@@ -211,7 +219,7 @@ struct ScopedTokenTests {
             let everyReader = try await Self.token(client, "every-reader", sessions: nil)
             let scopedAdmin = try await Self.token(client, "acme-admin", role: "admin", sessions: ["acme"])
             let adminRoutes = try Self.documentedOperations().filter { $0.path.hasPrefix("/api/admin/") || $0.path == "/metrics" }
-            #expect(adminRoutes.count == 5)
+            #expect(adminRoutes.count == 6)
             for route in adminRoutes {
                 let uri = route.path.replacingOccurrences(of: "{token}", with: "reader") + (route.path.hasSuffix("replay") ? "?status=failed" : "")
                 let method = HTTPRequest.Method(route.method.uppercased())!
@@ -220,8 +228,15 @@ struct ScopedTokenTests {
                     #expect(status == .forbidden && body["error"] as? String == "forbidden", "\(method) \(uri)")
                 }
             }
-            let (metrics, refusal) = try await TokenTests.call(client, .get, "/metrics", token: scopedAdmin)
-            #expect(metrics == .forbidden && (refusal["message"] as? String ?? "").contains("every session"))
+            // Forwarding's standing and re-sending span every session: admin tokens of every session only.
+            for (method, uri) in [(HTTPRequest.Method.get, "/metrics"), (.get, "/api/forwarding"), (.get, "/api/forwarding/dead-letters"),
+                                  (.post, "/api/admin/forwarding/retry")] {
+                for token in [reader, everyReader, scopedAdmin] {
+                    let (status, refusal) = try await TokenTests.call(client, method, uri, token: token)
+                    #expect(status == .forbidden && (token != scopedAdmin || (refusal["message"] as? String ?? "").contains("every session")),
+                            "\(method) \(uri)")
+                }
+            }
             #expect(try await Self.get(client, "/metrics", token: "test-token").0 == .ok)
         }
     }
