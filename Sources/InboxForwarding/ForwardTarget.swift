@@ -73,9 +73,9 @@ public struct ForwardTarget: Sendable {
 
     /// The URL as shown in the API and stored: without its query, which may carry a token.
     public var shownURL: String {
-        var components = URLComponents(url: url, resolvingAgainstBaseURL: false)
-        if components?.query != nil { components?.query = "…" }
-        return components?.string ?? url.absoluteString
+        let text = url.absoluteString
+        guard let query = text.firstIndex(of: "?") else { return text }
+        return text[..<query] + "?…"
     }
 }
 

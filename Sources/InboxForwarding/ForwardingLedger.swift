@@ -1,3 +1,4 @@
+import Foundation
 import InboxStore
 
 /// The writes forwarding makes, through the process's one writer (`DeliveryWriter` provides
@@ -8,5 +9,3 @@ public protocol ForwardingLedger: Sendable {
     func releaseForwarding(target: String, holder: String) async throws
     func resendDeadForwarding(target: String?, seq: Int64?) async throws -> Int
 }
-
-import Foundation

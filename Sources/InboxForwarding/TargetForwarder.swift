@@ -2,6 +2,7 @@ import Foundation
 import InboxQuery
 import InboxStore
 import Logging
+import Synchronization
 
 /// Forwards the event log to one target: every event at least once, each chat's events in log
 /// order, other chats never held back by one that fails.
@@ -445,5 +446,3 @@ public protocol ForwardingObserver: Sendable {
     func attempt(target: String, delivered: Bool, duration: Duration)
     func deadLetter(target: String)
 }
-
-import Synchronization

@@ -88,7 +88,17 @@ struct ServiceProcessTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
 
         // Started with stdout and stderr going to a file, as under systemd.
-        let service = try await Self.start(database: database, log: logFile, arguments: ["--shutdown-grace", "3"])
+        // Forwarding to a CRM that is not there (nothing listens on a fresh port), its URL carrying a
+        // token, from a config file others may read.
+        let closedPort = try RawHTTPConnection.freePort()
+        let forwardSecret = "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let forwardConfig = folder.appendingPathComponent("forwarding.json")
+        try #"{"targets": [{"name": "crm", "url": "http://127.0.0.1:\#(closedPort)/hook?token=crm-query-secret", "secret": "\#(forwardSecret)", "timeout_seconds": 0.5}]}"#
+            .write(to: forwardConfig, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: forwardConfig.path)
+        let service = try await Self.start(database: database, log: logFile, arguments: [
+            "--shutdown-grace", "3", "--forward-config", forwardConfig.path,
+        ])
         let (serve, base, port, token, secret) = (service.process, service.base, service.port, service.token, service.secret)
         defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
         let dataFolder = folder.appendingPathComponent("data")
@@ -148,6 +158,11 @@ struct ServiceProcessTests {
             #expect(mode(path) == 0o600, "\(path)")
         }
 
+        // The CRM that is not there is reported (not its secret, nor its URL's query).
+        for _ in 0..<100 where !(String(decoding: (try? Data(contentsOf: logFile)) ?? Data(), as: UTF8.self)).contains("forwarding attempts fail") {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+
         // SIGTERM with the stream still open: it ends with `event: shutdown` and the process exits 0.
         let stopping = ContinuousClock.now
         kill(serve.processIdentifier, SIGTERM)
@@ -169,5 +184,8 @@ struct ServiceProcessTests {
         #expect(logText.contains("writer drained and stopped"))
         #expect(!logText.contains(secret), "the webhook secret never appears in the log")
         #expect(!logText.contains(token), "the API token never appears in the log")
+        #expect(logText.contains("forwarding attempts fail"), "the failing CRM is reported")
+        #expect(logText.contains("the forwarding config may be read by other users"))
+        #expect(!logText.contains(forwardSecret) && !logText.contains("crm-query-secret"), "nor the forwarding secret, nor the URL's query")
     }
 }
