@@ -23,7 +23,7 @@ CREATE TABLE inbox_events (
     delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries (id),
     occurred_at TEXT    NOT NULL,   -- when it happened, by the gateway's clock (arrival when it has none)
     recorded_at TEXT    NOT NULL,   -- when the writer applied it
-    detail      TEXT    CHECK (detail IS NULL OR json_valid(detail))
+    detail      TEXT                -- a JSON object (written by the writer only: not checked row by row)
 );
 
 CREATE TABLE forwarding_targets (

@@ -8,7 +8,7 @@ page follows without a reload: the QR code appears, a new message shows in the l
 an ack turns the ticks, hostile text stays text, search folds accents, the console logs no errors
 and a 375 px wide window does not scroll sideways. Screenshots go to SCREENSHOT_DIR (printed).
 """
-import hashlib, hmac, json, os, sys, tempfile, time, urllib.request
+import base64, hashlib, hmac, http.server, json, os, sys, tempfile, threading, time, urllib.request
 
 from live_server import LiveServer
 
@@ -24,7 +24,23 @@ os.makedirs(SHOTS, exist_ok=True)
 SECRET, TOKEN, WAHA_KEY = "console-secret", "console-token", "console-waha"
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
-server = LiveServer(BINARY, SECRET, TOKEN, "--waha-hmac-key", WAHA_KEY)
+class FailingCRM(http.server.BaseHTTPRequestHandler):
+    """A forwarding target that answers 500: the Forwarding tab shows its backlog and error."""
+    def do_POST(self):
+        self.rfile.read(int(self.headers["content-length"]))
+        self.send_response(500)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *arguments):
+        pass
+
+
+crm = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FailingCRM)
+threading.Thread(target=crm.serve_forever, daemon=True).start()
+FORWARD_SECRET = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+server = LiveServer(BINARY, SECRET, TOKEN, "--waha-hmac-key", WAHA_KEY,
+                    "--forward-url", f"http://127.0.0.1:{crm.server_address[1]}/hook", "--forward-secret", FORWARD_SECRET)
 base = server.base
 failures = []
 
@@ -187,9 +203,13 @@ try:
     marks = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#results mark"))
     check(any(m.text.lower() == "cómo" for m in marks), "search finds an accented word typed without accents")
 
-    # Deliveries, then the phone width.
+    # Deliveries, forwarding, then the phone width.
     driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=deliveries]").click()
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#delivery-list li"))
+    driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=forwarding]").click()
+    card = wait(driver, lambda d: next((c.text for c in d.find_elements(By.CSS_SELECTOR, "#target-list li") if "answered 500" in c.text), None), 15)
+    check(bool(card) and "default" in card and "Waiting" in card, "the Forwarding tab shows the target, its backlog and its last error")
+    driver.save_screenshot(f"{SHOTS}/forwarding.png")
     driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=inbox]").click()
     driver.set_window_size(375, 800)
     time.sleep(0.3)
@@ -239,6 +259,10 @@ try:
     check(len(rows) == 2 and all(" beta " in row.text for row in rows) and "crm" not in deliveries,
           f"its Deliveries view lists only its session's deliveries ({len(rows)})")
     errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    driver.find_element(By.CSS_SELECTOR, "#tabs button[data-view=forwarding]").click()
+    note = wait(driver, lambda d: d.find_element(By.ID, "forwarding-note").text)
+    check("admin token of every session" in note and not driver.find_elements(By.CSS_SELECTOR, "#target-list li"),
+          "a limited token is told forwarding needs an admin token of every session")
     check(not errors, f"no errors in the browser console with a limited token {errors}")
 except Exception as error:  # a timeout or a missing element is a failure, with a screenshot
     failures.append(repr(error))
@@ -249,6 +273,7 @@ finally:
     if driver:
         driver.quit()
     server.stop()
+    crm.shutdown()
 
 print(f"console screenshots: {SHOTS}")
 sys.exit(1 if failures else 0)

@@ -4,14 +4,17 @@ verifies every request with the `standardwebhooks` library (PyPI) and records wh
 Steady traffic over many chats, one chat whose receiver answers 500 while the others flow, the
 receiver down for a while, and kill -9 of InboxLite with a backlog: every event committed is
 delivered at least once, with a valid signature, a stable webhook-id, and each chat's events in
-commit order. Usage: forwarding_test.py BINARY"""
-import base64, hashlib, hmac, json, os, sqlite3, sys, threading, time, urllib.request
+commit order. Then two nodes on one PostgreSQL database (a throwaway cluster): one forwards, each
+event once; kill -9 of that node and the other takes over. Usage: forwarding_test.py BINARY"""
+import base64, hashlib, hmac, json, os, sqlite3, subprocess, sys, tempfile, threading, time, urllib.request
+from pathlib import Path
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 from standardwebhooks.webhooks import Webhook
 
 from live_server import LiveServer
 
 SECRET = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+CLUSTER = str(Path(__file__).parent / "postgres-cluster.sh")
 WAHA_KEY = "fw-waha-key"
 failures = []
 
@@ -132,6 +135,55 @@ def logged(server):
         return {seq: (kind, chat) for seq, kind, chat in db.execute("SELECT seq, type, chat FROM inbox_events")}
 
 
+def logged_on(database_url):
+    """The log on PostgreSQL, through psql."""
+    out = subprocess.run(["psql", database_url, "-AtF", "\t", "-c", "SELECT seq, type, chat FROM inbox_events"],
+                         check=True, capture_output=True, text=True).stdout
+    return {int(seq): (kind, chat) for seq, kind, chat in (line.split("\t") for line in out.splitlines())}
+
+
+def two_nodes(binary):
+    """Two nodes on one PostgreSQL database forward to one receiver: one of them at a time."""
+    receiver = Receiver()
+    cluster = tempfile.mkdtemp(prefix="inboxlite-forwarding-nodes-")
+    url = subprocess.check_output([CLUSTER, "start", cluster], text=True).strip()
+    nodes = []
+    try:
+        subprocess.run(["psql", url, "-qc", "CREATE DATABASE forwarding"], check=True)
+        database = url.rsplit("/", 1)[0] + "/forwarding"
+        nodes = [LiveServer(binary, "fw-secret", "fw-token", "--forward-url", receiver.url, "--forward-secret", SECRET,
+                            database_url=database) for _ in range(2)]
+        for node in nodes:
+            node.wait_until_ready()
+        chats = [f"346100{n:05d}@c.us" for n in range(10)]
+        for n in range(100):
+            message(nodes[n % 2], chats[n % 10], f"N{n}", f"two nodes {n}")
+        committed = logged_on(database)
+        check(wait_for(lambda: set(receiver.seqs()) >= set(committed), 20), f"two nodes: all {len(committed)} events delivered")
+        check(len(receiver.received) == len(set(receiver.seqs())), f"each once ({len(receiver.received)} requests)")
+        check(in_order(receiver, chats), "each chat in commit order, whichever node took its webhooks")
+        holders = {forwarding(node)["forwarded_by"] for node in nodes}
+        holder = next(iter(holders)) if len(holders) == 1 else None
+        forwarding_node = next((node for node in nodes if holder and f":{node.process.pid}:" in holder), None)
+        check(forwarding_node is not None, f"both nodes name the one node that forwards ({holders})")
+        if forwarding_node:
+            survivor = nodes[1] if forwarding_node is nodes[0] else nodes[0]
+            forwarding_node.kill()
+            for n in range(20):
+                message(survivor, chats[n % 10], f"AFTER{n}", f"after the kill {n}")
+            committed = logged_on(database)
+            check(wait_for(lambda: set(receiver.seqs()) >= set(committed), 60),
+                  "after kill -9 of the forwarding node, the other takes over (its lease ran out) and delivers everything")
+            check(f":{survivor.process.pid}:" in (forwarding(survivor)["forwarded_by"] or ""), "the survivor forwards now")
+            check(in_order(receiver, chats), "still in commit order per chat")
+    finally:
+        for node in nodes:
+            if node.process.poll() is None:
+                node.stop()
+        subprocess.run([CLUSTER, "stop", cluster], check=False)
+        receiver.down()
+
+
 def wait_for(condition, seconds):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -248,6 +300,7 @@ def main():
     finally:
         server.stop()
         receiver.down()
+    two_nodes(sys.argv[1])
     sys.exit(1 if failures else 0)
 
 

@@ -7,7 +7,7 @@ import InboxStore
 enum ForwardingQueries {
     /// The first held event of each chat whose next attempt is due, oldest first, skipping chats
     /// being retried now.
-    static func dueRetries(of target: String, now: Date, excluding busy: Set<ForwardingChat>, limit: Int, in db: any ReadConnection) throws
+    static func dueRetries(of target: String, now: Date, excluding busy: Set<ChatKey>, limit: Int, in db: any ReadConnection) throws
         -> [TargetForwarder.DueRetry]
     {
         let rows = try db.query(
@@ -20,8 +20,8 @@ enum ForwardingQueries {
             """,
             arguments: [target, Timestamps.iso(now), limit + busy.count]
         )
-        let heads = rows.compactMap { row -> (seq: Int64, chat: ForwardingChat, attempts: Int, firstFailedAt: Date?)? in
-            let chat = ForwardingChat(session: row.string(1) ?? "", chat: row.string(2) ?? "")
+        let heads = rows.compactMap { row -> (seq: Int64, chat: ChatKey, attempts: Int, firstFailedAt: Date?)? in
+            let chat = ChatKey(session: row.string(1) ?? "", chat: row.string(2) ?? "")
             guard !busy.contains(chat) else { return nil }
             return (Int64(row.int(0) ?? 0), chat, row.int(3) ?? 0, row.string(4).flatMap(Timestamps.parse))
         }.prefix(limit)
@@ -32,8 +32,8 @@ enum ForwardingQueries {
     }
 
     /// Which of `chats` still have events waiting in the ledger.
-    static func heldChats(of target: String, among chats: Set<ForwardingChat>, in db: any ReadConnection) throws -> Set<ForwardingChat> {
-        var held = Set<ForwardingChat>()
+    static func heldChats(of target: String, among chats: Set<ChatKey>, in db: any ReadConnection) throws -> Set<ChatKey> {
+        var held = Set<ChatKey>()
         for chat in chats where try db.queryFirst(
             "SELECT 1 FROM forwarding_retries WHERE target = ? AND status = 'pending' AND session_id = ? AND chat = ? LIMIT 1",
             arguments: [target, chat.session, chat.chat]

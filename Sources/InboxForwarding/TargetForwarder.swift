@@ -106,14 +106,14 @@ final class TargetForwarder: @unchecked Sendable {
         /// Seqs read and not yet delivered or held, ascending, and those of them finished.
         var unfinished = FIFO<Int64>()
         var finished = Set<Int64>()
-        var queues: [ForwardingChat: FIFO<InboxEventRecord>] = [:]
-        var ready = FIFO<ForwardingChat>()
-        var busy = Set<ForwardingChat>()
+        var queues: [ChatKey: FIFO<InboxEventRecord>] = [:]
+        var ready = FIFO<ChatKey>()
+        var busy = Set<ChatKey>()
         /// Chats with events in `forwarding_retries`: their new events wait there too.
-        var held: Set<ForwardingChat>
-        var retrying = Set<ForwardingChat>()
+        var held: Set<ChatKey>
+        var retrying = Set<ChatKey>()
         /// Chats whose retried event was delivered: still held until the ledger shows none left.
-        var mayBeClear = Set<ForwardingChat>()
+        var mayBeClear = Set<ChatKey>()
         var inFlight = 0
         /// Fresh events in flight, fresh events failed in a row without an answer, and whether the
         /// target is down (only probes go out).
@@ -153,7 +153,7 @@ final class TargetForwarder: @unchecked Sendable {
     /// A held event due for another attempt.
     struct DueRetry: Sendable {
         let event: InboxEventRecord
-        let chat: ForwardingChat
+        let chat: ChatKey
         let attempts: Int
         let firstFailedAt: Date?
     }
@@ -252,7 +252,7 @@ final class TargetForwarder: @unchecked Sendable {
             return  // the next step tries again
         }
         for event in page.events {
-            let chat = ForwardingChat(session: event.sessionId, chat: event.chat)
+            let chat = ChatKey(session: event.sessionId, chat: event.chat)
             run.unfinished.append(event.seq)
             if run.held.contains(chat) {
                 run.changes.held.append(HeldForwardingEvent(seq: event.seq, chat: chat))
@@ -323,7 +323,7 @@ final class TargetForwarder: @unchecked Sendable {
         guard !stopping.isSet else { return }
         run.inFlight -= 1
         run.liveInFlight -= 1
-        let chat = ForwardingChat(session: event.sessionId, chat: event.chat)
+        let chat = ChatKey(session: event.sessionId, chat: event.chat)
         run.busy.remove(chat)
         run.finished.insert(event.seq)
         observer.attempt(target: target.name, delivered: result == .delivered, duration: took)

@@ -82,5 +82,18 @@ struct CorpusTests {
         #expect(try inbox.count("webhook_deliveries", where: "status <> 'applied'") == 0)
         #expect(try inbox.count("webhook_deliveries") == entries.filter { $0.status == 200 }.count)
         #expect(try inbox.count("webhook_deliveries", where: "body LIKE '%B6D711FCDE4D4FD5936544120E713976%'") == 0)
+
+        // The same bodies, as the inbox's own events: every kind of change of every gateway is
+        // there, each tied to its delivery; message events to their message and its chat.
+        let types = Set(try inbox.rows("SELECT DISTINCT type FROM inbox_events").compactMap { $0.string(0) })
+        // (message.updated and message.poll_vote: ForwardingTests; the corpus has no poll it votes on.)
+        let expected: Set<String> = ["message.received", "message.sent", "message.edited", "message.deleted", "message.ack",
+                                     "message.reaction", "session.status", "session.qr", "session.notice", "contact.merged", "group.updated"]
+        #expect(expected.subtracting(types).isEmpty, "event types the corpus never produced: \(expected.subtracting(types).sorted())")
+        #expect(try inbox.count("inbox_events", where: "delivery_id NOT IN (SELECT id FROM webhook_deliveries)") == 0)
+        #expect(try inbox.count("inbox_events e", where: """
+            e.type LIKE 'message.%' AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = e.message_id AND m.session_id = e.session_id)
+            """) == 0, "every message event names its message, in its session")
+        #expect(try inbox.count("inbox_events", where: "seq <= 0") == 0)
     }
 }

@@ -175,6 +175,27 @@ struct ForwardingTests {
         #expect(Set(receiver.received.map(\.seq)) == [1])
     }
 
+    /// A stored message that learns its text or its file later is `message.updated`; votes on a
+    /// stored poll are `message.poll_vote` with the votes; a copy that repeats nothing is no event.
+    @Test(.timeLimit(.minutes(1))) func laterKnowledgeAndPollVotesAreEvents() async throws {
+        let receiver = try await TestReceiver.start()
+        defer { receiver.stop() }
+        var inbox = try GatewayTests.inbox()
+        defer { inbox.remove() }
+        inbox.configuration.forwardTargets = [try receiver.target()]
+        let jid = "5511988887777@s.whatsapp.net"
+        let poll = #"{"event":"messages.upsert","instance":"acme-01","data":{"key":{"remoteJid":"\#(jid)","fromMe":true,"id":"3EBPOLL"},"message":{"pollCreationMessageV3":{"name":"Mesa?","options":[{"optionName":"Sim"},{"optionName":"Não"}],"selectableOptionsCount":1}},"messageType":"pollCreationMessageV3","messageTimestamp":1767225600}}"#
+        let votes = #"{"event":"messages.update","instance":"acme-01","data":{"keyId":"3EBPOLL","remoteJid":"\#(jid)","fromMe":true,"status":"DELETED","pollUpdates":[{"name":"Sim","voters":["\#(jid)"]},{"name":"Não","voters":[]}]}}"#
+        let text = #"{"event":"messages.upsert","instance":"acme-01","data":{"key":{"remoteJid":"\#(jid)","fromMe":false,"id":"3EBTEXT"},"message":{"conversation":"pedido 42"},"messageType":"conversation","messageTimestamp":1767225601}}"#
+        let sameAgain = text.replacingOccurrences(of: #""messageTimestamp":1767225601"#, with: #""messageTimestamp":1767225601,"status":"DELIVERY_ACK""#)
+        let newText = text.replacingOccurrences(of: "pedido 42", with: "pedido 43")
+        try await GatewayTests.deliver([poll, votes, text, sameAgain, newText].map { GatewayWebhook(.evolution, $0) }, into: inbox)
+        let events = try inbox.rows("SELECT type, detail FROM inbox_events ORDER BY seq").map { ($0.string(0) ?? "", $0.string(1)) }
+        #expect(events.map(\.0) == ["message.sent", "message.poll_vote", "message.received", "message.updated"])
+        let vote = try #require(events.first { $0.0 == "message.poll_vote" }?.1)
+        #expect(vote.contains(#""voter":"5511988887777@c.us""#) && vote.contains(#""options":["Sim"]"#) && vote.contains(#""complete":true"#), "\(vote)")
+    }
+
     @Test func settingsThatCannotWorkAreRefusedWithoutShowingSecrets() throws {
         let secret = TestReceiver.secret
         func refusal(_ make: () throws -> ForwardTarget) -> String {

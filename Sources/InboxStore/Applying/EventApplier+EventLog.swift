@@ -14,6 +14,8 @@ public enum InboxEventType: String, Sendable, CaseIterable {
     case messageAck = "message.ack"
     /// A reaction was set, changed or removed (`emoji` null).
     case messageReaction = "message.reaction"
+    /// Votes on a poll (the message's `votes` show every current vote).
+    case messagePollVote = "message.poll_vote"
     case sessionStatus = "session.status"
     case sessionQR = "session.qr"
     /// A gateway's notice about the session or its account (Meta's account and template updates).
@@ -27,6 +29,19 @@ public enum InboxEventType: String, Sendable, CaseIterable {
 /// Writing `inbox_events`: one row per change, inside the transaction (and savepoint) that
 /// applies it, so an event exists exactly when its change committed.
 extension EventApplier {
+    /// An event about a stored message whose session and chat the caller knows (the common case:
+    /// a new message, a receipt), with its detail already as JSON.
+    func logEvent(_ type: InboxEventType, message rowId: Int64, in chat: ChatKey, deliveryId: Int64, occurredAt: String, now: String,
+                  detail: String? = nil) throws {
+        try db.run(
+            """
+            INSERT INTO inbox_events (type, session_id, chat, message_id, delivery_id, occurred_at, recorded_at, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            type.rawValue, chat.session, chat.chat, rowId, deliveryId, occurredAt, now, detail
+        )
+    }
+
     /// An event about a stored message: its session and chat are the message's.
     func logMessageEvent(_ type: InboxEventType, message rowId: Int64, occurredAt: String, deliveryId: Int64, now: String,
                          detail: [(String, JSONValue)]? = nil) throws {

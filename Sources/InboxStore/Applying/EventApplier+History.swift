@@ -21,6 +21,14 @@ extension EventApplier {
                 session, votes.pollKey, vote.voter, options, time, delivery.id
             )
         }
+        // An event for the poll's message, once it is stored (its `votes` show every current vote).
+        if let poll = try findMessages(votes.pollKey, key: votes.pollKey, session: session).first?.int(0) {
+            try logMessageEvent(.messagePollVote, message: Int64(poll), occurredAt: time, deliveryId: delivery.id, now: delivery.now, detail: [
+                ("poll_vote", .object([("votes", .array(votes.votes.map { vote in
+                    .object([("voter", .string(vote.voter)), ("options", .array(vote.options.map(JSONValue.string)))])
+                })), ("complete", .bool(votes.isComplete))])),
+            ])
+        }
     }
 
     /// A history sync: each message stored as backfilled (never unread), chat names as the

@@ -344,8 +344,8 @@ struct EventApplier {
         if let insertedId {
             status = baseStatus
             rowId = insertedId
-            try logMessageEvent(outgoing ? .messageSent : .messageReceived, message: rowId,
-                                occurredAt: Timestamps.iso(unixSeconds: timestamp), deliveryId: delivery.id, now: delivery.now)
+            try logEvent(outgoing ? .messageSent : .messageReceived, message: rowId, in: ChatKey(session: session, chat: chat),
+                         deliveryId: delivery.id, occurredAt: Timestamps.iso(unixSeconds: timestamp), now: delivery.now)
             if !isStatus {
                 try countInConversation(rowId: rowId, session: session, chat: chat, outgoing: outgoing, timestamp: timestamp,
                                         countsUnread: !outgoing && !isStatus && !message.backfilled && kind != MessageKind.system.rawValue)
@@ -382,8 +382,8 @@ struct EventApplier {
             // A copy that only repeats the message is no news; new text or a file's description is.
             let textChanged = !textSettled && message.body != nil && message.body != existing.string(2)
             if textChanged || message.media != nil {
-                try logMessageEvent(.messageUpdated, message: rowId, occurredAt: delivery.eventTimeText, deliveryId: delivery.id,
-                                    now: delivery.now)
+                try logEvent(.messageUpdated, message: rowId, in: ChatKey(session: session, chat: chat), deliveryId: delivery.id,
+                             occurredAt: delivery.eventTimeText, now: delivery.now)
             }
         }
         if let media = message.media {
@@ -420,7 +420,7 @@ struct EventApplier {
             )
         }
         if let best {
-            try raise(rowId: rowId, from: status, to: best, now: delivery.now)
+            try raise(rowId: rowId, from: status, to: best, chat: ChatKey(session: session, chat: chat), now: delivery.now)
         }
         if isNew {
             try applyPendingChanges(to: rowId, session: session, refs: [message.messageId, shortId], now: delivery.now)
@@ -564,7 +564,8 @@ struct EventApplier {
             let current = MessageStatus(rawValue: target.string(1) ?? "") ?? .pending
             let rowId = Int64(target.int(0) ?? 0)
             try recordAck(receipt, messageRow: rowId, deliveryId: delivery.id)
-            try raise(rowId: rowId, from: current, to: receipt, now: delivery.now)
+            try raise(rowId: rowId, from: current, to: receipt, chat: ChatKey(session: session, chat: target.string(2) ?? ""),
+                      now: delivery.now)
         }
     }
 
@@ -575,21 +576,27 @@ struct EventApplier {
     }
 
     private static let findForReceipt = PerEngine { sql in
-        "SELECT id, status FROM messages WHERE \(sql.unindexed("session_id")) = ? AND (message_id = ? OR wa_key_id = ?)"
+        "SELECT id, status, contact FROM messages WHERE \(sql.unindexed("session_id")) = ? AND (message_id = ? OR wa_key_id = ?)"
     }
 
     /// Moves a message's status up to the receipt's, never down: a `message.ack` event when it moves.
-    private func raise(rowId: Int64, from current: MessageStatus, to receipt: Receipt, now: String) throws {
+    private func raise(rowId: Int64, from current: MessageStatus, to receipt: Receipt, chat: ChatKey, now: String) throws {
         guard receipt.ack.status.rank > current.rank else { return }
         try db.run(
             "UPDATE messages SET status = ?, ack = ?, ack_at = ?, ack_received_at = ?, updated_at = ? WHERE id = ?",
             receipt.ack.status.rawValue, receipt.ack.rawValue, receipt.time, receipt.receivedAt, now, rowId
         )
-        var ack: [(String, JSONValue)] = [("status", .string(receipt.ack.status.rawValue)), ("ack", .integer(Int64(receipt.ack.rawValue))),
-                                          ("at", .string(receipt.time))]
-        if let code = receipt.errorCode { ack.append(("error_code", .integer(code))) }
-        if let title = receipt.errorTitle { ack.append(("error_title", .string(title))) }
-        try logMessageEvent(.messageAck, message: rowId, occurredAt: receipt.time, deliveryId: receipt.deliveryId, now: now,
-                            detail: [("ack", .object(ack))])
+        // Written directly in the common case (a fifth of all events): the values need no escaping.
+        let detail: String
+        if receipt.errorCode == nil, receipt.errorTitle == nil {
+            detail = #"{"ack":{"status":"\#(receipt.ack.status.rawValue)","ack":\#(receipt.ack.rawValue),"at":"\#(receipt.time)"}}"#
+        } else {
+            var ack: [(String, JSONValue)] = [("status", .string(receipt.ack.status.rawValue)), ("ack", .integer(Int64(receipt.ack.rawValue))),
+                                              ("at", .string(receipt.time))]
+            if let code = receipt.errorCode { ack.append(("error_code", .integer(code))) }
+            if let title = receipt.errorTitle { ack.append(("error_title", .string(title))) }
+            detail = String(decoding: JSONValue.object([("ack", .object(ack))]).serialized, as: UTF8.self)
+        }
+        try logEvent(.messageAck, message: rowId, in: chat, deliveryId: receipt.deliveryId, occurredAt: receipt.time, now: now, detail: detail)
     }
 }

@@ -1,9 +1,9 @@
 import InboxEvents
 import Foundation
 
-/// A chat whose events a target gets in order: events of one (session, chat) never overtake
-/// each other. Session-wide events share the chat "".
-public struct ForwardingChat: Hashable, Sendable {
+/// A chat of a session: events of one (session, chat) stay in order wherever they go (a
+/// forwarding target gets them in commit order). Session-wide events share the chat "".
+public struct ChatKey: Hashable, Sendable {
     public let session: String
     public let chat: String
 
@@ -17,20 +17,20 @@ public struct ForwardingChat: Hashable, Sendable {
 /// behind an event being retried.
 public struct ForwardingClaim: Sendable {
     public let forwardedThrough: Int64
-    public let heldChats: Set<ForwardingChat>
+    public let heldChats: Set<ChatKey>
 }
 
 /// An event the target has not accepted, kept in `forwarding_retries`.
 public struct HeldForwardingEvent: Sendable {
     public let seq: Int64
-    public let chat: ForwardingChat
+    public let chat: ChatKey
     /// 0: it waits behind an earlier event of its chat; else the attempts made.
     public let attempts: Int
     public let nextAttemptAt: Date?
     public let error: String?
     public let status: Int?
 
-    public init(seq: Int64, chat: ForwardingChat, attempts: Int = 0, nextAttemptAt: Date? = nil, error: String? = nil, status: Int? = nil) {
+    public init(seq: Int64, chat: ChatKey, attempts: Int = 0, nextAttemptAt: Date? = nil, error: String? = nil, status: Int? = nil) {
         self.seq = seq
         self.chat = chat
         self.attempts = attempts
@@ -99,7 +99,7 @@ extension InboxWriter {
             else { return nil }
             let held = try db.query(
                 "SELECT DISTINCT session_id, chat FROM forwarding_retries WHERE target = ? AND status = 'pending'", target
-            ).map { ForwardingChat(session: $0.string(0) ?? "", chat: $0.string(1) ?? "") }
+            ).map { ChatKey(session: $0.string(0) ?? "", chat: $0.string(1) ?? "") }
             return ForwardingClaim(forwardedThrough: Int64(row.int(0) ?? 0), heldChats: Set(held))
         }
     }
