@@ -12,15 +12,22 @@ import ServiceLifecycle
 /// stops after it) and gives up its leases, all within the shutdown grace.
 public final class Forwarder: Service, Sendable {
     private let forwarders: [TargetForwarder]
+    private let background = BackgroundThreads()
 
-    /// - Parameter startAfter: where a target seen for the first time starts (the log's head when
-    ///   the process started).
-    public init(targets: [ForwardTarget], startAfter: Int64, pool: ReadPool, ledger: any ForwardingLedger, observer: any ForwardingObserver,
-                logger: Logger) {
+    /// - Parameters:
+    ///   - startAfter: where a target seen for the first time starts (the log's head when the
+    ///     process started).
+    ///   - engine, openReader: how to open read connections; forwarding reads on its own
+    ///     low-priority thread.
+    public init(targets: [ForwardTarget], startAfter: Int64, engine: StoreEngine, openReader: @escaping ReadPool.Opener,
+                ledger: any ForwardingLedger, observer: any ForwardingObserver, logger: Logger) {
+        let pool = ReadPool(engine: engine, maxPending: 8 * max(1, targets.count), threadPool: background.threadPool, open: openReader)
+        let eventLoopGroup = background.eventLoopGroup
         // One name per process on leases: host, process and a random part (a restarted process is another holder).
         let holder = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UInt32.random(in: 0...UInt32.max))"
         forwarders = targets.map {
-            TargetForwarder(target: $0, startAfter: startAfter, pool: pool, ledger: ledger, holder: holder, observer: observer, logger: logger)
+            TargetForwarder(target: $0, startAfter: startAfter, pool: pool, eventLoopGroup: eventLoopGroup, ledger: ledger, holder: holder,
+                            observer: observer, logger: logger)
         }
     }
 
@@ -39,6 +46,7 @@ public final class Forwarder: Service, Sendable {
         } onGracefulShutdown: {
             for forwarder in self.forwarders { forwarder.stop() }
         }
+        await background.shutdown()
     }
 }
 

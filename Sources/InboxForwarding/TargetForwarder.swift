@@ -2,6 +2,7 @@ import Foundation
 import InboxQuery
 import InboxStore
 import Logging
+import NIOCore
 import Synchronization
 
 /// Forwards the event log to one target: every event at least once, each chat's events in log
@@ -47,8 +48,8 @@ final class TargetForwarder: @unchecked Sendable {
     let wake = WakeSignal()
     private let stopping = StopFlag()
 
-    init(target: ForwardTarget, settings: Settings = Settings(), startAfter: Int64, pool: ReadPool, ledger: any ForwardingLedger,
-         holder: String, observer: any ForwardingObserver, logger: Logger) {
+    init(target: ForwardTarget, settings: Settings = Settings(), startAfter: Int64, pool: ReadPool, eventLoopGroup: any EventLoopGroup,
+         ledger: any ForwardingLedger, holder: String, observer: any ForwardingObserver, logger: Logger) {
         self.target = target
         self.startAfter = startAfter
         var settings = settings
@@ -60,7 +61,7 @@ final class TargetForwarder: @unchecked Sendable {
         self.holder = holder
         self.observer = observer
         self.logger = logger
-        sender = WebhookSender(target: target)
+        sender = WebhookSender(target: target, eventLoopGroup: eventLoopGroup)
     }
 
     func stop() {

@@ -15,7 +15,7 @@ final class WebhookSender: Sendable {
     private let target: ForwardTarget
     private let signer: StandardWebhookSigner
 
-    init(target: ForwardTarget) {
+    init(target: ForwardTarget, eventLoopGroup: any EventLoopGroup) {
         self.target = target
         signer = StandardWebhookSigner(key: target.key)
         let timeout = TimeAmount.nanoseconds(Int64(target.timeout.components.seconds) * 1_000_000_000
@@ -27,7 +27,7 @@ final class WebhookSender: Sendable {
             decompression: .disabled
         )
         configuration.httpVersion = .automatic
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
     }
 
     /// Sends one event; never throws (every failure is a result), and returns promptly when the
