@@ -19,15 +19,16 @@ public final class Forwarder: Service, Sendable {
     ///     process started).
     ///   - engine, openReader: how to open read connections; forwarding reads on its own
     ///     low-priority thread.
+    ///   - ingestBusy: whether webhooks are waiting for the writer now (forwarding then yields).
     public init(targets: [ForwardTarget], startAfter: Int64, engine: StoreEngine, openReader: @escaping ReadPool.Opener,
-                ledger: any ForwardingLedger, observer: any ForwardingObserver, logger: Logger) {
+                ledger: any ForwardingLedger, ingestBusy: @escaping @Sendable () -> Bool, observer: any ForwardingObserver, logger: Logger) {
         let pool = ReadPool(engine: engine, maxPending: 8 * max(1, targets.count), threadPool: background.threadPool, open: openReader)
         let eventLoopGroup = background.eventLoopGroup
         // One name per process on leases: host, process and a random part (a restarted process is another holder).
         let holder = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UInt32.random(in: 0...UInt32.max))"
         forwarders = targets.map {
             TargetForwarder(target: $0, startAfter: startAfter, pool: pool, eventLoopGroup: eventLoopGroup, ledger: ledger, holder: holder,
-                            observer: observer, logger: logger)
+                            ingestBusy: ingestBusy, observer: observer, logger: logger)
         }
     }
 

@@ -17,6 +17,10 @@ import Synchronization
 /// transaction that stores the holds, so after a crash everything after the saved position is
 /// simply sent again (at least once).
 ///
+/// While webhooks wait for the writer (`ingestBusy`), forwarding yields: one request at a time,
+/// one every 20 ms. The machine's CPU goes to taking webhooks first; the backlog waits in the
+/// database and drains at full speed once they slow down.
+///
 /// A target that fails three fresh events in a row without answering (connection errors,
 /// timeouts, 408, 429, 5xx) is *down*: the log is no longer read for it (its backlog stays where
 /// it is, costing no writes) and one event at a time probes it, every `probeInterval`; the first
@@ -45,12 +49,16 @@ final class TargetForwarder: @unchecked Sendable {
     private let holder: String
     /// Where the target starts if it is new.
     private let startAfter: Int64
+    /// Whether webhooks are waiting for the writer now.
+    private let ingestBusy: @Sendable () -> Bool
     let wake = WakeSignal()
     private let stopping = StopFlag()
 
     init(target: ForwardTarget, settings: Settings = Settings(), startAfter: Int64, pool: ReadPool, eventLoopGroup: any EventLoopGroup,
-         ledger: any ForwardingLedger, holder: String, observer: any ForwardingObserver, logger: Logger) {
+         ledger: any ForwardingLedger, holder: String, ingestBusy: @escaping @Sendable () -> Bool = { false },
+         observer: any ForwardingObserver, logger: Logger) {
         self.target = target
+        self.ingestBusy = ingestBusy
         self.startAfter = startAfter
         var settings = settings
         // Retries are looked for at least as often as the shortest pause.
@@ -125,6 +133,8 @@ final class TargetForwarder: @unchecked Sendable {
         /// The log may hold more than was read: set by a wake-up (a commit) or a full page, so a
         /// loop turn after each answer does not query the log for nothing.
         var mayHaveMore = true
+        /// While webhooks wait for the writer: when the next request may go.
+        var nextPaced = ContinuousClock.now
         var changes = ForwardingChanges()
         var lastSave = ContinuousClock.now
         var nextRetryPoll = ContinuousClock.now
@@ -197,9 +207,12 @@ final class TargetForwarder: @unchecked Sendable {
         let now = ContinuousClock.now
         let sinceSave = now - run.lastSave
         let news = !run.changes.isEmpty || run.reachedPosition > run.position
+        // A held chat whose event just went through (or was given up) goes on with its next one at
+        // once: saving that is what lets the next be sent, so it is not held back for the interval.
+        let chatWaits = !run.mayBeClear.isEmpty
         // Progress at most every saveInterval (holds and due retries at once); the lease renewed
         // well before it runs out even when nothing happens.
-        if (news && (sinceSave >= settings.saveInterval || !run.changes.held.isEmpty || now >= run.nextRetryPoll))
+        if (news && (sinceSave >= settings.saveInterval || !run.changes.held.isEmpty || chatWaits || now >= run.nextRetryPoll))
             || sinceSave > .seconds(settings.lease / 3) {
             guard await save(&run) else { return false }
         }
@@ -273,7 +286,7 @@ final class TargetForwarder: @unchecked Sendable {
     /// Starts the due retries: the first held event of each chat not being retried already.
     private func pollRetries(_ run: inout Run, group: inout TaskGroup<Completion>) async {
         run.nextRetryPoll = ContinuousClock.now + settings.idlePoll
-        let room = target.concurrency - run.inFlight
+        let room = ingestBusy() ? min(1, target.concurrency - run.inFlight) : target.concurrency - run.inFlight
         guard room > 0 else { return }
         let exclude = run.retrying
         let due: [DueRetry]
@@ -300,6 +313,11 @@ final class TargetForwarder: @unchecked Sendable {
     /// Starts the next event of each ready chat, up to the concurrency limit.
     private func dispatch(_ run: inout Run, group: inout TaskGroup<Completion>) {
         var limit = target.concurrency
+        if ingestBusy() {
+            guard ContinuousClock.now >= run.nextPaced else { return }
+            run.nextPaced = ContinuousClock.now + .milliseconds(20)
+            limit = min(limit, run.inFlight + 1)
+        }
         if run.down {
             // One probe at a time, every probeInterval.
             guard run.liveInFlight == 0, ContinuousClock.now >= run.nextProbe else { return }

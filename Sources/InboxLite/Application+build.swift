@@ -79,7 +79,8 @@ public func buildApplication(
     // read before the server takes any webhook.
     let forwarder = configuration.forwardTargets.isEmpty ? nil
         : Forwarder(targets: configuration.forwardTargets, startAfter: try await storage.readPool.read { try InboxEventLog.head(in: $0) },
-                    engine: storage.readPool.engine, openReader: storage.openReader, ledger: writer, observer: metrics, logger: logger)
+                    engine: storage.readPool.engine, openReader: storage.openReader, ledger: writer, ingestBusy: { writer.isBusy },
+                    observer: metrics, logger: logger)
     forwarding.set(forwarder)
     if !configuration.forwardTargets.isEmpty {
         logger.notice("forwarding", metadata: ["targets": "\(configuration.forwardTargets.map { "\($0.name) → \($0.shownURL)" }.joined(separator: ", "))"])

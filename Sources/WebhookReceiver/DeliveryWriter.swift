@@ -2,6 +2,7 @@ import Foundation
 import InboxStore
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The single writer: a dedicated thread that drains queued deliveries into the database in
 /// batches, one transaction per batch (group commit), and answers each waiting request only after
@@ -53,6 +54,8 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
 
     // Guarded by `condition`.
     private let condition = NSCondition()
+    /// When (uptime ns) the last batch of several deliveries committed.
+    private let lastBusyBatch = Atomic<UInt64>(0)
     private var queue: [Pending] = []
     private var queuedBytes = 0
     private var tasks: [WriterTask] = []
@@ -128,6 +131,14 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
         condition.lock()
         defer { condition.unlock() }
         return queue.count
+    }
+
+    /// Whether webhooks arrive faster than one commit at a time: some wait for the writer now, or
+    /// a batch of several committed in the last 100 ms. Background work (forwarding) yields while
+    /// it is so.
+    public var isBusy: Bool {
+        let since = DispatchTime.now().uptimeNanoseconds &- lastBusyBatch.load(ordering: .relaxed)
+        return since < 100_000_000 || backlog > 0
     }
 
     /// Runs the writer thread until graceful shutdown, then drains the queue and returns.
@@ -283,6 +294,7 @@ public final class DeliveryWriter: DeliveryIngest, Service, @unchecked Sendable 
 
     private func commit(_ batch: [Pending], writer: InboxWriter) {
         let deliveries = batch.map(\.delivery)
+        if batch.count >= 4 { lastBusyBatch.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
         do {
             let results = try writer.commit(deliveries)
             noteCommit(failed: false)
