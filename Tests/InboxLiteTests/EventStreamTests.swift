@@ -66,8 +66,15 @@ struct EventStreamTests {
             // From id 0: under load the stream may subscribe after the webhook below commits (a
             // stream from the live head then waited for an event that had gone before it).
             async let stream = events(client, "/api/events?max_events=1&last_event_id=0")
-            // 100 heartbeat intervals: generous, so a loaded CI machine still sees one.
-            try await Task.sleep(for: .seconds(1))
+            // The stream is open (the service counts it), then 30 heartbeat intervals pass.
+            for _ in 0..<500 {
+                let open = try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer test-token"]) { response in
+                    String(buffer: response.body).contains("inboxlite_sse_clients 1")
+                }
+                if open { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await Task.sleep(for: .milliseconds(300))
             #expect(try await client.status(SignedWebhook(json: Payload.received(key: "H1"))) == .ok)
             let (_, body) = try await stream
             #expect(body.contains(": heartbeat\n\n"))
