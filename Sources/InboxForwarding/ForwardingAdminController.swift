@@ -4,8 +4,8 @@ import InboxHTTP
 import InboxQuery
 
 /// `POST /api/admin/forwarding/retry`: dead letters back into the retry queue (all, one
-/// target's with `target`, or one event with `target` and `seq`); answers how many. Mount it
-/// on the route group for admin tokens of every session.
+/// target's with `target`, one event's with `seq`, or both); answers how many. Mount it on the
+/// route group for admin tokens of every session.
 public struct ForwardingAdminController<Context: AuthorizedRequestContext>: Sendable {
     let ledger: any ForwardingLedger
     let targets: [String]
@@ -23,13 +23,10 @@ public struct ForwardingAdminController<Context: AuthorizedRequestContext>: Send
 
     func retry(_ request: Request) async throws -> Response {
         let target = try request.parameter("target", maxLength: 64)
-        if let target, !targets.contains(target) {
-            throw QueryError.badParameter("target", "is not a configured forwarding target")
-        }
+        if let target, !targets.contains(target) { throw QueryError.notFound("forwarding target \(target)") }
         var seq: Int64?
-        if let text = try request.parameter("seq", maxLength: 19) {
+        if let text = try request.queryValue("seq") {
             guard let value = Int64(text), value > 0 else { throw QueryError.badParameter("seq", "must be a positive whole number") }
-            guard target != nil else { throw QueryError.badParameter("seq", "needs target") }
             seq = value
         }
         let resent: Int

@@ -62,9 +62,7 @@ public struct ForwardingController<Context: AuthorizedRequestContext>: Sendable 
         let page = try PageRequest(request, keyParts: 1)
         let target: String
         if let named = try request.parameter("target", maxLength: 64) {
-            guard targets.contains(where: { $0.name == named }) else {
-                throw QueryError.badParameter("target", "is not a configured forwarding target")
-            }
+            guard targets.contains(where: { $0.name == named }) else { throw QueryError.notFound("forwarding target \(named)") }
             target = named
         } else if targets.count == 1 {
             target = targets[0].name

@@ -12,7 +12,7 @@ struct ForwardingCommand: AsyncParsableCommand {
 
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "retry", abstract: "Re-send dead letters: all, one target's (--target), or one event (--target and --seq)."
+            commandName: "retry", abstract: "Re-send dead letters: all, one target's (--target), one event's (--seq), or both."
         )
 
         @OptionGroup var access: WriterAccess
@@ -20,11 +20,10 @@ struct ForwardingCommand: AsyncParsableCommand {
         @Option(help: "Only this target's dead letters.")
         var target: String?
 
-        @Option(help: "Only this event (its seq; needs --target).")
+        @Option(help: "Only this event (its seq).")
         var seq: Int64?
 
         func run() async throws {
-            guard seq == nil || target != nil else { throw UsageFailure("--seq needs --target") }
             if let seq, seq <= 0 { throw UsageFailure("--seq must be a positive whole number") }
             let resent = try await access.run("re-send dead letters", local: { writer in
                 try writer.resendDeadForwarding(target: target, seq: seq)

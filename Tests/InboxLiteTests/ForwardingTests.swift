@@ -70,7 +70,7 @@ struct ForwardingTests {
             // Re-sent by hand once the CRM is fixed: both arrive, in their order.
             accepting.withLock { $0 = true }
             let (unknown, _) = try await client.postAdmin("/api/admin/forwarding/retry?target=nobody")
-            #expect(unknown == .badRequest)
+            #expect(unknown == .notFound)
             let (resent, answer) = try await client.postAdmin("/api/admin/forwarding/retry?target=default")
             #expect(resent == .ok && answer.contains(#""resent":2"#))
             #expect(try await receiver.waitUntil { $0.filter { $0.chat == Self.chatA }.count == 12 })
