@@ -135,6 +135,9 @@ final class TargetForwarder: @unchecked Sendable {
         var mayHaveMore = true
         /// While webhooks wait for the writer: when the next request may go.
         var nextPaced = ContinuousClock.now
+        /// Dead letters not yet logged, and when one last was (said at most once a minute).
+        var deadUnlogged = 0
+        var lastDeadLog: ContinuousClock.Instant?
         var changes = ForwardingChanges()
         var lastSave = ContinuousClock.now
         var nextRetryPoll = ContinuousClock.now
@@ -403,10 +406,17 @@ final class TargetForwarder: @unchecked Sendable {
             run.changes.retried.append((due.event.seq, .dead(attempts: attempts, error: result.error, status: result.status)))
             run.mayBeClear.insert(due.chat)
             observer.deadLetter(target: target.name)
-            logger.warning("event given up on: a dead letter until re-sent", metadata: [
-                "target": "\(target.name)", "seq": "\(due.event.seq)", "type": "\(due.event.type)", "attempts": "\(attempts)",
-                "error": "\(result.error)",
-            ])
+            // The first at once, then a count at most once a minute (a CRM that refuses everything
+            // must not flood the log).
+            run.deadUnlogged += 1
+            if run.lastDeadLog.map({ ContinuousClock.now - $0 >= .seconds(60) }) ?? true {
+                logger.warning("events given up on: dead letters until re-sent", metadata: [
+                    "target": "\(target.name)", "count": "\(run.deadUnlogged)", "last_seq": "\(due.event.seq)",
+                    "last_type": "\(due.event.type)", "attempts": "\(attempts)", "error": "\(result.error)",
+                ])
+                run.deadUnlogged = 0
+                run.lastDeadLog = ContinuousClock.now
+            }
         }
     }
 
