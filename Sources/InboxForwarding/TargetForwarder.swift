@@ -138,6 +138,8 @@ final class TargetForwarder: @unchecked Sendable {
         /// Dead letters not yet logged, and when one last was (said at most once a minute).
         var deadUnlogged = 0
         var lastDeadLog: ContinuousClock.Instant?
+        /// The last save did not reach the database (said once, and when it does again).
+        var saveFailing = false
         var changes = ForwardingChanges()
         var lastSave = ContinuousClock.now
         var nextRetryPoll = ContinuousClock.now
@@ -240,9 +242,14 @@ final class TargetForwarder: @unchecked Sendable {
         } catch {
             // Kept and saved with the next; past the lease another node may take over, which the
             // next save notices.
-            logger.warning("forwarding progress not saved yet", metadata: ["target": "\(target.name)", "error": "\(error)"])
+            if !run.saveFailing {
+                logger.warning("forwarding progress not saved yet", metadata: ["target": "\(target.name)", "error": "\(error)"])
+            }
+            run.saveFailing = true
             return true
         }
+        if run.saveFailing { logger.notice("forwarding progress is saved again", metadata: ["target": "\(target.name)"]) }
+        run.saveFailing = false
         run.position = max(run.position, position)
         run.changes = ForwardingChanges()
         run.lastSave = ContinuousClock.now
