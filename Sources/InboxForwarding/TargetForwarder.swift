@@ -176,22 +176,14 @@ final class TargetForwarder: @unchecked Sendable {
 
     private func forward(_ run: inout Run) async {
         await withTaskGroup(of: Completion.self) { group in
-            group.addTask { [wake, settings] in
-                await wake.wait(timeout: settings.idlePoll)
-                return .tick
-            }
+            addWaiter(to: &group)
             while !stopping.isSet {
                 guard await step(&run, group: &group) else { break }
                 guard let completion = await group.next() else { break }
                 switch completion {
                 case .tick:
                     run.mayHaveMore = true
-                    if !stopping.isSet {
-                        group.addTask { [wake, settings] in
-                            await wake.wait(timeout: settings.idlePoll)
-                            return .tick
-                        }
-                    }
+                    if !stopping.isSet { addWaiter(to: &group) }
                 case .live(let event, let result, let took):
                     finishLive(event, result, took, &run)
                 case .retry(let due, let result, let took):
@@ -205,6 +197,21 @@ final class TargetForwarder: @unchecked Sendable {
         }
         if !stopping.isSet { return }
         _ = await save(&run)
+    }
+
+    /// The child that returns `.tick` at the next wake-up (a commit, a stop) or after `idlePoll`.
+    private func addWaiter(to group: inout TaskGroup<Completion>) {
+        group.addTask { [wake, settings] in
+            await wake.wait(timeout: settings.idlePoll)
+            return .tick
+        }
+    }
+
+    /// One attempt to send `event`, and how long it took.
+    private static func attempt(_ event: InboxEventRecord, with sender: WebhookSender) async -> (AttemptResult, Duration) {
+        let started = ContinuousClock.now
+        let result = await sender.send(id: eventId(event), body: event.json)
+        return (result, ContinuousClock.now - started)
     }
 
     /// Saves, reads, polls retries and dispatches; false when the target is no longer ours.
@@ -313,9 +320,8 @@ final class TargetForwarder: @unchecked Sendable {
             run.inFlight += 1
             let sender = sender
             group.addTask {
-                let started = ContinuousClock.now
-                let result = await sender.send(id: Self.eventId(retry.event), body: retry.event.json)
-                return .retry(retry, result, ContinuousClock.now - started)
+                let (result, took) = await Self.attempt(retry.event, with: sender)
+                return .retry(retry, result, took)
             }
         }
     }
@@ -341,9 +347,8 @@ final class TargetForwarder: @unchecked Sendable {
             run.liveInFlight += 1
             let sender = sender
             group.addTask {
-                let started = ContinuousClock.now
-                let result = await sender.send(id: Self.eventId(event), body: event.json)
-                return .live(event, result, ContinuousClock.now - started)
+                let (result, took) = await Self.attempt(event, with: sender)
+                return .live(event, result, took)
             }
         }
     }

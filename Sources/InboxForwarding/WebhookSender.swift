@@ -14,12 +14,15 @@ final class WebhookSender: Sendable {
     private let client: HTTPClient
     private let target: ForwardTarget
     private let signer: StandardWebhookSigner
+    /// The target's timeout, as NIO counts it.
+    private let timeout: TimeAmount
 
     init(target: ForwardTarget, eventLoopGroup: any EventLoopGroup) {
         self.target = target
         signer = StandardWebhookSigner(key: target.key)
         let timeout = TimeAmount.nanoseconds(Int64(target.timeout.components.seconds) * 1_000_000_000
                                              + target.timeout.components.attoseconds / 1_000_000_000)
+        self.timeout = timeout
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: min(timeout, .seconds(5)), read: timeout),
@@ -42,8 +45,7 @@ final class WebhookSender: Sendable {
         }
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(target.timeout.components.seconds) * 1_000_000_000
-                                                                                     + target.timeout.components.attoseconds / 1_000_000_000))
+            let response = try await client.execute(request, timeout: timeout)
             let status = Int(response.status.code)
             let excerpt = await Self.excerpt(of: response.body)
             switch status {

@@ -47,9 +47,12 @@ public func buildApplication(
     // streams follow the delivery log, woken by commits here and notifications from the others.
     // The normalised stream (/api/inbox-events) always follows the inbox's event log, on either
     // engine: its events are read (messages rendered) once per wake-up for every subscriber.
+    // Its head, read before the server takes any webhook, is also where a forwarding target seen
+    // for the first time starts: it gets the events from this process's start on.
+    let eventLogHead = try await storage.readPool.read { try InboxEventLog.head(in: $0) }
     let inboxBroadcaster = EventBroadcaster(maxBufferedBytes: configuration.eventBufferBytes, maxSubscribers: configuration.maxEventStreams)
-    let inboxFeed = LiveEventFeed(pool: storage.readPool, source: InboxEventSource(), broadcaster: inboxBroadcaster,
-                                  head: try await storage.readPool.read { try InboxEventLog.head(in: $0) }, listener: nil, logger: logger)
+    let inboxFeed = LiveEventFeed(pool: storage.readPool, source: InboxEventSource(), broadcaster: inboxBroadcaster, head: eventLogHead,
+                                  listener: nil, logger: logger)
     // Made after the writer (its ledger), woken by the writer's commits.
     let forwarding = ForwarderSlot()
     let liveFeed: LiveEventFeed? = if let listener = storage.otherNodesCommits {
@@ -75,10 +78,8 @@ public func buildApplication(
             broadcaster.publish(LiveEvents.from(deliveries, results))
         }
     }
-    // A target seen for the first time gets the events from this process's start on: the head is
-    // read before the server takes any webhook.
     let forwarder = configuration.forwardTargets.isEmpty ? nil
-        : Forwarder(targets: configuration.forwardTargets, startAfter: try await storage.readPool.read { try InboxEventLog.head(in: $0) },
+        : Forwarder(targets: configuration.forwardTargets, startAfter: eventLogHead,
                     engine: storage.readPool.engine, openReader: storage.openReader, ledger: writer, ingestBusy: { writer.isBusy },
                     observer: metrics, logger: logger)
     forwarding.set(forwarder)

@@ -109,12 +109,9 @@ public struct ForwardingStatus: Sendable {
         )
         position = Int64(row?.int(0) ?? 0)
         // Not sent yet: the target's events after its position (none before it first ran).
-        let (scoped, values) = target.scope.restriction(on: "session_id")
-        let types = target.types.map { $0.sorted() }
-        let typed = types.map { " AND type IN (\($0.map { _ in "?" }.joined(separator: ", ")))" } ?? ""
+        let (filtered, values) = InboxEventLog.filter(scope: target.scope, types: target.types, table: "e")
         let unsent = row == nil ? nil : try db.queryFirst(
-            "SELECT count(*), min(recorded_at) FROM inbox_events WHERE seq > ?\(scoped)\(typed)",
-            arguments: [position] + values + (types ?? [])
+            "SELECT count(*), min(e.recorded_at) FROM inbox_events e WHERE e.seq > ?\(filtered)", arguments: [position] + values
         )
         var held = 0, dead = 0
         for counted in try db.query("SELECT status, count(*) FROM forwarding_retries WHERE target = ? GROUP BY status", arguments: [target.name]) {

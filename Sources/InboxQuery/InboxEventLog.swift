@@ -43,19 +43,22 @@ public enum InboxEventLog {
         // writer's lock), so nothing at or below it can still appear.
         let head = try self.head(in: db)
         guard head > after else { return ([], after) }
-        let (scoped, values) = scope.restriction(on: "e.session_id")
-        var typed = ""
-        var typeValues: [any SQLBindable] = []
-        if let types {
-            let sorted = types.sorted()
-            typed = sorted.isEmpty ? " AND e.type IS NULL" : " AND e.type IN (\(sorted.map { _ in "?" }.joined(separator: ", ")))"
-            typeValues = sorted
-        }
-        let events = try records(
-            in: db, where: "e.seq > ? AND e.seq <= ?\(scoped)\(typed)", arguments: [after, head] + values + typeValues, limit: limit
-        )
+        let (filtered, values) = filter(scope: scope, types: types, table: "e")
+        let events = try records(in: db, where: "e.seq > ? AND e.seq <= ?\(filtered)", arguments: [after, head] + values, limit: limit)
         let scannedThrough = events.count == limit ? events[events.count - 1].seq : head
         return (events, scannedThrough)
+    }
+
+    /// ` AND …` keeping the events of the sessions `scope` allows and of `types` (nil: all; none:
+    /// nothing), on the `inbox_events` of alias `table`.
+    static func filter(scope: SessionScope, types: Set<String>?, table: String) -> (sql: String, values: [any SQLBindable]) {
+        var (sql, values) = scope.restriction(on: "\(table).session_id")
+        if let types {
+            let sorted = types.sorted()
+            sql += sorted.isEmpty ? " AND \(table).type IS NULL" : " AND \(table).type IN (\(sorted.map { _ in "?" }.joined(separator: ", ")))"
+            values += sorted as [any SQLBindable]
+        }
+        return (sql, values)
     }
 
     /// The events with these seqs, in seq order (a seq that is not in the log is left out).

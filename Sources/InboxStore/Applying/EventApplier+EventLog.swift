@@ -33,13 +33,8 @@ extension EventApplier {
     /// a new message, a receipt), with its detail already as JSON.
     func logEvent(_ type: InboxEventType, message rowId: Int64, in chat: ChatKey, deliveryId: Int64, occurredAt: String, now: String,
                   detail: String? = nil) throws {
-        try db.run(
-            """
-            INSERT INTO inbox_events (type, session_id, chat, message_id, delivery_id, occurred_at, recorded_at, detail)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            type.rawValue, chat.session, chat.chat, rowId, deliveryId, occurredAt, now, detail
-        )
+        try insertEvent(type, session: chat.session, chat: chat.chat, message: rowId, deliveryId: deliveryId, occurredAt: occurredAt,
+                        now: now, detail: detail)
     }
 
     /// An event about a stored message: its session and chat are the message's.
@@ -57,12 +52,18 @@ extension EventApplier {
     /// An event about a session, a contact or a group.
     func logEvent(_ type: InboxEventType, session: String?, chat: String?, deliveryId: Int64, occurredAt: String, now: String,
                   detail: [(String, JSONValue)]) throws {
+        try insertEvent(type, session: session, chat: chat, message: nil, deliveryId: deliveryId, occurredAt: occurredAt, now: now,
+                        detail: Self.detailJSON(detail))
+    }
+
+    private func insertEvent(_ type: InboxEventType, session: String?, chat: String?, message rowId: Int64?, deliveryId: Int64,
+                             occurredAt: String, now: String, detail: String?) throws {
         try db.run(
             """
-            INSERT INTO inbox_events (type, session_id, chat, delivery_id, occurred_at, recorded_at, detail)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO inbox_events (type, session_id, chat, message_id, delivery_id, occurred_at, recorded_at, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            type.rawValue, session, chat, deliveryId, occurredAt, now, Self.detailJSON(detail)
+            type.rawValue, session, chat, rowId, deliveryId, occurredAt, now, detail
         )
     }
 

@@ -273,13 +273,9 @@ struct EventApplier {
             shown = [("status", .string("Pending"))]
         }
         shown.append(("summary", .text(Self.summary(of: event))))
-        if case .sessionQR = event {
-            try logEvent(.sessionQR, session: session, chat: nil, deliveryId: delivery.id, occurredAt: changedAt, now: delivery.now,
-                         detail: [("session", .object(shown))])
-        } else {
-            try logEvent(.sessionStatus, session: session, chat: nil, deliveryId: delivery.id, occurredAt: changedAt, now: delivery.now,
-                         detail: [("session", .object(shown))])
-        }
+        let type: InboxEventType = if case .sessionQR = event { .sessionQR } else { .sessionStatus }
+        try logEvent(type, session: session, chat: nil, deliveryId: delivery.id, occurredAt: changedAt, now: delivery.now,
+                     detail: [("session", .object(shown))])
     }
 
     /// The readable line of a session status event.
