@@ -15,6 +15,11 @@ import PostgresNIO
 /// every committed row, and "insert if missing", "an ack before its message" and "only move a
 /// status up" hold across nodes without any rule knowing about nodes.
 ///
+/// Round trips are what the writer's time goes to (each statement is a hop to the event loop, the
+/// server and back), so: statements are prepared once per connection (`PostgresPreparedStatements`:
+/// the server no longer parses and plans each one), and a rule's `write`s, whose answers nobody
+/// reads, are sent without waiting — checked, in order, by the next call that waits.
+///
 /// A lost connection fails the statement with a transient error (the batch is answered 503 and
 /// the gateway retries); the next transaction connects again, so a node recovers by itself when
 /// the server comes back. Inside a transaction it never reconnects: statements on a new session
@@ -47,6 +52,17 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
     /// statement cache would be (a reader sees as many texts as filter and scope combinations).
     private var translations: [String: String] = [:]
     static let maxTranslations = 1_000
+    /// Writes sent and not yet answered (`write`), oldest first; at most `maxUnsettledWrites`.
+    private var unsettledWrites: [(text: String, answer: EventLoopFuture<Answer>)] = []
+    /// Statements prepared on the current connection.
+    private var prepared = PostgresPreparedStatements()
+
+    /// A statement's rows, and the changed-row count when it ran unnamed.
+    struct Answer {
+        var rows: [PostgresRow]
+        var changed: Int?
+    }
+    static let maxUnsettledWrites = 256
 
     public init(location: PostgresLocation, role: Role = .writer, logger: Logger) {
         self.location = location
@@ -59,6 +75,7 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
     /// Closes the connection now (and waits: postgres-nio requires a connection closed before it
     /// goes); the next call would open another.
     public func close() {
+        unsettledWrites.removeAll()
         if let connection {
             let closed: EventLoopFuture<Void> = connection.close()
             try? closed.wait()
@@ -66,9 +83,11 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
         connection = nil
     }
 
+    /// Unnamed, so the server's count of changed rows comes back (a prepared statement's answer
+    /// has rows only).
     @discardableResult
     public func run(_ sql: String, arguments: [any SQLBindable]) throws -> Int {
-        try execute(sql, arguments).metadata.rows ?? 0
+        try execute(sql, arguments, prepared: false).changed ?? 0
     }
 
     public func query(_ sql: String, arguments: [any SQLBindable]) throws -> [SQLRow] {
@@ -95,11 +114,12 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
     }
 
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try run("BEGIN")
+        // Sent together with the transaction's first statement: their answers are checked with it.
+        try write("BEGIN")
         inTransaction = true
         defer { inTransaction = false }
         do {
-            try run("SELECT pg_advisory_xact_lock(?)", Self.writerLockKey)
+            try write("SELECT pg_advisory_xact_lock(?)", Self.writerLockKey)
             let result = try body()
             try run("COMMIT")
             return result
@@ -111,7 +131,59 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
 
     // MARK: - Statements
 
-    private func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> PostgresQueryResult {
+    /// Sends a statement and waits for its answer, and for every written statement before it.
+    private func execute(_ sql: String, _ arguments: [any SQLBindable], prepared: Bool = true) throws -> Answer {
+        let (text, answer) = try send(sql, arguments, prepared: prepared)
+        let result = Result { try answer.wait() }
+        // The writes sent before it were answered first (one connection answers in order): the
+        // first of them that failed is the cause (later statements only say the transaction aborted).
+        try settleWrites()
+        do {
+            return try result.get()
+        } catch {
+            throw Self.storeError(error, statement: text)
+        }
+    }
+
+    public func write(_ sql: String, arguments: [any SQLBindable]) throws {
+        let (text, answer) = try send(sql, arguments)
+        unsettledWrites.append((text, answer))
+        if unsettledWrites.count >= Self.maxUnsettledWrites { try settleWrites() }
+    }
+
+    /// Waits for the answers of the writes sent so far; throws the first failure.
+    private func settleWrites() throws {
+        guard !unsettledWrites.isEmpty else { return }
+        let writes = unsettledWrites
+        unsettledWrites.removeAll(keepingCapacity: true)
+        var firstFailure: (any Error)?
+        for (text, answer) in writes {
+            do {
+                _ = try answer.wait()
+            } catch {
+                if firstFailure == nil { firstFailure = Self.storeError(error, statement: text) }
+            }
+        }
+        if let firstFailure { throw firstFailure }
+    }
+
+    private static func storeError(_ error: any Error, statement: String) -> any Error {
+        var wrapped = switch error {
+        case let error as PSQLError: PostgresStoreError(error)
+        // What a prepared statement's failure is reported as (postgres-nio's older error type).
+        case PostgresError.server(let response):
+            PostgresStoreError(sqlState: response.fields[.sqlState], message: response.fields[.message] ?? "\(response)")
+        default: PostgresStoreError(sqlState: nil, message: "\(error)")
+        }
+        wrapped.statement = statement
+        return wrapped
+    }
+
+    /// Hands a statement to the connection; its answer comes later. Prepared on first use when
+    /// `prepared` (see `PostgresPreparedStatements`), unnamed otherwise.
+    private func send(_ sql: String, _ arguments: [any SQLBindable], prepared usePrepared: Bool = true) throws
+        -> (text: String, answer: EventLoopFuture<Answer>)
+    {
         let text: String
         if let known = translations[sql] {
             text = known
@@ -120,28 +192,74 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
             if translations.count >= Self.maxTranslations { translations.removeAll(keepingCapacity: true) }
             translations[sql] = text
         }
-        var binds = PostgresBindings(capacity: arguments.count)
-        for argument in arguments {
-            switch argument.sqlValue {
+        let connection = try open()
+        let values = arguments.map(\.sqlValue)
+        if usePrepared, case .prepared(let statement, let types)? = try preparedEntry(text, on: connection),
+           let binds = PostgresPreparedStatements.binds(values, as: types)
+        {
+            return (text, statement.execute(binds).map { Answer(rows: $0, changed: nil) })
+        }
+        var binds = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value {
             case .null: binds.appendNull()
             case .integer(let value): binds.append(value)
             case .real(let value): binds.append(value)
-            case .text(let value):
-                // PostgreSQL's text cannot hold NUL (a message may: `\u0000` is valid JSON):
-                // stored as U+FFFD, the replacement character, as the parser stores a lone surrogate.
-                binds.append(value.utf8.contains(0) ? value.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : value)
+            case .text(let value): binds.append(PostgresText.storable(value))
             case .blob(let value): binds.append(ByteBuffer(bytes: value))
             }
         }
-        let connection = try open()
+        return (text, connection.query(PostgresQuery(unsafeSQL: text, binds: binds), logger: logger).map {
+            Answer(rows: Array($0.rows), changed: $0.metadata.rows)
+        })
+    }
+
+    /// The prepared statement for `text`, preparing it the first time it is seen. A text the
+    /// server cannot prepare alone (a parameter whose type only a bound value tells) runs unnamed;
+    /// inside a transaction the attempt is wrapped in a savepoint, so its failure costs nothing.
+    private func preparedEntry(_ text: String, on connection: PostgresConnection) throws -> PostgresPreparedStatements.Entry? {
+        if let known = prepared.entry(for: text) { return known }
+        guard prepared.shouldTry(text) else { return nil }
+        if inTransaction { try settleWrites() }
+        let entry: PostgresPreparedStatements.Entry
         do {
-            return try connection.query(PostgresQuery(unsafeSQL: text, binds: binds), logger: logger).wait()
-        } catch let error as PSQLError {
-            var wrapped = PostgresStoreError(error)
-            wrapped.statement = text
-            throw wrapped
+            entry = try attempt(inTransaction ? "prepare_statement" : nil, on: connection) {
+                let statement = try connection.prepare(query: text).wait()
+                let types = try connection.query(
+                    "SELECT array_to_string(parameter_types::text[], ',') FROM pg_prepared_statements WHERE statement = \(text) LIMIT 1",
+                    logger: logger
+                ).wait().rows.first.flatMap { try? $0.decode(String.self) }
+                guard let types, let parameters = PostgresPreparedStatements.parameterTypes(types) else { return .unnamed }
+                return .prepared(statement, parameters)
+            }
+        } catch let error as PostgresStoreError where error.sqlState == nil {
+            throw error  // the connection, not the statement
         } catch {
-            throw PostgresStoreError(sqlState: nil, message: "\(error)")
+            entry = .unnamed
+        }
+        prepared.remember(entry, for: text)
+        return entry
+    }
+
+    /// Runs `body` inside a savepoint when one is named, rolled back to if it throws.
+    private func attempt<T>(_ savepoint: String?, on connection: PostgresConnection, _ body: () throws -> T) throws -> T {
+        guard let savepoint else { return try body() }
+        func run(_ statement: String) throws {
+            do {
+                _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).wait()
+            } catch {
+                throw Self.storeError(error, statement: statement)
+            }
+        }
+        try run("SAVEPOINT \(savepoint)")
+        do {
+            let result = try body()
+            try run("RELEASE \(savepoint)")
+            return result
+        } catch {
+            try run("ROLLBACK TO \(savepoint)")
+            try run("RELEASE \(savepoint)")
+            throw error
         }
     }
 
@@ -157,7 +275,10 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
             let opened = try location.connectBlocking(id: connectionCount, timeout: Self.connectTimeout, logger: logger)
             if case .reader(let limit) = role {
                 do {
-                    for setting in ["SET default_transaction_read_only = on", "SET statement_timeout = \(Int(limit * 1000))"] {
+                    // Reads are planned for their values on every call, as unnamed statements are
+                    // (a filter or a search term changes the best plan); preparing saves the parse.
+                    for setting in ["SET default_transaction_read_only = on", "SET statement_timeout = \(Int(limit * 1000))",
+                                    "SET plan_cache_mode = force_custom_plan"] {
                         _ = try opened.query(PostgresQuery(unsafeSQL: setting), logger: logger).wait()
                     }
                 } catch {
@@ -170,6 +291,7 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
                 logger.notice("connected to the database again", metadata: ["database": "\(location)"])
             }
             lastConnectFailure = nil
+            prepared.removeAll()
             connection = opened
             return opened
         } catch {
@@ -187,6 +309,10 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
     /// integers of any width as integers, anything textual as text).
     static func value(_ cell: PostgresCell) -> SQLValue {
         guard var bytes = cell.bytes else { return .null }
+        // Every statement asks for its results in binary, but a prepared statement's cells say
+        // text (postgres-nio keeps the format of the description it prepared with).
+        var cell = cell
+        cell.format = .binary
         switch cell.dataType {
         case .int2, .int4, .int8:
             return (try? cell.decode(Int64.self)).map(SQLValue.integer) ?? .null

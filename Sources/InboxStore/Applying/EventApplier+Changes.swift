@@ -54,7 +54,7 @@ extension EventApplier {
     func applyChange(_ change: MessageChange, session: String, delivery: Delivery) throws {
         let targets = try findMessages(change.target.id, key: change.target.key, session: session)
         guard !targets.isEmpty else {
-            try db.run(
+            try db.write(
                 """
                 INSERT INTO pending_message_changes (session_id, message_ref, change, actor, value, event_time, delivery_id, received_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -98,7 +98,7 @@ extension EventApplier {
                                        value: row.string(3), eventTime: row.string(4) ?? now)
             try apply(change, to: rowId, deliveryId: Int64(row.int(5) ?? 0), now: now)
         }
-        try db.run("DELETE FROM pending_message_changes WHERE session_id = ? AND message_ref IN (?, ?)", session, refs[0], refs[1])
+        try db.write("DELETE FROM pending_message_changes WHERE session_id = ? AND message_ref IN (?, ?)", session, refs[0], refs[1])
         state.pendingChangeTargets?.remove(Self.pendingKey(session, refs[0]))
         state.pendingChangeTargets?.remove(Self.pendingKey(session, refs[1]))
     }
@@ -146,12 +146,12 @@ extension EventApplier {
             "SELECT 1 FROM message_edits WHERE message_id = ? AND edited_at = ? AND new_body IS NOT DISTINCT FROM ?", rowId, time, body
         ) != nil { return }
         let previous = current.string(0)
-        try db.run(
+        try db.write(
             "INSERT INTO message_edits (message_id, previous_body, new_body, edited_at, delivery_id) VALUES (?, ?, ?, ?, ?)",
             rowId, previous, body, time, deliveryId
         )
         if let lastEdit = current.string(1), time < lastEdit { return }
-        try db.run(
+        try db.write(
             "UPDATE messages SET body = COALESCE(?, body), edited_at = ?, updated_at = ? WHERE id = ?", body, time, now, rowId
         )
         try logMessageEvent(.messageEdited, message: rowId, occurredAt: time, deliveryId: deliveryId, now: now, detail: [
@@ -167,23 +167,23 @@ extension EventApplier {
     private func delete(rowId: Int64, at time: String, deliveryId: Int64, now: String) throws {
         guard let current = try db.queryFirst("SELECT body, deleted_at FROM messages WHERE id = ?", rowId),
               current.string(1) == nil else { return }
-        try db.run(
+        try db.write(
             "UPDATE messages SET deleted_at = ?, body = NULL, content = NULL, data = '{}', updated_at = ? WHERE id = ?",
             time, now, rowId
         )
-        try db.run("DELETE FROM message_media WHERE message_id = ?", rowId)
-        try db.run("UPDATE message_edits SET previous_body = NULL, new_body = NULL WHERE message_id = ?", rowId)
+        try db.write("DELETE FROM message_media WHERE message_id = ?", rowId)
+        try db.write("UPDATE message_edits SET previous_body = NULL, new_body = NULL WHERE message_id = ?", rowId)
         try logMessageEvent(.messageDeleted, message: rowId, occurredAt: time, deliveryId: deliveryId, now: now,
                             detail: [("deletion", .object([("deleted_at", .string(time))]))])
         if let old = current.string(0), rowId <= state.fullTextWatermark, db.dialect.feedsFullTextTable {
-            try db.run("INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?, ?)", rowId, old)
+            try db.write("INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?, ?)", rowId, old)
         }
     }
 
     /// A media message's file: what a later delivery adds fills in, nothing is cleared. A deleted
     /// message gets no file back.
     func upsertMedia(_ media: MediaInfo, messageRow: Int64, now: String) throws {
-        try db.run(
+        try db.write(
             """
             INSERT INTO message_media (message_id, kind, mime_type, file_name, size_bytes, sha256, gateway_media_id, url,
                 width, height, duration_seconds, is_animated, updated_at)

@@ -93,7 +93,7 @@ extension EventApplier {
         let key = Self.contactKey(session, identifier)
         // A contact filed recently: one update by row id.
         if var contact = state.contacts.contact(key) {
-            try db.run(Self.widenActivityById[db.dialect], timestamp, now, contact.id)
+            try db.write(Self.widenActivityById[db.dialect], timestamp, now, contact.id)
             if let name { contact = try record(name, for: contact) }
             return contact
         }
@@ -152,7 +152,7 @@ extension EventApplier {
         ).unwrapped()
         try addIdentity(identifier, to: id, session: session, now: now, isFirst: true)
         if let name {
-            try db.run("INSERT INTO contact_names (contact_id, source, name, updated_at) VALUES (?, ?, ?, ?)",
+            try db.write("INSERT INTO contact_names (contact_id, source, name, updated_at) VALUES (?, ?, ?, ?)",
                        id, name.source.rawValue, name.name, name.seenAt)
         }
         return ContactRecord(id: id, whatsappId: identifier, displayName: name?.name, displaySource: name?.source)
@@ -161,16 +161,16 @@ extension EventApplier {
     /// `isFirst`: the identifier the contact was just created with (its phone and lid columns are set).
     private func addIdentity(_ identifier: String, to contactId: Int64, session: String, now: String, isFirst: Bool = false) throws {
         let kind = IdentityKind(of: identifier)
-        try db.run(
+        try db.write(
             "INSERT INTO contact_identities (contact_id, session_id, identifier, kind, first_seen_at) VALUES (?, ?, ?, ?, ?)",
             contactId, session, identifier, kind.rawValue, now
         )
         if isFirst { return }
         if kind == .lid {
-            try db.run("UPDATE contacts SET lid = COALESCE(lid, ?) WHERE id = ?", identifier, contactId)
+            try db.write("UPDATE contacts SET lid = COALESCE(lid, ?) WHERE id = ?", identifier, contactId)
         }
         if let phone = Self.phoneNumber(of: identifier) {
-            try db.run("UPDATE contacts SET phone_number = COALESCE(phone_number, ?) WHERE id = ?", phone, contactId)
+            try db.write("UPDATE contacts SET phone_number = COALESCE(phone_number, ?) WHERE id = ?", phone, contactId)
         }
     }
 
@@ -214,7 +214,7 @@ extension EventApplier {
     private func refile(_ contact: ContactRecord, under identifier: String, session: String, reason: IdentityLink.Reason,
                         origin: Origin) throws {
         state.contacts.forget()
-        try db.run("UPDATE contacts SET whatsapp_id = ?, updated_at = ? WHERE id = ?", identifier, origin.now, contact.id)
+        try db.write("UPDATE contacts SET whatsapp_id = ?, updated_at = ? WHERE id = ?", identifier, origin.now, contact.id)
         try moveChat(from: contact.whatsappId, to: identifier, session: session)
         try recordMerge(kept: contact.id, filedUnder: identifier, merged: contact.id, mergedWhatsappId: contact.whatsappId,
                         session: session, reason: reason, origin: origin)
@@ -224,8 +224,8 @@ extension EventApplier {
     private func merge(_ gone: ContactRecord, into kept: ContactRecord, session: String, reason: IdentityLink.Reason,
                        origin: Origin) throws {
         state.contacts.forget()
-        try db.run("UPDATE contact_identities SET contact_id = ? WHERE contact_id = ?", kept.id, gone.id)
-        try db.run(
+        try db.write("UPDATE contact_identities SET contact_id = ? WHERE contact_id = ?", kept.id, gone.id)
+        try db.write(
             """
             INSERT INTO contact_names (contact_id, source, name, updated_at)
             SELECT ?, source, name, updated_at FROM contact_names WHERE contact_id = ? AND true
@@ -233,8 +233,8 @@ extension EventApplier {
             """,
             kept.id, gone.id
         )
-        try db.run("DELETE FROM contact_names WHERE contact_id = ?", gone.id)
-        try db.run(
+        try db.write("DELETE FROM contact_names WHERE contact_id = ?", gone.id)
+        try db.write(
             """
             UPDATE contacts SET
                 phone_number = COALESCE(contacts.phone_number, g.phone_number), lid = COALESCE(contacts.lid, g.lid),
@@ -248,8 +248,8 @@ extension EventApplier {
             """,
             origin.now, gone.id, kept.id
         )
-        try db.run("UPDATE contact_merges SET contact_id = ? WHERE contact_id = ?", kept.id, gone.id)
-        try db.run("DELETE FROM contacts WHERE id = ?", gone.id)
+        try db.write("UPDATE contact_merges SET contact_id = ? WHERE contact_id = ?", kept.id, gone.id)
+        try db.write("DELETE FROM contacts WHERE id = ?", gone.id)
         try refreshDisplayName(of: kept.id)
         try moveChat(from: gone.whatsappId, to: kept.whatsappId, session: session)
         try recordMerge(kept: kept.id, filedUnder: kept.whatsappId, merged: gone.id, mergedWhatsappId: gone.whatsappId,
@@ -260,16 +260,16 @@ extension EventApplier {
     /// its counts computed again from its messages.
     private func moveChat(from old: String, to new: String, session: String) throws {
         guard old != new else { return }
-        try db.run("UPDATE messages SET contact = ? WHERE session_id = ? AND contact = ?", new, session, old)
+        try db.write("UPDATE messages SET contact = ? WHERE session_id = ? AND contact = ?", new, session, old)
         guard let moving = try db.queryFirst("SELECT id FROM conversations WHERE session_id = ? AND contact = ?", session, old) else {
             return
         }
         guard let staying = try db.queryFirst("SELECT id FROM conversations WHERE session_id = ? AND contact = ?", session, new) else {
-            try db.run("UPDATE conversations SET contact = ? WHERE id = ?", new, Int64(moving.int(0) ?? 0))
+            try db.write("UPDATE conversations SET contact = ? WHERE id = ?", new, Int64(moving.int(0) ?? 0))
             return
         }
-        try db.run("DELETE FROM conversations WHERE id = ?", Int64(moving.int(0) ?? 0))
-        try db.run(
+        try db.write("DELETE FROM conversations WHERE id = ?", Int64(moving.int(0) ?? 0))
+        try db.write(
             """
             UPDATE conversations SET
                 message_count = (SELECT count(*) FROM messages WHERE session_id = ?1 AND contact = ?2 AND is_status = 0),
@@ -281,7 +281,7 @@ extension EventApplier {
             """,
             session, new, Int64(staying.int(0) ?? 0)
         )
-        try db.run(
+        try db.write(
             """
             UPDATE conversations SET unread_count = (SELECT count(*) FROM messages WHERE session_id = ?1 AND contact = ?2
                 AND \(Self.countsUnreadSQL) AND timestamp > COALESCE(conversations.last_outgoing_at, -1))
@@ -293,7 +293,7 @@ extension EventApplier {
 
     private func recordMerge(kept: Int64, filedUnder whatsappId: String, merged: Int64, mergedWhatsappId: String,
                              session: String, reason: IdentityLink.Reason, origin: Origin) throws {
-        try db.run(
+        try db.write(
             """
             INSERT INTO contact_merges (session_id, contact_id, whatsapp_id, merged_contact_id, merged_whatsapp_id, reason,
                 delivery_id, merged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -332,7 +332,7 @@ extension EventApplier {
         // Shown when its source is the one shown, or a preferred one; a group is named by its subject.
         guard !contact.whatsappId.hasSuffix("@g.us"),
               contact.displaySource.map({ name.source.precedence <= $0.precedence }) ?? true else { return contact }
-        try db.run("UPDATE contacts SET display_name = ?, display_name_source = ? WHERE id = ?",
+        try db.write("UPDATE contacts SET display_name = ?, display_name_source = ? WHERE id = ?",
                    name.name, name.source.rawValue, contact.id)
         state.contacts.display[contact.id] = (name.name, name.source)
         return ContactRecord(id: contact.id, whatsappId: contact.whatsappId, displayName: name.name, displaySource: name.source)
@@ -341,7 +341,7 @@ extension EventApplier {
     /// `contacts.display_name` from its names, by source precedence (after a merge).
     func refreshDisplayName(of contactId: Int64) throws {
         state.contacts.display[contactId] = nil
-        try db.run(
+        try db.write(
             """
             UPDATE contacts SET (display_name, display_name_source) = (SELECT name, source FROM contact_names
                 WHERE contact_id = ?1 ORDER BY CASE source \(Self.namePrecedenceSQL) END LIMIT 1)
@@ -389,7 +389,7 @@ extension EventApplier {
             guard let session = pair.string(0), let first = pair.string(1), let second = pair.string(2) else { continue }
             try link(IdentityLink(first, second), session: session, origin: Origin(deliveryId: nil, now: now))
         }
-        try db.run("INSERT INTO store_state (name, value) VALUES ('contacts_merged_on_upgrade', 1)")
+        try db.write("INSERT INTO store_state (name, value) VALUES ('contacts_merged_on_upgrade', 1)")
     }
 }
 

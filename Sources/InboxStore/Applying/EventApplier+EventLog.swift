@@ -40,7 +40,7 @@ extension EventApplier {
     /// An event about a stored message: its session and chat are the message's.
     func logMessageEvent(_ type: InboxEventType, message rowId: Int64, occurredAt: String, deliveryId: Int64, now: String,
                          detail: [(String, JSONValue)]? = nil) throws {
-        try db.run(
+        try db.write(
             """
             INSERT INTO inbox_events (type, session_id, chat, message_id, delivery_id, occurred_at, recorded_at, detail)
             SELECT ?, session_id, contact, id, ?, ?, ?, ? FROM messages WHERE id = ?
@@ -58,7 +58,7 @@ extension EventApplier {
 
     private func insertEvent(_ type: InboxEventType, session: String?, chat: String?, message rowId: Int64?, deliveryId: Int64,
                              occurredAt: String, now: String, detail: String?) throws {
-        try db.run(
+        try db.write(
             """
             INSERT INTO inbox_events (type, session_id, chat, message_id, delivery_id, occurred_at, recorded_at, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)

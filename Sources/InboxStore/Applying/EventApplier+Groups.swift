@@ -26,19 +26,19 @@ extension EventApplier {
         ), let groupRow = row.int(0).map(Int64.init) else { return }
         if let subject = group.subject, !subject.isEmpty {
             // A group is named by its subject (never by a member's name).
-            try db.run("UPDATE contacts SET display_name = ?, display_name_source = 'group_subject', updated_at = ? WHERE id = ?",
+            try db.write("UPDATE contacts SET display_name = ?, display_name_source = 'group_subject', updated_at = ? WHERE id = ?",
                        subject, delivery.now, chat.id)
             state.contacts.display[chat.id] = nil
         }
         if let members = group.members {
-            try db.run("DELETE FROM group_members WHERE group_id = ?", groupRow)
+            try db.write("DELETE FROM group_members WHERE group_id = ?", groupRow)
             for member in members { try putMember(member, role: member.role, group: groupRow, session: session, delivery: delivery) }
         }
         if let (change, members) = group.change {
             for member in members {
                 switch change {
                 case .remove:
-                    try db.run("DELETE FROM group_members WHERE group_id = ? AND member = ?", groupRow, member.id)
+                    try db.write("DELETE FROM group_members WHERE group_id = ? AND member = ?", groupRow, member.id)
                 case .add:
                     try putMember(member, role: member.role, group: groupRow, session: session, delivery: delivery)
                 case .promote:
@@ -67,7 +67,7 @@ extension EventApplier {
     /// listed, not made contacts).
     private func putMember(_ member: GroupMember, role: String?, group: Int64, session: String, delivery: Delivery) throws {
         let role = ["admin", "superadmin"].first { $0 == role } ?? "member"
-        try db.run(
+        try db.write(
             """
             INSERT INTO group_members (group_id, member, member_alt, role, name, updated_at) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (group_id, member) DO UPDATE SET member_alt = COALESCE(excluded.member_alt, group_members.member_alt),
@@ -91,7 +91,7 @@ extension EventApplier {
 
     /// One group member's receipt for a message: forward-only per member.
     func recordMemberReceipt(_ receipt: Receipt, participant: String, messageRow: Int64, deliveryId: Int64) throws {
-        try db.run(
+        try db.write(
             """
             INSERT INTO message_receipts (message_id, participant, status, ack, receipt_at, delivery_id) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (message_id, participant) DO UPDATE SET status = excluded.status, ack = excluded.ack,
@@ -112,7 +112,7 @@ extension EventApplier {
     /// A readable event of the session: it changes no row but is kept in `session_events`.
     func recordSessionEvent(_ notice: SessionNotice, session: String, delivery: Delivery) throws {
         let time = notice.time.map(Timestamps.iso(unixSeconds:)) ?? delivery.eventTimeText
-        try db.run(
+        try db.write(
             """
             INSERT INTO session_events (session_id, delivery_id, event, event_time, data, received_at, summary)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -131,7 +131,7 @@ extension EventApplier {
             .compactMap { $0.string(0) }
         if sessions.isEmpty {
             let own = provider.sessionId("waba:\(account)")
-            try db.run(
+            try db.write(
                 """
                 INSERT INTO sessions (session_id, provider, account_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (session_id) DO NOTHING

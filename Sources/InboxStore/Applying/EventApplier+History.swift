@@ -7,11 +7,11 @@ extension EventApplier {
     func applyPollVotes(_ votes: PollVotesPayload, session: String, delivery: Delivery) throws {
         let time = votes.time.map(Timestamps.iso(unixSeconds:)) ?? delivery.eventTimeText
         if votes.isComplete {
-            try db.run("DELETE FROM poll_votes WHERE session_id = ? AND poll_key = ? AND voted_at <= ?", session, votes.pollKey, time)
+            try db.write("DELETE FROM poll_votes WHERE session_id = ? AND poll_key = ? AND voted_at <= ?", session, votes.pollKey, time)
         }
         for vote in votes.votes {
             let options = String(decoding: JSONValue.array(vote.options.map(JSONValue.string)).serialized, as: UTF8.self)
-            try db.run(
+            try db.write(
                 """
                 INSERT INTO poll_votes (session_id, poll_key, voter, options, voted_at, delivery_id) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (session_id, poll_key, voter) DO UPDATE SET options = excluded.options, voted_at = excluded.voted_at,

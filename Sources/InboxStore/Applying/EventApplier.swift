@@ -79,7 +79,7 @@ struct EventApplier {
     /// Call last in every transaction that applies deliveries, before its commit.
     func finishTransaction() throws {
         guard db.dialect.feedsFullTextTable else { return }
-        try db.run(
+        try db.write(
             "INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id > ? AND body IS NOT NULL ORDER BY id",
             state.fullTextWatermark
         )
@@ -180,7 +180,7 @@ struct EventApplier {
 
     private func ensureSession(_ sessionId: String, provider: Provider, now: String) throws {
         if state.knownSessions.contains(sessionId) { return }
-        try db.run(
+        try db.write(
             """
             INSERT INTO sessions (session_id, provider, created_at, updated_at) VALUES (?, ?, ?, ?)
             ON CONFLICT (session_id) DO NOTHING
@@ -193,7 +193,7 @@ struct EventApplier {
     /// A gateway without session events delivered for this session: it is connected. Only a
     /// session no event has set yet is changed, so this never overrides a real status change.
     private func markSeen(_ sessionId: String, phoneNumber: String?, account: String?, now: String) throws {
-        try db.run(
+        try db.write(
             """
             UPDATE sessions SET status = 'Connected', is_connected = 1, phone_number = COALESCE(phone_number, ?),
                 account_id = COALESCE(?, account_id), updated_at = ?
@@ -214,7 +214,7 @@ struct EventApplier {
         default: return
         }
         let changedAt = Timestamps.iso(eventTime ?? delivery.envelope.signedTime ?? delivery.receivedAt)
-        try db.run(
+        try db.write(
             """
             INSERT INTO session_events (session_id, delivery_id, event, event_time, data, received_at, summary)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -226,7 +226,7 @@ struct EventApplier {
 
         switch event {
         case .sessionQR(let qr):
-            try db.run(
+            try db.write(
                 """
                 UPDATE sessions SET status = 'QR Code', is_connected = 0, qr_code = ?, qr_expires_at = ?,
                     status_changed_at = ?, updated_at = ? WHERE session_id = ?
@@ -234,7 +234,7 @@ struct EventApplier {
                 qr.qrCode, qr.expiresAt.map(Timestamps.iso), changedAt, delivery.now, session
             )
         case .sessionConnected(let connected):
-            try db.run(
+            try db.write(
                 """
                 UPDATE sessions SET status = 'Connected', is_connected = 1, phone_number = COALESCE(?, phone_number),
                     qr_code = NULL, qr_expires_at = NULL, disconnect_reason = NULL,
@@ -243,7 +243,7 @@ struct EventApplier {
                 connected.phoneNumber, changedAt, delivery.now, session
             )
         case .sessionDisconnected(let disconnected):
-            try db.run(
+            try db.write(
                 """
                 UPDATE sessions SET status = 'Disconnected', is_connected = 0, disconnect_reason = ?,
                     qr_code = NULL, qr_expires_at = NULL, status_changed_at = ?, updated_at = ? WHERE session_id = ?
@@ -251,7 +251,7 @@ struct EventApplier {
                 disconnected.reason ?? "unknown", changedAt, delivery.now, session
             )
         case .sessionPending:
-            try db.run(
+            try db.write(
                 """
                 UPDATE sessions SET status = 'Pending', is_connected = 0, qr_code = NULL, qr_expires_at = NULL,
                     status_changed_at = ?, updated_at = ? WHERE session_id = ?
@@ -357,7 +357,7 @@ struct EventApplier {
             // a late copy of the original brings neither back.
             let textSettled = existing.int(3) == 1 || existing.int(4) == 1
             // Only what this delivery carries changes: a field it lacks keeps its stored value.
-            try db.run(
+            try db.write(
                 """
                 UPDATE messages SET wa_key_id = COALESCE(?, wa_key_id), contact = ?, author = COALESCE(?, author),
                     body = CASE WHEN deleted_at IS NULL AND edited_at IS NULL THEN COALESCE(?, body) ELSE body END,
@@ -410,7 +410,7 @@ struct EventApplier {
                 try recordAck(receipt, messageRow: rowId, deliveryId: receipt.deliveryId)
                 if best.map({ receipt.ack.status.rank > $0.ack.status.rank }) ?? true { best = receipt }
             }
-            try db.run(
+            try db.write(
                 "DELETE FROM pending_acks WHERE session_id = ? AND message_ref IN (?, ?)",
                 session, message.messageId, shortId
             )
@@ -428,9 +428,9 @@ struct EventApplier {
     func reindexBody(rowId: Int64, old: String?, new: String) throws {
         guard old != new, db.dialect.feedsFullTextTable else { return }
         if let old {
-            try db.run("INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?, ?)", rowId, old)
+            try db.write("INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?, ?)", rowId, old)
         }
-        try db.run("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", rowId, new)
+        try db.write("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", rowId, new)
     }
 
     /// One receipt: its code, its own time (payload, else arrival) and its arrival time.
@@ -462,7 +462,7 @@ struct EventApplier {
             "SELECT id, last_activity_at, last_outgoing_at FROM conversations WHERE session_id = ? AND contact = ?",
             session, chat
         ) else {
-            try db.run(
+            try db.write(
                 """
                 INSERT INTO conversations (session_id, contact, last_message_id, last_activity_at, message_count,
                     unread_count, last_outgoing_at) VALUES (?, ?, ?, ?, 1, ?, ?)
@@ -475,10 +475,10 @@ struct EventApplier {
         let isNewest = timestamp >= Int64(row.int(1) ?? 0)
         let lastOutgoing = row.int(2).map(Int64.init)
         if outgoing, timestamp > (lastOutgoing ?? -1) {
-            try db.run(Self.countOutgoing[db.dialect], timestamp, session, chat, timestamp, isNewest, rowId, timestamp, id)
+            try db.write(Self.countOutgoing[db.dialect], timestamp, session, chat, timestamp, isNewest, rowId, timestamp, id)
         } else {
             let unreadIncrement = unread == 1 && timestamp > (lastOutgoing ?? -1) ? 1 : 0
-            try db.run(Self.countIncoming[db.dialect], unreadIncrement, isNewest, rowId, timestamp, id)
+            try db.write(Self.countIncoming[db.dialect], unreadIncrement, isNewest, rowId, timestamp, id)
         }
     }
 
@@ -509,7 +509,7 @@ struct EventApplier {
         if let participant = receipt.participant {
             try recordMemberReceipt(receipt, participant: participant, messageRow: messageRow, deliveryId: deliveryId)
         }
-        try db.run(
+        try db.write(
             """
             INSERT INTO message_acks (message_id, ack, status, delivery_id, received_at, ack_at, error_code, error_title)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -547,7 +547,7 @@ struct EventApplier {
             targets = try findMessages(ack.messageId, key: key, session: session)
         }
         guard !targets.isEmpty else {
-            try db.run(
+            try db.write(
                 """
                 INSERT INTO pending_acks (session_id, message_ref, ack, delivery_id, received_at, ack_at, participant)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -578,7 +578,7 @@ struct EventApplier {
     /// Moves a message's status up to the receipt's, never down: a `message.ack` event when it moves.
     private func raise(rowId: Int64, from current: MessageStatus, to receipt: Receipt, chat: ChatKey, now: String) throws {
         guard receipt.ack.status.rank > current.rank else { return }
-        try db.run(
+        try db.write(
             "UPDATE messages SET status = ?, ack = ?, ack_at = ?, ack_received_at = ?, updated_at = ? WHERE id = ?",
             receipt.ack.status.rawValue, receipt.ack.rawValue, receipt.time, receipt.receivedAt, now, rowId
         )

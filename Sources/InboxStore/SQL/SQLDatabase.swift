@@ -10,6 +10,13 @@ public protocol SQLDatabase: AnyObject {
     /// Runs a statement for its effect and returns the number of rows it changed.
     @discardableResult
     func run(_ sql: String, arguments: [any SQLBindable]) throws -> Int
+    /// Runs a statement for its effect when the caller reads nothing back, not even a count.
+    ///
+    /// SQLite runs it at once. PostgreSQL sends it without waiting for its answer, so the rules'
+    /// writes do not each cost a round trip: later statements run after it, in order, and see its
+    /// effect; a failure is thrown by the next call that waits (any `run`, query, savepoint or the
+    /// commit), never lost, and never lets the transaction commit.
+    func write(_ sql: String, arguments: [any SQLBindable]) throws
     /// Runs a query and returns all of its rows.
     func query(_ sql: String, arguments: [any SQLBindable]) throws -> [SQLRow]
     /// Runs a query and hands each row to `body` in place (the cheapest way to turn rows into a
@@ -30,6 +37,10 @@ extension SQLDatabase {
     @discardableResult
     public func run(_ sql: String, _ arguments: any SQLBindable...) throws -> Int {
         try run(sql, arguments: arguments)
+    }
+
+    public func write(_ sql: String, _ arguments: any SQLBindable...) throws {
+        try write(sql, arguments: arguments)
     }
 
     public func query(_ sql: String, _ arguments: any SQLBindable...) throws -> [SQLRow] {

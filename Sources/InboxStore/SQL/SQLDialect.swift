@@ -21,9 +21,11 @@ public struct SQLDialect: Sendable {
         hasOtherWriters ? "NOTIFY \(Self.deliveriesCommittedChannel)" : nil
     }
 
-    /// A column the planner must not pick an index for (SQLite: `+column`), else the column.
+    /// A text column the planner must not pick an index for (SQLite: `+column`; PostgreSQL:
+    /// `(column || '')`, which a prepared statement's generic plan needs as much: it cannot see
+    /// that a session holds thousands of rows and would intersect them with a one-row index).
     public func unindexed(_ column: String) -> String {
-        engine == .sqlite ? "+\(column)" : column
+        engine == .sqlite ? "+\(column)" : "(\(column) || '')"
     }
 
     /// `INDEXED BY name` where the engine takes index hints, else nothing.

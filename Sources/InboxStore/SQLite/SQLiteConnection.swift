@@ -65,6 +65,11 @@ public final class SQLiteConnection: SQLDatabase {
         return Int(sqlite3_changes(handle))
     }
 
+    /// SQLite has no round trip to save: the statement runs now.
+    public func write(_ sql: String, arguments: [any SQLBindable]) throws {
+        try run(sql, arguments: arguments)
+    }
+
     /// Runs a query with an argument array and returns all of its rows.
     public func query(_ sql: String, arguments: [any SQLBindable]) throws -> [SQLRow] {
         try withStatement(sql, arguments) { statement in

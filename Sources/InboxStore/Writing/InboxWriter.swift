@@ -41,7 +41,11 @@ public final class InboxWriter {
     public func commit(_ batch: [IncomingDelivery], now: Date = Date()) throws -> [DeliveryResult] {
         do {
             return try applying { try store(batch, isolated: false, now: now) }
-        } catch is NeedsIsolation {
+        } catch let error as any DatabaseError where error.isTransient {
+            throw error
+        } catch {
+            // A delivery failed to apply. On PostgreSQL the failure may surface a statement or a
+            // delivery later (writes are pipelined): the isolated pass finds which one it was.
             return try applying { try store(batch, isolated: true, now: now) }
         }
     }
@@ -69,9 +73,6 @@ public final class InboxWriter {
             throw error
         }
     }
-
-    /// Thrown on the fast path when a delivery failed to apply and the batch must be redone.
-    private struct NeedsIsolation: Error {}
 
     private func store(_ batch: [IncomingDelivery], isolated: Bool, now: Date) throws -> [DeliveryResult] {
         let nowText = Timestamps.iso(now)
@@ -103,19 +104,13 @@ public final class InboxWriter {
             if isolated {
                 status = try applyIsolated(context, attempts: 1, now: now)
             } else {
-                do {
-                    status = try applier.apply(context) == .applied ? .applied : .ignored
-                } catch let error as any DatabaseError where error.isTransient {
-                    throw error
-                } catch {
-                    throw NeedsIsolation()
-                }
+                status = try applier.apply(context) == .applied ? .applied : .ignored
                 if status == .ignored { try record(id: id, status: .ignored, attempts: 1, error: nil, now: now) }
             }
             results.append(.stored(id: id, status: status, merges: applier.state.merges))
         }
         if let announce = db.dialect.announceDeliveries, results.contains(where: { $0 != .duplicate }) {
-            try db.run(announce)
+            try db.write(announce)
         }
         return results
     }
@@ -213,7 +208,7 @@ public final class InboxWriter {
     ) throws {
         let nextAttempt: String? = status == .failed && retry && attempts < Self.maxAttempts
             ? Timestamps.iso(now.addingTimeInterval(Self.backoff(afterAttempt: attempts))) : nil
-        try db.run(
+        try db.write(
             """
             UPDATE webhook_deliveries SET status = ?, attempts = ?, last_error = ?,
                 applied_at = ?, next_attempt_at = ?, inbox_event = ? WHERE id = ?
