@@ -16,7 +16,7 @@ import PostgresNIO
 /// status up" hold across nodes without any rule knowing about nodes.
 ///
 /// Round trips are what the writer's time goes to (each statement is a hop to the event loop, the
-/// server and back), so: statements are prepared once per connection (`PostgresPreparedStatements`:
+/// server and back), so: the writer's statements are prepared once per connection (`PostgresPreparedStatements`:
 /// the server no longer parses and plans each one), and a rule's `write`s, whose answers nobody
 /// reads, are sent without waiting — checked, in order, by the next call that waits.
 ///
@@ -179,8 +179,9 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
         return wrapped
     }
 
-    /// Hands a statement to the connection; its answer comes later. Prepared on first use when
-    /// `prepared` (see `PostgresPreparedStatements`), unnamed otherwise.
+    /// Hands a statement to the connection; its answer comes later. The writer's are prepared on
+    /// first use when `prepared` (see `PostgresPreparedStatements`); a reader's stay unnamed, planned
+    /// for their values every time (a filter or a search term changes the best plan), as they were.
     private func send(_ sql: String, _ arguments: [any SQLBindable], prepared usePrepared: Bool = true) throws
         -> (text: String, answer: EventLoopFuture<Answer>)
     {
@@ -194,7 +195,7 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
         }
         let connection = try open()
         let values = arguments.map(\.sqlValue)
-        if usePrepared, case .prepared(let statement, let types)? = try preparedEntry(text, on: connection),
+        if usePrepared, case .writer = role, case .prepared(let statement, let types)? = try preparedEntry(text, on: connection),
            let binds = PostgresPreparedStatements.binds(values, as: types)
         {
             return (text, statement.execute(binds).map { Answer(rows: $0, changed: nil) })
@@ -275,10 +276,7 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
             let opened = try location.connectBlocking(id: connectionCount, timeout: Self.connectTimeout, logger: logger)
             if case .reader(let limit) = role {
                 do {
-                    // Reads are planned for their values on every call, as unnamed statements are
-                    // (a filter or a search term changes the best plan); preparing saves the parse.
-                    for setting in ["SET default_transaction_read_only = on", "SET statement_timeout = \(Int(limit * 1000))",
-                                    "SET plan_cache_mode = force_custom_plan"] {
+                    for setting in ["SET default_transaction_read_only = on", "SET statement_timeout = \(Int(limit * 1000))"] {
                         _ = try opened.query(PostgresQuery(unsafeSQL: setting), logger: logger).wait()
                     }
                 } catch {

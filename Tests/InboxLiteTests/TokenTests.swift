@@ -100,7 +100,9 @@ struct TokenTests {
             let started = ContinuousClock.now
             let ended = await stream.read(timeout: 5) { $0.contains("event: unauthorized") }
             #expect(ended.contains("event: unauthorized"))
-            #expect(ContinuousClock.now - started < .seconds(3))
+            // Checked every second; 4 s leaves room for a loaded machine (3.16 s seen in CI with the
+            // parallel PostgreSQL suite), and is still before the read above gives up.
+            #expect(ContinuousClock.now - started < .seconds(4))
         }
     }
 }

@@ -390,6 +390,7 @@ extension EventApplier {
             try link(IdentityLink(first, second), session: session, origin: Origin(deliveryId: nil, now: now))
         }
         try db.write("INSERT INTO store_state (name, value) VALUES ('contacts_merged_on_upgrade', 1)")
+        try flushEvents()
     }
 }
 

@@ -28,6 +28,11 @@ public enum InboxEventType: String, Sendable, CaseIterable {
 
 /// Writing `inbox_events`: one row per change, inside the transaction (and savepoint) that
 /// applies it, so an event exists exactly when its change committed.
+///
+/// Rows are gathered and inserted several at a time (`flushEvents`: at the transaction's end, at
+/// the end of each isolated delivery's savepoint, and before any event inserted directly), in the
+/// order they were logged: on PostgreSQL each statement is a round trip, and an event was one for
+/// most deliveries.
 extension EventApplier {
     /// An event about a stored message whose session and chat the caller knows (the common case:
     /// a new message, a receipt), with its detail already as JSON.
@@ -40,6 +45,7 @@ extension EventApplier {
     /// An event about a stored message: its session and chat are the message's.
     func logMessageEvent(_ type: InboxEventType, message rowId: Int64, occurredAt: String, deliveryId: Int64, now: String,
                          detail: [(String, JSONValue)]? = nil) throws {
+        try flushEvents()  // the events logged before it come first
         try db.write(
             """
             INSERT INTO inbox_events (type, session_id, chat, message_id, delivery_id, occurred_at, recorded_at, detail)
@@ -58,14 +64,27 @@ extension EventApplier {
 
     private func insertEvent(_ type: InboxEventType, session: String?, chat: String?, message rowId: Int64?, deliveryId: Int64,
                              occurredAt: String, now: String, detail: String?) throws {
+        let row: [any SQLBindable] = [type.rawValue, session, chat, rowId, deliveryId, occurredAt, now, detail]
+        state.pendingEvents.append(contentsOf: row)
+        if state.pendingEvents.count >= Self.maxPendingEvents * Self.eventColumns { try flushEvents() }
+    }
+
+    /// Inserts the events gathered so far, in the order they were logged.
+    func flushEvents() throws {
+        guard !state.pendingEvents.isEmpty else { return }
+        let values = state.pendingEvents
+        state.pendingEvents.removeAll(keepingCapacity: true)
+        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: values.count / Self.eventColumns).joined(separator: ", ")
         try db.write(
-            """
-            INSERT INTO inbox_events (type, session_id, chat, message_id, delivery_id, occurred_at, recorded_at, detail)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            type.rawValue, session, chat, rowId, deliveryId, occurredAt, now, detail
+            "INSERT INTO inbox_events (type, session_id, chat, message_id, delivery_id, occurred_at, recorded_at, detail) VALUES \(rows)",
+            arguments: values
         )
     }
+
+    /// Values a row of `inbox_events` takes; rows a statement inserts at most (so a batch's
+    /// statements come in few distinct texts).
+    private static let eventColumns = 8
+    static let maxPendingEvents = 64
 
     private static func detailJSON(_ members: [(String, JSONValue)]?) -> String? {
         members.map { String(decoding: JSONValue.object($0).serialized, as: UTF8.self) }

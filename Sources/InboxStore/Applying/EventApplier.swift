@@ -28,6 +28,8 @@ struct EventApplier {
         var merges: [ContactMerge] = []
         /// Contacts filed recently, so a message from a known person costs one update by row id.
         var contacts = ContactCache()
+        /// Events logged and not inserted yet (`flushEvents`), eight values a row.
+        var pendingEvents: [any SQLBindable] = []
     }
 
     /// Which contact an identifier is filed under, and what each contact shows as its name, as
@@ -62,6 +64,7 @@ struct EventApplier {
         state.pendingChangeTargetsLoaded = false
         state.merges.removeAll()
         state.contacts.forget()
+        state.pendingEvents.removeAll()  // rolled back with their changes
     }
 
     /// Call first in every transaction that applies deliveries.
@@ -78,6 +81,7 @@ struct EventApplier {
 
     /// Call last in every transaction that applies deliveries, before its commit.
     func finishTransaction() throws {
+        try flushEvents()
         guard db.dialect.feedsFullTextTable else { return }
         try db.write(
             "INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id > ? AND body IS NOT NULL ORDER BY id",

@@ -78,20 +78,7 @@ public final class InboxWriter {
         let nowText = Timestamps.iso(now)
         var results: [DeliveryResult] = []
         results.reserveCapacity(batch.count)
-        for delivery in batch {
-            // Recorded as applied with its ingest latency; the rare other outcomes update the row.
-            let latency = max(0, now.timeIntervalSince(delivery.receivedAt) * 1000)
-            let insertedId = try db.insertReturningId(
-                """
-                INSERT INTO webhook_deliveries (event, session_id, body_sha256, body, received_at, status,
-                    processing_ms, applied_at, provider, inbox_event)
-                VALUES (?, ?, ?, ?, ?, 'applied', ?, ?, ?, ?) ON CONFLICT (body_sha256) DO NOTHING
-                """,
-                // The parser accepted the body, so it is valid UTF-8: stored as text, byte for byte.
-                delivery.envelope.event, delivery.sessionId, delivery.bodySHA256,
-                String(decoding: delivery.body, as: UTF8.self), Timestamps.iso(delivery.receivedAt),
-                (latency * 1000).rounded() / 1000, nowText, delivery.envelope.provider.rawValue, delivery.envelope.inboxEvent
-            )
+        for (delivery, insertedId) in zip(batch, try insertDeliveries(batch, now: now)) {
             guard let id = insertedId else {
                 results.append(.duplicate)
                 continue
@@ -114,6 +101,51 @@ public final class InboxWriter {
         }
         return results
     }
+
+    /// Stores the batch's rows, recorded as applied with their ingest latency (the rare other
+    /// outcomes update the row), several rows a statement: on PostgreSQL each statement is a round
+    /// trip. Answers each delivery's id in batch order, nil for a duplicate — of a stored body, or
+    /// of an earlier one in the batch.
+    private func insertDeliveries(_ batch: [IncomingDelivery], now: Date) throws -> [Int64?] {
+        let nowText = Timestamps.iso(now)
+        var ids: [Int64?] = []
+        ids.reserveCapacity(batch.count)
+        var start = batch.startIndex
+        while start < batch.endIndex {
+            let chunk = batch[start..<min(start + Self.deliveriesPerInsert, batch.endIndex)]
+            start = chunk.endIndex
+            var values: [any SQLBindable] = []
+            values.reserveCapacity(chunk.count * 9)
+            for delivery in chunk {
+                let latency = max(0, now.timeIntervalSince(delivery.receivedAt) * 1000)
+                let row: [any SQLBindable] = [
+                    // The parser accepted the body, so it is valid UTF-8: stored as text, byte for byte.
+                    delivery.envelope.event, delivery.sessionId, delivery.bodySHA256, String(decoding: delivery.body, as: UTF8.self),
+                    Timestamps.iso(delivery.receivedAt), (latency * 1000).rounded() / 1000, nowText,
+                    delivery.envelope.provider.rawValue, delivery.envelope.inboxEvent,
+                ]
+                values.append(contentsOf: row)
+            }
+            let rows = Array(repeating: "(?, ?, ?, ?, ?, 'applied', ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            var stored: [String: Int64] = [:]
+            for row in try db.query(
+                """
+                INSERT INTO webhook_deliveries (event, session_id, body_sha256, body, received_at, status,
+                    processing_ms, applied_at, provider, inbox_event)
+                VALUES \(rows) ON CONFLICT (body_sha256) DO NOTHING RETURNING id, body_sha256
+                """,
+                arguments: values
+            ) {
+                if let id = row.int(0), let sha = row.string(1) { stored[sha] = Int64(id) }
+            }
+            // The first of equal bodies in the chunk is the one stored; the others are duplicates.
+            for delivery in chunk { ids.append(stored.removeValue(forKey: delivery.bodySHA256)) }
+        }
+        return ids
+    }
+
+    /// Rows one statement inserts at most (a batch's statements come in few distinct texts).
+    static let deliveriesPerInsert = 64
 
     /// Re-applies failed deliveries whose backoff has elapsed; returns how many were tried.
     ///
@@ -184,7 +216,13 @@ public final class InboxWriter {
     /// Applies one delivery inside a savepoint and records its outcome on its row.
     private func applyIsolated(_ delivery: EventApplier.Delivery, attempts: Int, now: Date) throws -> DeliveryStatus {
         do {
-            let outcome = try rollingBack { try db.savepoint("apply_delivery") { try applier.apply(delivery) } }
+            let outcome = try rollingBack {
+                try db.savepoint("apply_delivery") {
+                    let outcome = try applier.apply(delivery)
+                    try applier.flushEvents()  // inside its savepoint: they go if it rolls back
+                    return outcome
+                }
+            }
             let status: DeliveryStatus = outcome == .applied ? .applied : .ignored
             try record(id: delivery.id, status: status, attempts: attempts, error: nil, now: now,
                        inboxEvent: delivery.envelope.inboxEvent)
