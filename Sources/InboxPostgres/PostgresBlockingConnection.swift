@@ -222,46 +222,23 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
         if let known = prepared.entry(for: text) { return known }
         guard prepared.shouldTry(text) else { return nil }
         if inTransaction { try settleWrites() }
+        let prepare = { () throws -> PostgresPreparedStatements.Entry in
+            let statement = try connection.prepare(query: text).wait()
+            let types = try connection.query(
+                "SELECT array_to_string(parameter_types::text[], ',') FROM pg_prepared_statements WHERE statement = \(text) LIMIT 1",
+                logger: self.logger
+            ).wait().rows.first.flatMap { try? $0.decode(String.self) }
+            guard let types, let parameters = PostgresPreparedStatements.parameterTypes(types) else { return .unnamed }
+            return .prepared(statement, parameters)
+        }
         let entry: PostgresPreparedStatements.Entry
         do {
-            entry = try attempt(inTransaction ? "prepare_statement" : nil, on: connection) {
-                let statement = try connection.prepare(query: text).wait()
-                let types = try connection.query(
-                    "SELECT array_to_string(parameter_types::text[], ',') FROM pg_prepared_statements WHERE statement = \(text) LIMIT 1",
-                    logger: logger
-                ).wait().rows.first.flatMap { try? $0.decode(String.self) }
-                guard let types, let parameters = PostgresPreparedStatements.parameterTypes(types) else { return .unnamed }
-                return .prepared(statement, parameters)
-            }
-        } catch let error as PostgresStoreError where error.sqlState == nil {
-            throw error  // the connection, not the statement
+            entry = try inTransaction ? savepoint("prepare_statement", prepare) : prepare()
         } catch {
-            entry = .unnamed
+            entry = .unnamed  // a lost connection fails the statement itself next
         }
         prepared.remember(entry, for: text)
         return entry
-    }
-
-    /// Runs `body` inside a savepoint when one is named, rolled back to if it throws.
-    private func attempt<T>(_ savepoint: String?, on connection: PostgresConnection, _ body: () throws -> T) throws -> T {
-        guard let savepoint else { return try body() }
-        func run(_ statement: String) throws {
-            do {
-                _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).wait()
-            } catch {
-                throw Self.storeError(error, statement: statement)
-            }
-        }
-        try run("SAVEPOINT \(savepoint)")
-        do {
-            let result = try body()
-            try run("RELEASE \(savepoint)")
-            return result
-        } catch {
-            try run("ROLLBACK TO \(savepoint)")
-            try run("RELEASE \(savepoint)")
-            throw error
-        }
     }
 
     private func open() throws -> PostgresConnection {
