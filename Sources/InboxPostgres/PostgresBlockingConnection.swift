@@ -16,9 +16,10 @@ import PostgresNIO
 /// status up" hold across nodes without any rule knowing about nodes.
 ///
 /// Round trips are what the writer's time goes to (each statement is a hop to the event loop, the
-/// server and back), so: the writer's statements are prepared once per connection (`PostgresPreparedStatements`:
-/// the server no longer parses and plans each one), and a rule's `write`s, whose answers nobody
-/// reads, are sent without waiting — checked, in order, by the next call that waits.
+/// server and back), so: the writer's statements are prepared once per connection
+/// (`PostgresPreparedStatements`: the server no longer parses each one; it still plans each for its
+/// values), and a rule's `write`s, whose answers nobody reads, are sent without waiting — checked,
+/// in order, by the next call that waits.
 ///
 /// A lost connection fails the statement with a transient error (the batch is answered 503 and
 /// the gateway retries); the next transaction connects again, so a node recovers by itself when
@@ -54,6 +55,7 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
     static let maxTranslations = 1_000
     /// Writes sent and not yet answered (`write`), oldest first; at most `maxUnsettledWrites`.
     private var unsettledWrites: [(text: String, answer: EventLoopFuture<Answer>)] = []
+    static let maxUnsettledWrites = 256
     /// Statements prepared on the current connection.
     private var prepared = PostgresPreparedStatements()
 
@@ -62,7 +64,6 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
         var rows: [PostgresRow]
         var changed: Int?
     }
-    static let maxUnsettledWrites = 256
 
     public init(location: PostgresLocation, role: Role = .writer, logger: Logger) {
         self.location = location
@@ -87,7 +88,7 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
     /// has rows only).
     @discardableResult
     public func run(_ sql: String, arguments: [any SQLBindable]) throws -> Int {
-        try execute(sql, arguments, prepared: false).changed ?? 0
+        try execute(sql, arguments, mayPrepare: false).changed ?? 0
     }
 
     public func query(_ sql: String, arguments: [any SQLBindable]) throws -> [SQLRow] {
@@ -132,8 +133,8 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
     // MARK: - Statements
 
     /// Sends a statement and waits for its answer, and for every written statement before it.
-    private func execute(_ sql: String, _ arguments: [any SQLBindable], prepared: Bool = true) throws -> Answer {
-        let (text, answer) = try send(sql, arguments, prepared: prepared)
+    private func execute(_ sql: String, _ arguments: [any SQLBindable], mayPrepare: Bool = true) throws -> Answer {
+        let (text, answer) = try send(sql, arguments, mayPrepare: mayPrepare)
         let result = Result { try answer.wait() }
         // The writes sent before it were answered first (one connection answers in order): the
         // first of them that failed is the cause (later statements only say the transaction aborted).
@@ -180,9 +181,9 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
     }
 
     /// Hands a statement to the connection; its answer comes later. The writer's are prepared on
-    /// first use when `prepared` (see `PostgresPreparedStatements`); a reader's stay unnamed, planned
-    /// for their values every time (a filter or a search term changes the best plan), as they were.
-    private func send(_ sql: String, _ arguments: [any SQLBindable], prepared usePrepared: Bool = true) throws
+    /// first use when `mayPrepare` (see `PostgresPreparedStatements`); a reader's stay unnamed (no
+    /// round trips to prepare the many texts a reader sees), as they were.
+    private func send(_ sql: String, _ arguments: [any SQLBindable], mayPrepare: Bool = true) throws
         -> (text: String, answer: EventLoopFuture<Answer>)
     {
         let text: String
@@ -195,7 +196,7 @@ public final class PostgresBlockingConnection: SQLDatabase, ReadConnection {
         }
         let connection = try open()
         let values = arguments.map(\.sqlValue)
-        if usePrepared, case .writer = role, case .prepared(let statement, let types)? = try preparedEntry(text, on: connection),
+        if mayPrepare, case .writer = role, case .prepared(let statement, let types)? = try preparedEntry(text, on: connection),
            let binds = PostgresPreparedStatements.binds(values, as: types)
         {
             return (text, statement.execute(binds).map { Answer(rows: $0, changed: nil) })

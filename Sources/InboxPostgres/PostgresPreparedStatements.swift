@@ -4,8 +4,9 @@ import PostgresNIO
 /// The statements one connection has prepared on the server, by their text.
 ///
 /// An unnamed statement is parsed, analysed and planned again on every call — a third of the
-/// writer's server time when the rules run eight small statements a delivery. A prepared one is
-/// parsed once per connection and then only bound and run. postgres-nio prepares statements of a
+/// writer's server time when the rules ran seven small statements a delivery. A prepared one is
+/// parsed and analysed once per connection (the writer still plans it for its values each time:
+/// `plan_cache_mode`, see `PostgresBlockingConnection`). postgres-nio prepares statements of a
 /// runtime text only through `PreparedQuery`, which binds values in binary as the types the server
 /// inferred for the parameters: those types are read once from `pg_prepared_statements`, and each
 /// value is encoded as its parameter's type. A statement whose parameters have other types, or a

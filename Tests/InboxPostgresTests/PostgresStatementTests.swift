@@ -19,27 +19,36 @@ struct PostgresStatementTests {
     @Test("a write that fails is thrown by the next call that waits, with its own error, and nothing of the transaction commits")
     func failedWriteSurfacesAndRollsBack() async throws {
         try await Self.withConnection { db in
-            try db.run("INSERT INTO store_state (name, value) VALUES ('kept', 1)")
-            var failure: (any Error)?
-            do {
-                try db.transaction {
-                    try db.write("INSERT INTO store_state (name, value) VALUES ('first', 1)")
-                    try db.write("INSERT INTO store_state (name, value) VALUES ('kept', 2)")  // a duplicate key
-                    try db.write("INSERT INTO store_state (name, value) VALUES ('after', 3)")
-                    _ = try db.queryFirst("SELECT count(*) FROM store_state")
-                    Issue.record("the query after a failed write answered")
+            // One statement text, prepared by its first use, so no preparing settles the writes early.
+            let insert = "INSERT INTO store_state (name, value) VALUES (?, ?)"
+            try db.write(insert, "kept", 1)
+            _ = try db.query("SELECT 1")
+            // Surfaced by the commit (PostgreSQL itself would answer it with a silent rollback), and
+            // by a query in the transaction.
+            for readsAfterwards in [false, true] {
+                var failure: (any Error)?
+                do {
+                    try db.transaction {
+                        try db.write(insert, "first", 1)
+                        try db.write(insert, "kept", 2)  // a duplicate key
+                        try db.write(insert, "after", 3)
+                        if readsAfterwards {
+                            _ = try db.queryFirst("SELECT count(*) FROM store_state")
+                            Issue.record("the query after a failed write answered")
+                        }
+                    }
+                } catch {
+                    failure = error
                 }
-            } catch {
-                failure = error
+                let error = try #require(failure as? PostgresStoreError, "the transaction reported success")
+                #expect(error.sqlState == "23505", "the duplicate key's own error, not 'transaction aborted': \(error)")
+                #expect(error.statement?.hasPrefix("INSERT INTO store_state") == true, "it names the statement that failed: \(error)")
+                #expect(!error.isTransient, "a constraint is the data's fault, not the connection's")
+                let names = try db.query("SELECT name FROM store_state WHERE name IN ('kept', 'first', 'after') ORDER BY name").map { $0.string(0) }
+                #expect(names == ["kept"], "nothing of the failed transaction committed: \(names)")
             }
-            let error = try #require(failure as? PostgresStoreError)
-            #expect(error.sqlState == "23505", "the duplicate key's own error, not 'transaction aborted': \(error)")
-            #expect(error.statement?.contains("'kept', 2") == true, "it names the statement that failed: \(error)")
-            #expect(!error.isTransient, "a constraint is the data's fault, not the connection's")
-            let names = try db.query("SELECT name FROM store_state WHERE name IN ('kept', 'first', 'after') ORDER BY name").map { $0.string(0) }
-            #expect(names == ["kept"], "nothing of the failed transaction committed: \(names)")
             // The connection goes on working.
-            try db.transaction { try db.write("INSERT INTO store_state (name, value) VALUES ('next', 4)") }
+            try db.transaction { try db.write(insert, "next", 4) }
             #expect(try db.queryFirst("SELECT value FROM store_state WHERE name = 'next'")?.int(0) == 4)
         }
     }
