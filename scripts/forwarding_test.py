@@ -6,15 +6,13 @@ receiver down for a while, and kill -9 of InboxLite with a backlog: every event 
 delivered at least once, with a valid signature, a stable webhook-id, and each chat's events in
 commit order. Then two nodes on one PostgreSQL database (a throwaway cluster): one forwards, each
 event once; kill -9 of that node and the other takes over. Usage: forwarding_test.py BINARY"""
-import base64, hashlib, hmac, json, os, sqlite3, subprocess, sys, tempfile, threading, time, urllib.request
-from pathlib import Path
+import base64, hashlib, hmac, json, os, sqlite3, subprocess, sys, threading, time, urllib.request
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 from standardwebhooks.webhooks import Webhook
 
-from live_server import LiveServer
+from live_server import LiveServer, ThrowawayPostgres
 
 SECRET = "whsec_" + base64.b64encode(os.urandom(32)).decode()
-CLUSTER = str(Path(__file__).parent / "postgres-cluster.sh")
 WAHA_KEY = "fw-waha-key"
 failures = []
 
@@ -145,12 +143,10 @@ def logged_on(database_url):
 def two_nodes(binary):
     """Two nodes on one PostgreSQL database forward to one receiver: one of them at a time."""
     receiver = Receiver()
-    cluster = tempfile.mkdtemp(prefix="inboxlite-forwarding-nodes-")
-    url = subprocess.check_output([CLUSTER, "start", cluster], text=True).strip()
+    postgres = ThrowawayPostgres("forwarding")
+    database = postgres.database_url
     nodes = []
     try:
-        subprocess.run(["psql", url, "-qc", "CREATE DATABASE forwarding"], check=True)
-        database = url.rsplit("/", 1)[0] + "/forwarding"
         nodes = [LiveServer(binary, "fw-secret", "fw-token", "--forward-url", receiver.url, "--forward-secret", SECRET,
                             database_url=database) for _ in range(2)]
         for node in nodes:
@@ -180,7 +176,7 @@ def two_nodes(binary):
         for node in nodes:
             if node.process.poll() is None:
                 node.stop()
-        subprocess.run([CLUSTER, "stop", cluster], check=False)
+        postgres.stop()
         receiver.down()
 
 

@@ -3,6 +3,33 @@ fresh database in a temp folder, a free port, fixed secrets, and webhooks signed
 them."""
 import hashlib, hmac, json, shutil, socket, subprocess, tempfile, time, urllib.request
 from datetime import datetime, timezone
+from pathlib import Path
+
+
+class ThrowawayPostgres:
+    """A throwaway PostgreSQL cluster (scripts/postgres-cluster.sh) in a temp folder, with one
+    database for nodes to share (`database_url`); `pause` and `resume` make an outage, `stop`
+    removes it all."""
+    SCRIPT = str(Path(__file__).parent / "postgres-cluster.sh")
+
+    def __init__(self, database):
+        self.folder = tempfile.mkdtemp(prefix="inboxlite-postgres-")
+        url = subprocess.check_output([self.SCRIPT, "start", self.folder], text=True).strip()
+        try:
+            subprocess.run(["psql", url, "-qc", f"CREATE DATABASE {database}"], check=True)
+        except BaseException:
+            self.stop()
+            raise
+        self.database_url = url.rsplit("/", 1)[0] + "/" + database
+
+    def pause(self):
+        subprocess.run([self.SCRIPT, "pause", self.folder], check=True)
+
+    def resume(self):
+        subprocess.run([self.SCRIPT, "resume", self.folder], check=True)
+
+    def stop(self):
+        subprocess.run([self.SCRIPT, "stop", self.folder], check=False)
 
 
 class LiveServer:

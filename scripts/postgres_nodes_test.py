@@ -10,13 +10,12 @@ with Retry-After (never a 200), and both nodes recover by themselves when it is 
   usage: postgres_nodes_test.py INBOXLITE_BINARY
 
 Starts its own throwaway cluster (scripts/postgres-cluster.sh) and stops everything it started."""
-import http.client, json, subprocess, sys, tempfile, threading, time, urllib.error, urllib.parse, urllib.request
+import http.client, json, subprocess, sys, threading, time, urllib.error, urllib.parse, urllib.request
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from live_server import LiveServer
+from live_server import LiveServer, ThrowawayPostgres
 
 SECRET, TOKEN = "nodes-secret", "nodes-token"
-CLUSTER = str(Path(__file__).parent / "postgres-cluster.sh")
 failures = []
 
 
@@ -98,12 +97,10 @@ def message_status(node, key, chat="34600000001@c.us"):
 
 def main():
     binary = sys.argv[1]
-    cluster = tempfile.mkdtemp(prefix="inboxlite-nodes-")
-    url = subprocess.check_output([CLUSTER, "start", cluster], text=True).strip()
+    postgres = ThrowawayPostgres("nodes")
+    database = postgres.database_url
     nodes = []
     try:
-        subprocess.run(["psql", url, "-qc", "CREATE DATABASE nodes"], check=True)
-        database = url.rsplit("/", 1)[0] + "/nodes"
         nodes = [LiveServer(binary, SECRET, TOKEN, database_url=database) for _ in range(2)]
         a, b = nodes
         for node in nodes:
@@ -196,7 +193,7 @@ def main():
         replayed = command("replay", "--status", "ignored")
         check(replayed.returncode == 0 and replayed.stdout.startswith("replayed 2 ignored deliveries: 0 applied, 2 ignored"),
               f"replay on PostgreSQL re-applies the ignored deliveries both nodes stored ({replayed.stdout.strip()})")
-        dump = Path(cluster) / "backup.dump"
+        dump = Path(postgres.folder) / "backup.dump"
         backed = command("backup", "--to", str(dump))
         check(backed.returncode == 0 and dump.stat().st_size > 0 and "password" not in backed.stdout + backed.stderr,
               f"backup on PostgreSQL: pg_dump, custom format ({backed.stdout.strip() or backed.stderr.strip()})")
@@ -205,13 +202,13 @@ def main():
         check("webhook_deliveries" in restored.stdout, "the dump holds the tables (pg_restore --list)")
 
         # 7. PostgreSQL stopped: 503 with Retry-After, never 200; back: both nodes recover by themselves.
-        subprocess.run([CLUSTER, "pause", cluster], check=True)
+        postgres.pause()
         outage = [post(node, "message.sent", sent(f"DOWN{index}")) for index, node in enumerate(nodes)]
         check(all(answer[0] == 503 and answer[2].get("Retry-After") for answer in outage), "PostgreSQL stopped: 503 with Retry-After on both nodes")
         time.sleep(1.5)
         health = [json.loads(urllib.request.urlopen(f"{node.base}/healthz", timeout=5).read()) for node in nodes]
         check(all(h["database"] == "unreachable" and h["engine"] == "postgresql" for h in health), "/healthz says the database is unreachable")
-        subprocess.run([CLUSTER, "resume", cluster], check=True)
+        postgres.resume()
         recovered = []
         for index, node in enumerate(nodes):
             for _ in range(50):
@@ -228,7 +225,7 @@ def main():
     finally:
         for node in nodes:
             node.stop()
-        subprocess.run([CLUSTER, "stop", cluster])
+        postgres.stop()
     print(f"{len(failures)} failed" if failures else "all passed")
     sys.exit(1 if failures else 0)
 

@@ -78,7 +78,7 @@ public final class InboxWriter {
         let nowText = Timestamps.iso(now)
         var results: [DeliveryResult] = []
         results.reserveCapacity(batch.count)
-        for (delivery, insertedId) in zip(batch, try insertDeliveries(batch, now: now)) {
+        for (delivery, insertedId) in zip(batch, try insertDeliveries(batch, now: now, nowText: nowText)) {
             guard let id = insertedId else {
                 results.append(.duplicate)
                 continue
@@ -106,8 +106,7 @@ public final class InboxWriter {
     /// outcomes update the row), several rows a statement: on PostgreSQL each statement is a round
     /// trip. Answers each delivery's id in batch order, nil for a duplicate — of a stored body, or
     /// of an earlier one in the batch.
-    private func insertDeliveries(_ batch: [IncomingDelivery], now: Date) throws -> [Int64?] {
-        let nowText = Timestamps.iso(now)
+    private func insertDeliveries(_ batch: [IncomingDelivery], now: Date, nowText: String) throws -> [Int64?] {
         var ids: [Int64?] = []
         ids.reserveCapacity(batch.count)
         var start = batch.startIndex
